@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Install a real Synapse homeserver into its own venv for the Matrix end-to-end tests
+# (tests/e2e). Idempotent: does nothing when the venv already runs Synapse.
+#
+#   scripts/setup-synapse.sh            # venv at <repo>/.venv-synapse
+#   COHORTBOT_SYNAPSE_VENV=/x scripts/setup-synapse.sh
+#   PYTHON=python3.12 scripts/setup-synapse.sh
+#
+# Needs only PyPI (matrix-synapse ships binary wheels for its Rust parts).
+set -euo pipefail
+
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo_dir="$(cd "${script_dir}/.." && pwd)"
+venv="${COHORTBOT_SYNAPSE_VENV:-${repo_dir}/.venv-synapse}"
+python_bin="${PYTHON:-python3}"
+spec='matrix-synapse>=1.120,<2'
+
+start=$(date +%s)
+report() {
+    local end
+    end=$(date +%s)
+    echo "setup-synapse: $1 in $((end - start)) s (venv: ${venv})"
+}
+
+synapse_works() {
+    [ -x "${venv}/bin/python" ] &&
+        "${venv}/bin/python" -m synapse.app.homeserver --help >/dev/null 2>&1
+}
+
+if synapse_works; then
+    report "Synapse already installed ($("${venv}/bin/python" -c \
+        'import synapse; print(synapse.__version__)'))"
+    exit 0
+fi
+
+if [ ! -x "${venv}/bin/python" ]; then
+    echo "setup-synapse: creating venv ${venv} with ${python_bin}"
+    "${python_bin}" -m venv "${venv}"
+fi
+
+echo "setup-synapse: installing ${spec}"
+"${venv}/bin/python" -m pip install --disable-pip-version-check --quiet --upgrade pip
+"${venv}/bin/python" -m pip install --disable-pip-version-check --quiet "${spec}"
+
+if ! synapse_works; then
+    echo "setup-synapse: Synapse installed but 'python -m synapse.app.homeserver --help' fails:" >&2
+    "${venv}/bin/python" -m synapse.app.homeserver --help >&2 || true
+    exit 1
+fi
+report "installed Synapse $("${venv}/bin/python" -c 'import synapse; print(synapse.__version__)')"
