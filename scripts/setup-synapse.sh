@@ -27,9 +27,13 @@ synapse_works() {
         "${venv}/bin/python" -m synapse.app.homeserver --help >/dev/null 2>&1
 }
 
+synapse_version() {
+    "${venv}/bin/python" -c \
+        'from importlib.metadata import version; print(version("matrix-synapse"))'
+}
+
 if synapse_works; then
-    report "Synapse already installed ($("${venv}/bin/python" -c \
-        'import synapse; print(synapse.__version__)'))"
+    report "Synapse $(synapse_version) already installed"
     exit 0
 fi
 
@@ -39,7 +43,6 @@ if [ ! -x "${venv}/bin/python" ]; then
 fi
 
 echo "setup-synapse: installing ${spec}"
-"${venv}/bin/python" -m pip install --disable-pip-version-check --quiet --upgrade pip
 "${venv}/bin/python" -m pip install --disable-pip-version-check --quiet "${spec}"
 
 if ! synapse_works; then
@@ -47,4 +50,4 @@ if ! synapse_works; then
     "${venv}/bin/python" -m synapse.app.homeserver --help >&2 || true
     exit 1
 fi
-report "installed Synapse $("${venv}/bin/python" -c 'import synapse; print(synapse.__version__)')"
+report "installed Synapse $(synapse_version)"

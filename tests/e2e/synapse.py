@@ -10,13 +10,17 @@ APIs, no TLS, no federation, SQLite, every rate limit relaxed (tests that want a
 from __future__ import annotations
 
 import base64
+import ctypes
+import ctypes.util
 import hashlib
 import hmac
 import json
 import os
 import secrets
+import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -86,6 +90,14 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: if the test process dies hard (pytest-timeout's
+    thread method, SIGKILL), the kernel sends Synapse SIGTERM instead of orphaning it."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _signing_key_line() -> str:
@@ -190,6 +202,7 @@ class SynapseServer:
             stdout=self._stdio,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         try:
             self._wait_until_ready()

@@ -8,6 +8,7 @@ sleeping on it), and an encrypted device restored from its pickle-key-protected 
 
 from __future__ import annotations
 
+import io
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -28,15 +29,19 @@ from nio import (
     LoginResponse,
     MatrixRoom,
     MegolmEvent,
+    MemoryDownloadResponse,
     OlmUnverifiedDeviceError,
     RoomCreateResponse,
+    RoomEncryptedFile,
     RoomMessagesResponse,
     RoomMessageText,
     RoomPreset,
     RoomSendError,
     RoomSendResponse,
     SyncResponse,
+    UploadResponse,
 )
+from nio.crypto import decrypt_attachment
 
 from .synapse import SynapseServer
 
@@ -70,6 +75,9 @@ class Inbox:
 
     def undecryptable(self, room_id: str) -> list[MegolmEvent]:
         return [e for r, e in self.events if r == room_id and isinstance(e, MegolmEvent)]
+
+    def files(self, room_id: str) -> list[RoomEncryptedFile]:
+        return [e for r, e in self.events if r == room_id and isinstance(e, RoomEncryptedFile)]
 
 
 @dataclass
@@ -135,7 +143,7 @@ async def make_peer(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[Pee
             config=client_config(pickle_key or f"pickle-{name}-{secrets.token_hex(8)}"),
         )
         inbox = Inbox()
-        client.add_event_callback(inbox.record, (RoomMessageText, MegolmEvent))
+        client.add_event_callback(inbox.record, (RoomMessageText, MegolmEvent, RoomEncryptedFile))
         peer = Peer(client, account, inbox, store_path)
         peers.append(peer)
         if restore is None:
@@ -347,6 +355,44 @@ async def test_encrypted_room_roundtrip_both_ways(make_peer: PeerFactory) -> Non
     assert [(e.body, e.event_id, e.decrypted) for e in from_bob] == [
         ("secret for alice", reply.event_id, True)
     ]
+
+
+async def test_encrypted_file_upload_and_download(make_peer: PeerFactory) -> None:
+    alice, bob, room_id = await encrypted_pair(make_peer)
+    calendar = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+
+    # In an encrypted room the file itself is encrypted; its key travels in the event.
+    uploaded, keys = await alice.client.upload(
+        io.BytesIO(calendar),
+        content_type="text/calendar",
+        filename="session.ics",
+        encrypt=True,
+        filesize=len(calendar),
+    )
+    assert isinstance(uploaded, UploadResponse), uploaded
+    assert keys is not None
+    content = {
+        "msgtype": "m.file",
+        "body": "session.ics",
+        "filename": "session.ics",
+        "info": {"mimetype": "text/calendar", "size": len(calendar)},
+        "file": {**keys, "url": uploaded.content_uri},
+    }
+    sent = await alice.client.room_send(
+        room_id, "m.room.message", content, ignore_unverified_devices=True
+    )
+    assert isinstance(sent, RoomSendResponse), sent
+
+    await sync_until(bob.client, lambda: bool(bob.inbox.files(room_id)), "encrypted file")
+    [received] = bob.inbox.files(room_id)
+    assert (received.body, received.mimetype) == ("session.ics", "text/calendar")
+    downloaded = await bob.client.download(mxc=received.url)
+    assert isinstance(downloaded, MemoryDownloadResponse), downloaded
+    assert downloaded.body != calendar  # the server only ever holds ciphertext
+    plain = decrypt_attachment(
+        downloaded.body, received.key["k"], received.hashes["sha256"], received.iv
+    )
+    assert plain == calendar
 
 
 async def test_device_without_room_key_gets_megolm_event(make_peer: PeerFactory) -> None:
