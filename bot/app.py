@@ -1,0 +1,109 @@
+"""Composition root: the one place that wires config, storage, handlers and adapters together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import handlers
+from bot.clock import Clock
+from bot.config import Config
+from bot.context import Services
+from bot.delivery import Delivery
+from bot.i18n import Catalogs
+from bot.pipeline import Pipeline
+from bot.platform import Platform
+from bot.router import Router
+from bot.runtime import Runtime
+from bot.scheduler import JobRunner
+from bot.zones import ZoneDirectory
+from handlers.permissions import PERMISSIONS
+from storage.engine import Database, sqlite_path
+from storage.migrate import upgrade
+from storage.repositories.kv import DbStateStore
+
+log = logging.getLogger(__name__)
+
+
+def files_dir_for(config: Config) -> Path:
+    if config.storage.files_dir:
+        return Path(config.storage.files_dir)
+    path = sqlite_path(config.storage.url)
+    if path is not None:
+        return path.with_name(f"{path.stem}-files")
+    return Path("cohortbot-files")
+
+
+def build_router() -> Router:
+    router = Router()
+    for module_router in handlers.routers():
+        router.include(module_router)
+    return router
+
+
+@dataclass
+class App:
+    config: Config
+    db: Database
+    services: Services
+    runtime: Runtime
+    platforms: Mapping[str, Platform]
+
+    async def close(self) -> None:
+        await self.runtime.shutdown()
+        await self.db.close()
+
+
+async def open_database(config: Config) -> Database:
+    db = Database(config.storage.url)
+    await upgrade(db)
+    return db
+
+
+async def build_app(
+    config: Config,
+    clock: Clock,
+    platforms: Mapping[str, Platform],
+    *,
+    db: Database | None = None,
+    instance_id: str = "main",
+) -> App:
+    db = db or await open_database(config)
+    services = Services(
+        config=config,
+        catalogs=Catalogs(config.bot.languages),
+        clock=clock,
+        zones=ZoneDirectory(),
+        capabilities={name: p.capabilities for name, p in platforms.items()},
+        files_dir=str(files_dir_for(config)),
+    )
+    router = build_router()
+    services.commands = {
+        name: (spec.help_id, spec.usage, PERMISSIONS[name])
+        for name, spec in router.commands.items()
+        if name in PERMISSIONS
+    }
+    pipeline = Pipeline(db, services, router, PERMISSIONS)
+    jobs = JobRunner(db, services, router)
+    delivery = Delivery(db, platforms, clock, instance_id=instance_id)
+    runtime = Runtime(
+        db=db, clock=clock, pipeline=pipeline, jobs=jobs, delivery=delivery, platforms=platforms
+    )
+    return App(config, db, services, runtime, platforms)
+
+
+def configured_platforms(config: Config, clock: Clock, db: Database) -> dict[str, Platform]:
+    """The platforms whose credentials are set. None at all is the caller's error to report."""
+    platforms: dict[str, Platform] = {}
+    state = DbStateStore(db, clock)
+    if config.telegram.enabled:
+        from bot.adapters.telegram import TelegramPlatform
+
+        platforms["telegram"] = TelegramPlatform(config.telegram, clock, state)
+    if config.matrix.enabled:
+        from bot.adapters.matrix import MatrixPlatform
+
+        platforms["matrix"] = MatrixPlatform(config.matrix, clock, state)
+    return platforms

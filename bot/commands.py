@@ -1,0 +1,69 @@
+"""Parsing what a person typed: command prefix, name, @bot suffix and quoted arguments."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PREFIXES = ("/", "!")
+_NAME = re.compile(r"^[/!]([A-Za-z][A-Za-z0-9_]{0,31})(?:@([A-Za-z0-9_]+))?(?=\s|$)")
+_QUOTES = {'"': '"', "'": "'", "“": "”", "«": "»", "„": "“", "‘": "’", "”": "”"}
+
+
+@dataclass(frozen=True)
+class Args:
+    """The words after a command name; a quoted argument keeps its spaces."""
+
+    words: tuple[str, ...]
+    raw: str
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def get(self, index: int, default: str | None = None) -> str | None:
+        return self.words[index] if index < len(self.words) else default
+
+    def rest(self, index: int) -> str:
+        return " ".join(self.words[index:])
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    name: str
+    bot: str | None
+    args: Args
+
+
+def split_words(text: str) -> tuple[str, ...]:
+    words: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+            continue
+        closing = _QUOTES.get(ch)
+        if closing is not None:
+            end = text.find(closing, i + 1)
+            if end == -1:  # an unclosed quote takes the rest of the line
+                words.append(text[i + 1 :].strip())
+                break
+            words.append(text[i + 1 : end])
+            i = end + 1
+            continue
+        start = i
+        while i < n and not text[i].isspace():
+            i += 1
+        words.append(text[start:i])
+    return tuple(words)
+
+
+def parse_command(text: str) -> ParsedCommand | None:
+    stripped = text.strip()
+    match = _NAME.match(stripped)
+    if match is None:
+        return None
+    raw = stripped[match.end() :].strip()
+    return ParsedCommand(
+        name=match.group(1).lower(), bot=match.group(2), args=Args(split_words(raw), raw)
+    )

@@ -1,0 +1,260 @@
+"""The Context a handler (or a job) works with: who, where, which cohort, in which language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.authz import Access
+from bot.clock import Clock
+from bot.config import Config
+from bot.i18n import Catalogs, Translator
+from bot.messages import Address, Attachment, Choice, Inbound
+from bot.outbox import PRIORITY_NOTICE, PRIORITY_REPLY, enqueue_message, schedule_job
+from bot.platform import Capabilities
+from storage.models import Cohort, Identity, PendingQuestion, Person
+from storage.repositories.people import preferred_identity
+
+
+@dataclass
+class Services:
+    """Long-lived, read-mostly things every handler may use. Built once by bot/app.py."""
+
+    config: Config
+    catalogs: Catalogs
+    clock: Clock
+    zones: Any  # bot.zones.ZoneDirectory
+    capabilities: dict[str, Capabilities] = field(default_factory=dict)
+    bot_names: dict[str, str] = field(default_factory=dict)  # platform -> bot username
+    files_dir: str = ""
+    # command name -> (help message id, usage, access); filled by bot/app.py for `help`
+    commands: dict[str, tuple[str | None, str, Access]] = field(default_factory=dict)
+
+
+def private_address(identity: Identity) -> Address:
+    chat = identity.private_chat_id or f"user:{identity.external_id}"
+    return Address(identity.platform, chat, is_group=False)
+
+
+class Context:
+    """One unit of work: an inbound update or a job, with its database session."""
+
+    def __init__(
+        self,
+        *,
+        session: AsyncSession,
+        services: Services,
+        person: Person | None,
+        identity: Identity | None = None,
+        inbound: Inbound | None = None,
+        key_prefix: str,
+    ) -> None:
+        self.session = session
+        self.services = services
+        self.person = person
+        self.identity = identity
+        self.inbound = inbound
+        self.now: datetime = services.clock.now()
+        self.cohort: Cohort | None = None
+        self.role: str | None = None
+        self.reply_to: Address | None = None
+        if identity is not None:
+            self.reply_to = inbound.chat if inbound is not None else private_address(identity)
+        self._key_prefix = key_prefix
+        self._sent = 0
+        lang = person.language if person is not None else None
+        self.tr: Translator = services.catalogs.translator(
+            lang or services.config.bot.default_language
+        )
+
+    # Who and where ---------------------------------------------------------------------------
+    @property
+    def config(self) -> Config:
+        return self.services.config
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.zone_of(self.person)
+
+    def zone_of(self, person: Person | None) -> ZoneInfo:
+        if person is not None and person.timezone:
+            return ZoneInfo(person.timezone)
+        if self.cohort is not None:
+            return ZoneInfo(self.cohort.zone)
+        return ZoneInfo("UTC")
+
+    @property
+    def in_group(self) -> bool:
+        return self.inbound is not None and self.inbound.chat.is_group
+
+    def require_person(self) -> Person:
+        if self.person is None:  # pragma: no cover - a handler bug
+            raise RuntimeError("this handler needs a person")
+        return self.person
+
+    def translator_for(self, person: Person | None) -> Translator:
+        lang = person.language if person is not None else None
+        return self.services.catalogs.translator(lang or self.config.bot.default_language)
+
+    def t(self, msgid: str, **params: object) -> str:
+        return self.tr.t(msgid, **params)
+
+    def tn(self, msgid: str, n: int, **params: object) -> str:
+        return self.tr.tn(msgid, n, **params)
+
+    def next_key(self) -> str:
+        self._sent += 1
+        return f"{self._key_prefix}:{self._sent}"
+
+    # Sending ---------------------------------------------------------------------------------
+    async def reply(
+        self,
+        msgid: str,
+        *,
+        choices: Sequence[Choice] = (),
+        attachment: Attachment | None = None,
+        **params: object,
+    ) -> None:
+        await self.say(self.t(msgid, **params), choices=choices, attachment=attachment)
+
+    async def say(
+        self,
+        text: str,
+        *,
+        choices: Sequence[Choice] = (),
+        attachment: Attachment | None = None,
+        question_id: int | None = None,
+    ) -> None:
+        """Send already-rendered text to where this update should be answered."""
+        if self.reply_to is None:
+            if self.person is None:
+                return
+            await self.send_to_person(
+                self.person.id,
+                text,
+                choices=choices,
+                attachment=attachment,
+                question_id=question_id,
+            )
+            return
+        await enqueue_message(
+            self.session,
+            key=self.next_key(),
+            to=self.reply_to,
+            text=text,
+            now=self.now,
+            choices=choices,
+            question_id=question_id,
+            attachment=attachment,
+            person_id=self.person.id if self.person and not self.reply_to.is_group else None,
+            priority=PRIORITY_REPLY,
+        )
+
+    async def send_to_person(
+        self,
+        person_id: int,
+        text: str,
+        *,
+        choices: Sequence[Choice] = (),
+        attachment: Attachment | None = None,
+        question_id: int | None = None,
+        not_before: datetime | None = None,
+        priority: int = PRIORITY_NOTICE,
+        key: str | None = None,
+    ) -> bool:
+        """Send rendered text privately to a person on their preferred platform."""
+        identity = await preferred_identity(self.session, person_id)
+        if identity is None:
+            return False
+        return await enqueue_message(
+            self.session,
+            key=key or self.next_key(),
+            to=private_address(identity),
+            text=text,
+            now=self.now,
+            choices=choices,
+            question_id=question_id,
+            attachment=attachment,
+            person_id=person_id,
+            not_before=not_before,
+            priority=priority,
+        )
+
+    async def notify(self, person: Person, msgid: str, **params: object) -> bool:
+        """A message id rendered in `person`'s own language, sent to them privately."""
+        text = self.translator_for(person).t(msgid, **params)
+        return await self.send_to_person(person.id, text)
+
+    async def send_to_chat(self, address: Address, text: str, *, key: str | None = None) -> None:
+        await enqueue_message(
+            self.session,
+            key=key or self.next_key(),
+            to=address,
+            text=text,
+            now=self.now,
+            priority=PRIORITY_NOTICE,
+        )
+
+    # Questions -------------------------------------------------------------------------------
+    async def ask(
+        self,
+        kind: str,
+        text: str,
+        choices: Sequence[Choice] = (),
+        *,
+        payload: dict[str, Any] | None = None,
+        free_text: bool = False,
+        person: Person | None = None,
+        expires_in: timedelta | None = None,
+        sticky: bool = False,
+        privately: bool = False,
+    ) -> int:
+        """Ask `person` (default: the sender) a question, answered by button, number, label or,
+        with free_text, any text. `sticky` questions survive the person's next command."""
+        target = person or self.require_person()
+        question = PendingQuestion(
+            person_id=target.id,
+            kind=kind,
+            payload=payload or {},
+            sticky=sticky,
+            choices=[[c.key, c.label] for c in choices],
+            free_text=free_text,
+            created_at=self.now,
+            expires_at=self.now + expires_in if expires_in else None,
+        )
+        self.session.add(question)
+        await self.session.flush()
+        asking_sender = person is None or (self.person is not None and person.id == self.person.id)
+        if asking_sender and not privately and self.reply_to is not None:
+            await self.say(text, choices=choices, question_id=question.id)
+        else:
+            await self.send_to_person(target.id, text, choices=choices, question_id=question.id)
+        return question.id
+
+    async def schedule(
+        self,
+        kind: str,
+        due_at: datetime,
+        key: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        person_id: int | None = None,
+        cohort_id: int | None = None,
+        zone: str | None = None,
+    ) -> bool:
+        return await schedule_job(
+            self.session,
+            kind=kind,
+            due_at=due_at,
+            key=key,
+            now=self.now,
+            payload=payload,
+            person_id=person_id,
+            cohort_id=cohort_id,
+            zone=zone,
+        )

@@ -1,0 +1,94 @@
+"""The values that cross the boundary between platform adapters and the core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+
+@dataclass(frozen=True)
+class Address:
+    """A chat on one platform: a private chat with one person, or a group chat / room."""
+
+    platform: str
+    chat_id: str
+    is_group: bool = False
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One answer to a question: `key` comes back to the core, `label` is what people see."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One event from a person: a text, a command, or a pressed button."""
+
+    platform: str
+    update_id: str
+    user_id: str
+    chat: Address
+    text: str
+    received_at: datetime
+    display_name: str | None = None
+    language_hint: str | None = None
+    # A pressed button carries the question id and the choice key instead of (or beside) text.
+    question_id: int | None = None
+    choice_key: str | None = None
+    # In groups a command may be addressed to another bot ("/help@otherbot").
+    addressed_to_other_bot: bool = False
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One message to send. `key` is the idempotency key of its outbox row."""
+
+    to: Address
+    text: str
+    key: str
+    choices: tuple[Choice, ...] = ()
+    question_id: int | None = None
+    attachment: Attachment | None = None
+    person_id: int | None = None
+    display_name: str | None = None  # the recipient's name, for console transcripts
+
+
+class SendStatus(Enum):
+    SENT = "sent"
+    RETRY_AFTER = "retry_after"  # the platform asked us to wait: retry after `retry_after`
+    BLOCKED = "blocked"  # the person blocked the bot or left: record, never retry
+    TRANSIENT = "transient"  # network trouble: retry with backoff
+    PERMANENT = "permanent"  # the platform refused this message: give up
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: SendStatus
+    platform_message_id: str | None = None
+    retry_after: float | None = None
+    reason: str | None = None
+
+    @staticmethod
+    def sent(message_id: str | None = None) -> SendResult:
+        return SendResult(SendStatus.SENT, platform_message_id=message_id)
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """A platform's sending limits, enforced by the delivery layer before the platform complains."""
+
+    per_second_global: float | None = None
+    per_second_private_chat: float | None = None
+    per_minute_group: float | None = None
+    extra: dict[str, float] = field(default_factory=dict)

@@ -1,0 +1,104 @@
+"""Writing outbox rows and jobs: durable work is a row before it is anything else."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.messages import Address, Attachment, Choice
+from storage.models import Job, OutboxMessage
+from storage.upsert import insert_ignore
+
+PRIORITY_REPLY = 0
+PRIORITY_NOTICE = 5
+PRIORITY_BROADCAST = 10
+
+
+async def enqueue_message(
+    session: AsyncSession,
+    *,
+    key: str,
+    to: Address,
+    text: str,
+    now: datetime,
+    choices: Sequence[Choice] = (),
+    question_id: int | None = None,
+    attachment: Attachment | None = None,
+    person_id: int | None = None,
+    not_before: datetime | None = None,
+    priority: int = PRIORITY_REPLY,
+    broadcast_id: int | None = None,
+) -> bool:
+    """Queue one message; a second call with the same key is a no-op. True when queued."""
+    inserted = await insert_ignore(
+        session,
+        OutboxMessage,
+        {
+            "idempotency_key": key,
+            "platform": to.platform,
+            "chat_id": to.chat_id,
+            "is_group": to.is_group,
+            "person_id": person_id,
+            "text": text,
+            "choices": [[c.key, c.label] for c in choices],
+            "question_id": question_id,
+            "file_name": attachment.filename if attachment else None,
+            "file_content": attachment.content if attachment else None,
+            "broadcast_id": broadcast_id,
+            "priority": priority,
+            "status": "pending",
+            "attempts": 0,
+            "not_before": not_before or now,
+            "created_at": now,
+        },
+        ["idempotency_key"],
+    )
+    return inserted > 0
+
+
+async def schedule_job(
+    session: AsyncSession,
+    *,
+    kind: str,
+    due_at: datetime,
+    key: str,
+    now: datetime,
+    payload: dict[str, Any] | None = None,
+    person_id: int | None = None,
+    cohort_id: int | None = None,
+    zone: str | None = None,
+) -> bool:
+    """Schedule a job once per idempotency key. True when it was new."""
+    inserted = await insert_ignore(
+        session,
+        Job,
+        {
+            "kind": kind,
+            "due_at": due_at,
+            "zone": zone,
+            "payload": payload or {},
+            "status": "pending",
+            "attempts": 0,
+            "idempotency_key": key,
+            "person_id": person_id,
+            "cohort_id": cohort_id,
+            "created_at": now,
+        },
+        ["idempotency_key"],
+    )
+    return inserted > 0
+
+
+async def cancel_jobs(session: AsyncSession, *conditions: Any) -> int:
+    """Cancel pending jobs matching SQLAlchemy conditions on Job (e.g. Job.kind == 'x')."""
+    result = await session.execute(
+        update(Job)
+        .where(Job.status == "pending", *conditions)
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,290 @@
+"""One inbound update, start to finish, in one unit of work:
+
+dedupe -> identity -> size and rate checks -> route (question answer or command, cohort choice,
+authorization) -> handler. A person's mistake (UserError) rolls back the handler's changes and
+answers with a localized message; a bug is logged with a correlation id and gets an apology."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.authz import Access
+from bot.commands import ParsedCommand, parse_command
+from bot.context import Context, Services, private_address
+from bot.errors import UserError
+from bot.i18n import _
+from bot.messages import Choice, Inbound
+from bot.ratelimit import Buckets
+from bot.router import Answer, Router
+from storage.engine import Database
+from storage.models import Cohort, Identity, PendingQuestion, Person, ProcessedUpdate
+from storage.repositories.cohorts import cohort_for_chat, membership, memberships_of
+from storage.repositories.people import create_person, find_identity
+from storage.upsert import insert_ignore
+
+log = logging.getLogger(__name__)
+
+PICK_COHORT = "core.pick_cohort"
+
+
+class Pipeline:
+    def __init__(
+        self,
+        db: Database,
+        services: Services,
+        router: Router,
+        permissions: Mapping[str, Access],
+        on_committed: Callable[[], None] = lambda: None,
+    ) -> None:
+        missing = sorted(set(router.commands) - set(permissions))
+        if missing:
+            raise ValueError(f"commands without an entry in the permission table: {missing}")
+        self.db = db
+        self.services = services
+        self.router = router
+        self.permissions = permissions
+        self.on_committed = on_committed
+        per_minute = services.config.bot.commands_per_minute
+        self._person_limits = Buckets(services.clock, per_minute / 60.0, float(per_minute))
+        self._warned_slow: set[int] = set()
+
+    async def handle(self, inbound: Inbound) -> None:
+        async with self.db.transaction() as session:
+            fresh = await insert_ignore(
+                session,
+                ProcessedUpdate,
+                {
+                    "platform": inbound.platform,
+                    "update_id": inbound.update_id,
+                    "processed_at": self.services.clock.now(),
+                },
+                ["platform", "update_id"],
+            )
+            if not fresh:
+                log.info("duplicate update skipped", extra={"platform": inbound.platform})
+                return
+            person, identity = await self._identity(session, inbound)
+            ctx = Context(
+                session=session,
+                services=self.services,
+                person=person,
+                identity=identity,
+                inbound=inbound,
+                key_prefix=f"in:{inbound.platform}:{inbound.update_id}",
+            )
+            await self._checked(ctx, inbound)
+        self.on_committed()
+
+    async def _identity(self, session: AsyncSession, inbound: Inbound) -> tuple[Person, Identity]:
+        now = self.services.clock.now()
+        identity = await find_identity(session, inbound.platform, inbound.user_id)
+        private_chat = None if inbound.chat.is_group else inbound.chat.chat_id
+        if identity is None:
+            hint = inbound.language_hint
+            lang = self.services.catalogs.normalize(hint) if hint else None
+            return await create_person(
+                session,
+                platform=inbound.platform,
+                external_id=inbound.user_id,
+                display_name=inbound.display_name,
+                private_chat_id=private_chat,
+                language=lang,
+                now=now,
+            )
+        identity.last_seen_at = now
+        if inbound.display_name:
+            identity.display_name = inbound.display_name
+        if private_chat is not None:
+            identity.private_chat_id = private_chat
+            identity.reachable = True
+        person = await session.get(Person, identity.person_id)
+        assert person is not None
+        return person, identity
+
+    async def _checked(self, ctx: Context, inbound: Inbound) -> None:
+        person = ctx.require_person()
+        limit = self.services.config.bot.max_text_length
+        if len(inbound.text) > limit:
+            await ctx.reply(_("core.too_long"), limit=limit, length=len(inbound.text))
+            return
+        if not self._person_limits.try_take(person.id):
+            if person.id not in self._warned_slow:
+                self._warned_slow.add(person.id)
+                await ctx.reply(_("core.slow_down"))
+            return
+        self._warned_slow.discard(person.id)
+        try:
+            async with ctx.session.begin_nested():
+                await self.route(ctx, inbound)
+        except UserError as error:
+            await ctx.say(ctx.t(error.message_id, **error.params))
+        except Exception:
+            ref = inbound.update_id[-8:]
+            log.exception("handler failed", extra={"correlation_id": ref})
+            await ctx.reply(_("core.bug"), ref=ref)
+
+    # Routing -----------------------------------------------------------------------------------
+    async def route(self, ctx: Context, inbound: Inbound) -> None:
+        if inbound.question_id is not None:
+            await self._button(ctx, inbound.question_id, inbound.choice_key)
+            return
+        command = parse_command(inbound.text)
+        if command is None:
+            await self._plain_text(ctx, inbound)
+            return
+        if command.bot and not self._is_me(inbound.platform, command.bot):
+            return
+        await self.run_command(ctx, command)
+
+    def _is_me(self, platform: str, name: str) -> bool:
+        mine = self.services.bot_names.get(platform)
+        return mine is None or mine.lower() == name.lower()
+
+    async def run_command(self, ctx: Context, command: ParsedCommand) -> None:
+        person = ctx.require_person()
+        spec = self.router.resolve(command.name)
+        if spec is None:
+            raise UserError(_("core.unknown_command"), command=command.name)
+        await ctx.session.execute(
+            delete(PendingQuestion).where(
+                PendingQuestion.person_id == person.id, PendingQuestion.sticky.is_(False)
+            )
+        )
+        access = self.permissions[spec.name]
+        if access.creator and not self._may_create(ctx):
+            raise UserError(_("core.not_allowed_create"))
+        if access.cohort and not await self._enter_cohort(ctx, command, access):
+            return
+        if spec.personal and ctx.in_group and not await self._go_private(ctx):
+            return
+        await spec.handler(ctx, command.args)
+
+    def _may_create(self, ctx: Context) -> bool:
+        admins = self.services.config.bot.admins
+        if not admins or ctx.identity is None:
+            return True
+        return ctx.identity.external_id in admins or (
+            f"{ctx.identity.platform}:{ctx.identity.external_id}" in admins
+        )
+
+    async def _go_private(self, ctx: Context) -> bool:
+        identity = ctx.identity
+        assert identity is not None
+        if identity.private_chat_id is None and identity.platform == "telegram":
+            link = self.services.bot_names.get("telegram")
+            await ctx.reply(_("core.start_private_first"), bot=f"@{link}" if link else "")
+            return False
+        ctx.reply_to = private_address(identity)
+        return True
+
+    async def _enter_cohort(self, ctx: Context, command: ParsedCommand, access: Access) -> bool:
+        """Find the cohort this command acts on and check the sender's role in it."""
+        person = ctx.require_person()
+        cohort: Cohort | None = None
+        if ctx.in_group and ctx.inbound is not None:
+            cohort = await cohort_for_chat(
+                ctx.session, ctx.inbound.platform, ctx.inbound.chat.chat_id
+            )
+        if cohort is None:
+            mine = await memberships_of(ctx.session, person.id)
+            if not mine:
+                raise UserError(_("core.not_member"))
+            chosen = [c for _m, c in mine if c.id == person.active_cohort_id]
+            if chosen:
+                cohort = chosen[0]
+            elif len(mine) == 1:
+                cohort = mine[0][1]
+            else:
+                await ctx.ask(
+                    PICK_COHORT,
+                    ctx.t(_("core.pick_cohort")),
+                    [Choice(str(c.id), c.name) for _m, c in mine],
+                    payload={"text": ctx.inbound.text if ctx.inbound else ""},
+                )
+                return False
+        member = await membership(ctx.session, cohort.id, person.id)
+        ctx.cohort = cohort
+        ctx.role = member.role if member else None
+        if not access.allows(ctx.role):
+            if ctx.role is None:
+                raise UserError(_("core.not_member"))
+            raise UserError(_("core.not_allowed"), command=command.name, role=ctx.role)
+        return True
+
+    # Answers to questions --------------------------------------------------------------------
+    async def _latest_question(self, ctx: Context) -> PendingQuestion | None:
+        person = ctx.require_person()
+        await ctx.session.execute(
+            delete(PendingQuestion).where(
+                PendingQuestion.person_id == person.id,
+                PendingQuestion.expires_at.is_not(None),
+                PendingQuestion.expires_at <= ctx.now,
+            )
+        )
+        found = await ctx.session.execute(
+            select(PendingQuestion)
+            .where(PendingQuestion.person_id == person.id)
+            .order_by(PendingQuestion.created_at.desc(), PendingQuestion.id.desc())
+            .limit(1)
+        )
+        return found.scalar_one_or_none()
+
+    async def _plain_text(self, ctx: Context, inbound: Inbound) -> None:
+        if inbound.chat.is_group:
+            return  # in groups the bot only reacts to commands
+        question = await self._latest_question(ctx)
+        if question is None:
+            await ctx.reply(_("core.not_understood"))
+            return
+        answer = self._match(question, inbound.text.strip())
+        if answer is None:
+            choices = [Choice(k, label) for k, label in question.choices]
+            await ctx.say(ctx.t(_("core.pick_one")), choices=choices, question_id=question.id)
+            return
+        await self._answer(ctx, question, answer)
+
+    @staticmethod
+    def _match(question: PendingQuestion, text: str) -> Answer | None:
+        folded = text.casefold()
+        for index, (key, label) in enumerate(question.choices, start=1):
+            if folded in (str(index), label.casefold(), key.casefold()):
+                return Answer(question.id, question.kind, key, label, question.payload)
+        if question.free_text and text:
+            return Answer(question.id, question.kind, None, text, question.payload)
+        return None
+
+    async def _button(self, ctx: Context, question_id: int, key: str | None) -> None:
+        person = ctx.require_person()
+        question = await ctx.session.get(PendingQuestion, question_id)
+        if question is None or question.person_id != person.id:
+            raise UserError(_("core.question_expired"))
+        labels = dict((k, label) for k, label in question.choices)
+        if key not in labels:
+            raise UserError(_("core.question_expired"))
+        await self._answer(
+            ctx, question, Answer(question.id, question.kind, key, labels[key], question.payload)
+        )
+
+    async def _answer(self, ctx: Context, question: PendingQuestion, answer: Answer) -> None:
+        await ctx.session.delete(question)
+        await ctx.session.flush()
+        if answer.kind == PICK_COHORT:
+            await self._picked_cohort(ctx, answer)
+            return
+        handler = self.router.questions.get(answer.kind)
+        if handler is None:
+            log.error("no handler for question kind %s", answer.kind)
+            raise UserError(_("core.question_expired"))
+        await handler(ctx, answer)
+
+    async def _picked_cohort(self, ctx: Context, answer: Answer) -> None:
+        person = ctx.require_person()
+        assert answer.key is not None
+        person.active_cohort_id = int(answer.key)
+        command = parse_command(str(answer.payload.get("text", "")))
+        if command is not None:
+            await self.run_command(ctx, command)

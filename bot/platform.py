@@ -1,0 +1,42 @@
+"""The Platform protocol that every adapter (telegram, matrix, console) implements."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.messages import Inbound, Outbound, RateLimits, SendResult
+
+InboundHandler = Callable[[Inbound], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    buttons: bool = False
+    html: bool = False
+    files: bool = True
+    max_text: int = 4096
+    limits: RateLimits = field(default_factory=RateLimits)
+    deep_link_base: str | None = None  # e.g. https://t.me/<bot>?start=
+
+
+class Platform(Protocol):
+    name: str
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    async def start(self, on_inbound: InboundHandler) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, message: Outbound) -> SendResult: ...
+
+
+class StateStore(Protocol):
+    """What an adapter may persist (sync tokens, DM rooms), without knowing the storage layer."""
+
+    async def get(self, namespace: str, key: str) -> str | None: ...
+
+    async def put(self, namespace: str, key: str, value: str) -> None: ...

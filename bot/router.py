@@ -1,0 +1,107 @@
+"""Command, question and job tables. Handler modules each create a Router and register on it;
+bot/app.py includes them all into one. No if/elif dispatch anywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.commands import Args
+from bot.context import Context
+
+
+@dataclass(frozen=True)
+class Answer:
+    question_id: int
+    kind: str
+    key: str | None  # the chosen choice's key, or None for a free-text answer
+    text: str | None  # the free text, or the chosen label
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    id: int
+    kind: str
+    due_at: datetime
+    payload: dict[str, Any]
+    person_id: int | None
+    cohort_id: int | None
+    zone: str | None
+
+
+CommandHandler = Callable[[Context, Args], Awaitable[None]]
+QuestionHandler = Callable[[Context, Answer], Awaitable[None]]
+JobHandler = Callable[[Context, JobInfo], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    handler: CommandHandler
+    personal: bool  # in a group chat, answered privately
+    help_id: str | None  # message id of the one-line description in `help`
+    usage: str = ""  # argument syntax shown after the name, e.g. 'CODE'
+
+
+class Router:
+    def __init__(self) -> None:
+        self.commands: dict[str, CommandSpec] = {}
+        self.aliases: dict[str, str] = {}
+        self.questions: dict[str, QuestionHandler] = {}
+        self.jobs: dict[str, JobHandler] = {}
+
+    def command(
+        self,
+        name: str,
+        *,
+        personal: bool = False,
+        help_id: str | None = None,
+        usage: str = "",
+        aliases: tuple[str, ...] = (),
+    ) -> Callable[[CommandHandler], CommandHandler]:
+        def register(handler: CommandHandler) -> CommandHandler:
+            self._add_command(CommandSpec(name, handler, personal, help_id, usage))
+            for alias in aliases:
+                self.aliases[alias] = name
+            return handler
+
+        return register
+
+    def question(self, kind: str) -> Callable[[QuestionHandler], QuestionHandler]:
+        def register(handler: QuestionHandler) -> QuestionHandler:
+            if kind in self.questions:
+                raise ValueError(f"question kind {kind!r} registered twice")
+            self.questions[kind] = handler
+            return handler
+
+        return register
+
+    def job(self, kind: str) -> Callable[[JobHandler], JobHandler]:
+        def register(handler: JobHandler) -> JobHandler:
+            if kind in self.jobs:
+                raise ValueError(f"job kind {kind!r} registered twice")
+            self.jobs[kind] = handler
+            return handler
+
+        return register
+
+    def _add_command(self, spec: CommandSpec) -> None:
+        if spec.name in self.commands:
+            raise ValueError(f"command {spec.name!r} registered twice")
+        self.commands[spec.name] = spec
+
+    def include(self, other: Router) -> None:
+        for spec in other.commands.values():
+            self._add_command(spec)
+        for alias, target in other.aliases.items():
+            self.aliases[alias] = target
+        for kind, q in other.questions.items():
+            self.question(kind)(q)
+        for kind, j in other.jobs.items():
+            self.job(kind)(j)
+
+    def resolve(self, name: str) -> CommandSpec | None:
+        return self.commands.get(self.aliases.get(name, name))

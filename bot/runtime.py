@@ -1,0 +1,131 @@
+"""The running bot: inbound pipeline, job runner and delivery, driven either by real time
+(`serve`) or by a virtual clock (`settle`, `advance_to`) for scenarios and tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from bot.clock import Clock
+from bot.delivery import Delivery
+from bot.messages import Inbound
+from bot.pipeline import Pipeline
+from bot.platform import Platform
+from bot.scheduler import JobRunner, Waker
+from storage.engine import Database
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        pipeline: Pipeline,
+        jobs: JobRunner,
+        delivery: Delivery,
+        platforms: Mapping[str, Platform],
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.pipeline = pipeline
+        self.jobs = jobs
+        self.delivery = delivery
+        self.platforms = platforms
+        self.job_waker = Waker()
+        self.delivery_wakers = {name: Waker() for name in platforms}
+        self._tasks: list[asyncio.Task[None]] = []
+        pipeline.on_committed = self.poke
+        jobs.on_committed = self.poke
+
+    def poke(self) -> None:
+        self.job_waker.poke()
+        for waker in self.delivery_wakers.values():
+            waker.poke()
+
+    async def handle(self, inbound: Inbound) -> None:
+        await self.pipeline.handle(inbound)
+
+    # Real time -----------------------------------------------------------------------------
+    async def serve(self) -> None:
+        """Start platforms and the background loops; returns once everything is running."""
+        self.job_waker.start()
+        for name in self.platforms:
+            self.delivery_wakers[name].start()
+        self._tasks.append(asyncio.create_task(self._job_loop(), name="jobs"))
+        for name in self.platforms:
+            self._tasks.append(asyncio.create_task(self._delivery_loop(name), name=f"send-{name}"))
+        for platform in self.platforms.values():
+            await platform.start(self.handle)
+
+    async def shutdown(self) -> None:
+        for platform in self.platforms.values():
+            with contextlib.suppress(Exception):
+                await platform.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        self.job_waker.stop()
+        for waker in self.delivery_wakers.values():
+            waker.stop()
+
+    async def _job_loop(self) -> None:
+        while True:
+            try:
+                await self.jobs.run_due()
+                due = await self.jobs.next_due()
+                if due is not None:
+                    self.job_waker.wake_at(max(due, self.clock.now()))
+            except Exception:
+                log.exception("job loop error")
+            await self.job_waker.wait()
+
+    async def _delivery_loop(self, name: str) -> None:
+        waker = self.delivery_wakers[name]
+        while True:
+            try:
+                await self.delivery.deliver_due(name)
+                due = await self.delivery.next_due(name)
+                if due is not None:
+                    waker.wake_at(max(due, self.clock.now()))
+            except Exception:
+                log.exception("delivery loop error", extra={"platform": name})
+            await waker.wait()
+
+    # Virtual time ----------------------------------------------------------------------------
+    async def settle(self) -> None:
+        """Run everything due at the clock's current instant until nothing is left."""
+        for _round in range(1000):
+            ran = await self.jobs.run_due()
+            sent = 0
+            for name in self.platforms:
+                sent += await self.delivery.deliver_due(name)
+            if ran == 0 and sent == 0:
+                return
+        log.error("settle did not converge")
+
+    async def next_event(self) -> datetime | None:
+        candidates = [await self.jobs.next_due()]
+        for name in self.platforms:
+            candidates.append(await self.delivery.next_due(name))
+        present = [c for c in candidates if c is not None]
+        return min(present) if present else None
+
+    async def advance_to(self, target: datetime, set_clock: Callable[[datetime], None]) -> None:
+        """Move a virtual clock to `target`, running each due thing at its own instant, in order."""
+        while True:
+            await self.settle()
+            upcoming = await self.next_event()
+            if upcoming is None or upcoming > target or upcoming <= self.clock.now():
+                break
+            set_clock(upcoming)
+        set_clock(target)
+        await self.settle()

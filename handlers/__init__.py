@@ -1,0 +1,11 @@
+"""One module per capability, each with its own Router. `routers()` lists them for bot/app.py."""
+
+from __future__ import annotations
+
+from bot.router import Router
+
+
+def routers() -> list[Router]:
+    from handlers import cohorts, help, onboarding, profile
+
+    return [help.router, onboarding.router, profile.router, cohorts.router]

@@ -1,0 +1,54 @@
+"""`help`: what this person may do here, by role."""
+
+from __future__ import annotations
+
+from bot.commands import Args
+from bot.context import Context
+from bot.i18n import _
+from bot.router import Router
+from storage.repositories.cohorts import memberships_of
+
+router = Router()
+
+PREFIX = {"matrix": "!"}
+
+
+def prefix(ctx: Context) -> str:
+    platform = ctx.identity.platform if ctx.identity is not None else ""
+    return PREFIX.get(platform, "/")
+
+
+async def current_role(ctx: Context) -> str | None:
+    person = ctx.require_person()
+    mine = await memberships_of(ctx.session, person.id)
+    for m, c in mine:
+        if c.id == person.active_cohort_id:
+            return m.role
+    return mine[0][0].role if len(mine) == 1 else ("participant" if mine else None)
+
+
+@router.command("help", help_id=_("help.cmd.help"))
+async def help_command(ctx: Context, args: Args) -> None:
+    role = await current_role(ctx)
+    p = prefix(ctx)
+    lines = []
+    for name, (help_id, usage, access) in sorted(ctx.services.commands.items()):
+        if help_id is None or (access.cohort and not access.allows(role)):
+            continue
+        syntax = f"{p}{name} {usage}".strip()
+        lines.append(f"{syntax} — {ctx.t(help_id)}")
+    header = (
+        ctx.t(_("help.header_role"), role=ctx.t(f"role.{role}"))
+        if role
+        else ctx.t(_("help.header_new"))
+    )
+    await ctx.say("\n".join([header, "", *lines]))
+
+
+ROLE_IDS = (
+    _("role.coordinator"),
+    _("role.facilitator"),
+    _("role.mentor"),
+    _("role.participant"),
+    _("role.alumni"),
+)

@@ -1,0 +1,61 @@
+"""The single authorization table: every command and the roles allowed to run it.
+
+The router refuses to start if a registered command has no entry here, and checks the entry
+before any handler runs. `MEMBER` = any role in the current cohort (alumni included)."""
+
+from __future__ import annotations
+
+from bot.authz import ANYONE, CREATOR, MEMBER, Access, roles
+
+STAFF = roles("coordinator", "facilitator")
+COORDINATOR = roles("coordinator")
+
+PERMISSIONS: dict[str, Access] = {
+    # anyone
+    "start": ANYONE,
+    "help": ANYONE,
+    "join": ANYONE,
+    "language": ANYONE,
+    "timezone": ANYONE,
+    "country": ANYONE,
+    "quiet": ANYONE,
+    "me": ANYONE,
+    "use": ANYONE,
+    "mydata": ANYONE,
+    "forgetme": ANYONE,
+    "link": ANYONE,
+    "newcohort": CREATOR,
+    # members of the current cohort
+    "leave": MEMBER,
+    "sessions": MEMBER,
+    "rsvp": MEMBER,
+    "calendar": MEMBER,
+    "debrief": MEMBER,
+    "consent": MEMBER,
+    "commit": MEMBER,
+    "commitments": MEMBER,
+    "done": MEMBER,
+    "drop": MEMBER,
+    "update": MEMBER,
+    "directory": MEMBER,
+    "alumni": MEMBER,
+    "mentor": MEMBER,
+    "findmentor": MEMBER,
+    # staff
+    "addsession": STAFF,
+    "findtime": STAFF,
+    "roster": STAFF,
+    "debriefs": STAFF,
+    "consentreport": STAFF,
+    "cancelsession": STAFF,
+    "movesession": STAFF,
+    # coordinators
+    "announce": COORDINATOR,
+    "announcements": COORDINATOR,
+    "cancelannouncement": COORDINATOR,
+    "translate": COORDINATOR,
+    "role": COORDINATOR,
+    "closecohort": COORDINATOR,
+    "bindchat": COORDINATOR,
+    "cohortsettings": COORDINATOR,
+}

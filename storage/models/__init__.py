@@ -1,0 +1,30 @@
+"""Every model, imported so that Base.metadata knows all tables (Alembic autogenerate, tests).
+
+Each capability adds its own module here with one import line."""
+
+from __future__ import annotations
+
+from storage.models.cohorts import ROLES, BoundChat, Cohort, Membership
+from storage.models.core import (
+    Identity,
+    Job,
+    KeyValue,
+    OutboxMessage,
+    PendingQuestion,
+    Person,
+    ProcessedUpdate,
+)
+
+__all__ = [
+    "ROLES",
+    "BoundChat",
+    "Cohort",
+    "Identity",
+    "Job",
+    "KeyValue",
+    "Membership",
+    "OutboxMessage",
+    "PendingQuestion",
+    "Person",
+    "ProcessedUpdate",
+]

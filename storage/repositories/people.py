@@ -1,0 +1,68 @@
+"""People and their platform identities."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Identity, Person
+
+
+async def find_identity(session: AsyncSession, platform: str, external_id: str) -> Identity | None:
+    found = await session.execute(
+        select(Identity).where(Identity.platform == platform, Identity.external_id == external_id)
+    )
+    return found.scalar_one_or_none()
+
+
+async def create_person(
+    session: AsyncSession,
+    *,
+    platform: str,
+    external_id: str,
+    display_name: str | None,
+    private_chat_id: str | None,
+    language: str | None,
+    now: datetime,
+) -> tuple[Person, Identity]:
+    person = Person(language=language, created_at=now, onboarding_step=None)
+    session.add(person)
+    await session.flush()
+    identity = Identity(
+        person_id=person.id,
+        platform=platform,
+        external_id=external_id,
+        display_name=display_name,
+        private_chat_id=private_chat_id,
+        reachable=True,
+        last_seen_at=now,
+    )
+    session.add(identity)
+    await session.flush()
+    return person, identity
+
+
+async def identities_of(session: AsyncSession, person_id: int) -> list[Identity]:
+    found = await session.execute(
+        select(Identity)
+        .where(Identity.person_id == person_id)
+        .order_by(Identity.last_seen_at.desc(), Identity.id.desc())
+    )
+    return list(found.scalars())
+
+
+async def preferred_identity(session: AsyncSession, person_id: int) -> Identity | None:
+    """The identity to reach a person privately: reachable, most recently seen."""
+    for identity in await identities_of(session, person_id):
+        if identity.reachable:
+            return identity
+    return None
+
+
+async def display_name(session: AsyncSession, person_id: int) -> str:
+    for identity in await identities_of(session, person_id):
+        if identity.display_name:
+            return identity.display_name
+    return f"#{person_id}"

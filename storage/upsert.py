@@ -1,0 +1,34 @@
+"""INSERT ... ON CONFLICT DO NOTHING on both SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.base import Base
+
+
+async def insert_ignore(
+    session: AsyncSession,
+    model: type[Base],
+    values: dict[str, Any] | Sequence[dict[str, Any]],
+    conflict: Sequence[str],
+) -> int:
+    """Insert unless a row with the same `conflict` columns exists. Returns rows inserted."""
+    rows = [values] if isinstance(values, dict) else list(values)
+    if not rows:
+        return 0
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    table = model.__table__
+    assert isinstance(table, Table)
+    if dialect == "postgresql":
+        pg = postgresql.insert(table).values(rows).on_conflict_do_nothing(index_elements=conflict)
+        result = await session.execute(pg)
+    else:
+        lite = sqlite.insert(table).values(rows).on_conflict_do_nothing(index_elements=conflict)
+        result = await session.execute(lite)
+    return int(getattr(result, "rowcount", 0) or 0)
