@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import socket
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -14,6 +18,7 @@ import telegram
 from aiohttp import web
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from tests.fakes.telegram_api import (
     FakeTelegram,
@@ -25,6 +30,8 @@ from tests.fakes.telegram_api import (
 )
 
 pytestmark = pytest.mark.timeout(30)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ALICE = 1001
@@ -815,3 +822,124 @@ async def test_json_encoding_of_results_keeps_unicode(fake: FakeTelegram) -> Non
         raw = await response.text()
     assert "Olá 👋" in raw
     assert json.loads(raw)["result"]["text"] == "Olá 👋"
+
+
+# --------------------------------------------------------------------------- PTB applications
+
+
+def _application(fake: FakeTelegram) -> Application[Any, Any, Any, Any, Any, Any]:
+    async def start(update: telegram.Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        assert update.effective_user is not None
+        name = update.effective_user.first_name
+        await update.effective_message.reply_text(f"Hello {name}", reply_markup=keyboard("go"))
+
+    async def pressed(update: telegram.Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.callback_query is not None
+        await update.callback_query.answer("Going")
+        await update.callback_query.edit_message_text("Gone")
+
+    app = (
+        Application.builder()
+        .token(fake.token)
+        .base_url(fake.bot_base_url)
+        .base_file_url(fake.file_base_url)
+        .build()
+    )
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CallbackQueryHandler(pressed))
+    return app
+
+
+async def test_ptb_application_polls_and_replies(fake: FakeTelegram) -> None:
+    app = _application(fake)
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(timeout=timedelta(seconds=10))
+        fake.add_user(ALICE, "Alice")
+        fake.send_private(ALICE, "/start")
+        (greeting,) = await fake.wait_for_messages(ALICE)
+        assert greeting.text == "Hello Alice"
+        fake.press_button(ALICE, greeting.message_id, ALICE, "go")
+        await fake.wait_until(lambda: bool(fake.edits))
+        await app.updater.stop()
+        await app.stop()
+    assert [a.text for a in fake.callback_answers] == ["Going"]
+    assert fake.edits[0].text == "Gone"
+    assert fake.pending_updates == []  # the updater confirmed what it handled
+    assert fake.calls["deleteWebhook"] == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_ptb_application_receives_webhooks(fake: FakeTelegram) -> None:
+    app = _application(fake)
+    port = _free_port()
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_webhook(
+            listen="127.0.0.1",
+            port=port,
+            url_path="telegram",
+            webhook_url=f"http://127.0.0.1:{port}/telegram",
+            secret_token="cohort-secret",
+        )
+        assert fake.webhook_url == f"http://127.0.0.1:{port}/telegram"
+        fake.send_private(BOB, "/start")
+        (greeting,) = await fake.wait_for_messages(BOB)
+        await app.updater.stop()
+        await app.stop()
+    assert greeting.text == f"Hello User{BOB}"
+    assert fake.webhook_failures == 0
+
+
+# --------------------------------------------------------------------------- standalone CLI
+
+
+async def test_cli_serves_the_fake_with_a_control_endpoint() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.fakes.telegram_cli",
+        "--port",
+        "0",
+        "--token",
+        "42:CLI",
+        cwd=REPO_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    try:
+        banner = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
+        url = banner.strip().rsplit(" ", 1)[-1]
+        assert url.startswith("http://127.0.0.1:")
+        token_line = (await asyncio.wait_for(process.stdout.readline(), 5)).decode()
+        assert token_line.strip() == "token: 42:CLI"
+        async with aiohttp.ClientSession() as session:
+            async with session.post(
+                f"{url}/_control/message", json={"user_id": 7, "text": "/start"}
+            ) as response:
+                assert response.status == 200
+            async with telegram.Bot("42:CLI", base_url=f"{url}/bot") as bot:
+                (update,) = await bot.get_updates()
+                assert update.message is not None
+                assert update.message.text == "/start"
+                await bot.send_message(7, "Welcome", reply_markup=keyboard("ok"))
+            async with session.get(f"{url}/_control/sent", params={"chat_id": "7"}) as response:
+                sent = (await response.json())["result"]
+        assert [(m["text"], m["buttons"]) for m in sent] == [
+            ("Welcome", [{"text": "Ok", "callback_data": "ok"}])
+        ]
+        echo = (await asyncio.wait_for(process.stdout.readline(), 5)).decode()
+        while not echo.startswith("->"):
+            echo = (await asyncio.wait_for(process.stdout.readline(), 5)).decode()
+        assert echo.strip() == "-> chat 7 #2: Welcome [buttons ok]"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 10) == 0
