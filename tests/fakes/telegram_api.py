@@ -11,6 +11,20 @@ secret-token header, and the documented flood limits driven by an injectable clo
 Tests drive users through Python methods (``send_private``, ``press_button``, ``block``...)
 and assert on typed records (``sent``, ``edits``, ``callback_answers``, ``commands``...).
 What is not emulated is listed in ``FakeTelegram``'s docstring.
+
+Usage::
+
+    async with FakeTelegram(clock=virtual_clock) as fake:
+        # the adapter under test gets base_url=fake.url (it calls {base_url}/bot{token}/...);
+        # plain PTB: telegram.Bot(fake.token, base_url=fake.bot_base_url,
+        #                         base_file_url=fake.file_base_url)
+        fake.add_user(1, "Ana", language_code="pt")
+        fake.send_private(1, "/start")
+        (reply,) = await fake.wait_for_messages(1)
+        fake.press_button(1, reply.message_id, 1, reply.callback_data[0])
+
+Flood limits are on by default and measured on the injected clock: advance it instead of
+sleeping, or pass ``limits=Limits.off()`` (e.g. for throughput benchmarks).
 """
 
 from __future__ import annotations
