@@ -7,8 +7,8 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -146,6 +146,7 @@ async def run_script(config: Config, path: Path, *, as_json: bool) -> int:
 
     console = ConsolePlatform(clock, files_dir_for(config), sink)
     app = await build_app(config, clock, {"console": console})
+    await app.runtime.delivery.recover()
     await console.start(app.runtime.handle)
 
     async def send(name: str, text: str, chat: str | None) -> None:
@@ -233,7 +234,8 @@ async def run_platforms(config: Config) -> int:
     clock = SystemClock()
     db = await open_database(config)
     platforms = configured_platforms(config, clock, db)
-    app = await build_app(config, clock, platforms, db=db, instance_id=f"pid{os.getpid()}")
+    instance = config.bot.instance_id or socket.gethostname()
+    app = await build_app(config, clock, platforms, db=db, instance_id=instance)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

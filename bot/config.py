@@ -63,6 +63,8 @@ class BotConfig:
     commands_per_minute: int = 30
     max_text_length: int = 4000
     join_attempts_per_hour: int = 10
+    # Names this process in the outbox claims; several instances need distinct names.
+    instance_id: str = ""
 
 
 @dataclass(frozen=True)

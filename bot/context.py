@@ -72,6 +72,15 @@ class Context:
             lang or services.config.bot.default_language
         )
 
+    async def reload(self) -> None:
+        """After a rolled-back savepoint: re-read the person and identity, reset the language."""
+        if self.person is not None:
+            await self.session.refresh(self.person)
+        if self.identity is not None:
+            await self.session.refresh(self.identity)
+        lang = self.person.language if self.person is not None else None
+        self.tr = self.services.catalogs.translator(lang or self.config.bot.default_language)
+
     # Who and where ---------------------------------------------------------------------------
     @property
     def config(self) -> Config:

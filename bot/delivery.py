@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select, update
 from bot.clock import Clock
 from bot.messages import Address, Attachment, Choice, Outbound, SendResult, SendStatus
 from bot.platform import Platform
-from bot.ratelimit import Buckets
+from bot.ratelimit import Windows
 from storage.engine import Database
 from storage.models import Identity, OutboxMessage
 
@@ -37,21 +37,10 @@ class Limiter:
 
     def __init__(self, platform: Platform, clock: Clock) -> None:
         limits = platform.capabilities.limits
-        self.global_ = (
-            Buckets(clock, limits.per_second_global, limits.per_second_global)
-            if limits.per_second_global
-            else None
-        )
-        self.private = (
-            Buckets(clock, limits.per_second_private_chat, 1.0)
-            if limits.per_second_private_chat
-            else None
-        )
-        self.group = (
-            Buckets(clock, limits.per_minute_group / 60.0, limits.per_minute_group)
-            if limits.per_minute_group
-            else None
-        )
+        second, minute = timedelta(seconds=1), timedelta(minutes=1)
+        self.global_ = _windows(clock, limits.per_second_global, second)
+        self.private = _windows(clock, limits.per_second_private_chat, second)
+        self.group = _windows(clock, limits.per_minute_group, minute)
         self.paused_until: datetime | None = None
 
     def wait_time(self, to: Address, now: datetime) -> float:
@@ -71,6 +60,14 @@ class Limiter:
         chat = self.group if to.is_group else self.private
         if chat is not None:
             chat.take(to.chat_id)
+
+
+def _windows(clock: Clock, per_window: float | None, window: timedelta) -> Windows | None:
+    if not per_window:
+        return None
+    if per_window >= 1:
+        return Windows(clock, int(per_window), window)
+    return Windows(clock, 1, window / per_window)  # e.g. 0.5/s -> one per two seconds
 
 
 class Delivery:
@@ -95,6 +92,20 @@ class Delivery:
         self.batch = batch
         self.concurrency = concurrency
         self.limiters = {name: Limiter(p, clock) for name, p in platforms.items()}
+
+    async def recover(self) -> int:
+        """At start: rows this instance had claimed before it died go back to the queue at once
+        (other instances' claims are left to their leases)."""
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.status == "claimed",
+                    OutboxMessage.claimed_by == self.instance_id,
+                )
+                .values(status="pending", claimed_until=None, claimed_by=None)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
 
     async def next_due(self, platform: str) -> datetime | None:
         async with self.db.transaction() as session:

@@ -121,10 +121,12 @@ class Pipeline:
             async with ctx.session.begin_nested():
                 await self.route(ctx, inbound)
         except UserError as error:
+            await ctx.reload()
             await ctx.say(ctx.t(error.message_id, **error.params))
         except Exception:
             ref = inbound.update_id[-8:]
             log.exception("handler failed", extra={"correlation_id": ref})
+            await ctx.reload()
             await ctx.reply(_("core.bug"), ref=ref)
 
     # Routing -----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -60,3 +61,37 @@ class Buckets:
             return False
         self.take(key, cost)
         return True
+
+
+class Windows:
+    """At most `limit` events per `window` for each key, as a sliding window: the strict reading
+    of a platform's "N per minute" (a token bucket with burst N can exceed it)."""
+
+    def __init__(self, clock: Clock, limit: int, window: timedelta, max_keys: int = 100_000):
+        self.clock = clock
+        self.limit = limit
+        self.window = window
+        self.max_keys = max_keys
+        self._events: dict[object, deque[datetime]] = {}
+
+    def _recent(self, key: object) -> deque[datetime]:
+        now = self.clock.now()
+        events = self._events.get(key)
+        if events is None:
+            if len(self._events) >= self.max_keys:
+                self._events = {
+                    k: v for k, v in self._events.items() if v and now - v[-1] < self.window
+                }
+            events = self._events[key] = deque()
+        while events and now - events[0] >= self.window:
+            events.popleft()
+        return events
+
+    def wait_time(self, key: object) -> float:
+        events = self._recent(key)
+        if len(events) < self.limit:
+            return 0.0
+        return (events[0] + self.window - self.clock.now()).total_seconds()
+
+    def take(self, key: object) -> None:
+        self._recent(key).append(self.clock.now())

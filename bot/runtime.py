@@ -54,6 +54,7 @@ class Runtime:
     # Real time -----------------------------------------------------------------------------
     async def serve(self) -> None:
         """Start platforms and the background loops; returns once everything is running."""
+        await self.delivery.recover()
         self.job_waker.start()
         for name in self.platforms:
             self.delivery_wakers[name].start()

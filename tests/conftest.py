@@ -35,7 +35,10 @@ async def _create_pg_database(server: str) -> str:
     name = f"cohortbot_t_{uuid.uuid4().hex[:12]}"
     base = make_url(server)
     conn = await asyncpg.connect(
-        host=base.host, port=base.port or 5432, user=base.username, password=base.password,
+        host=base.host,
+        port=base.port or 5432,
+        user=base.username,
+        password=base.password,
         database=base.database or "postgres",
     )
     try:
@@ -51,7 +54,10 @@ async def _drop_pg_database(server: str, url: str) -> None:
     base = make_url(server)
     name = make_url(url).database
     conn = await asyncpg.connect(
-        host=base.host, port=base.port or 5432, user=base.username, password=base.password,
+        host=base.host,
+        port=base.port or 5432,
+        user=base.username,
+        password=base.password,
         database=base.database or "postgres",
     )
     try:

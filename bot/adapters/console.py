@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,7 +53,7 @@ class ConsolePlatform:
         self._on_inbound: InboundHandler | None = None
         self._message_ids = itertools.count(1)
         self._update_ids = itertools.count(1)
-        self._run = clock.now().strftime("%Y%m%d%H%M%S%f")
+        self._run = uuid.uuid4().hex[:12]  # update ids stay unique across runs on one database
 
     @property
     def capabilities(self) -> Capabilities:

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import load_config
+from bot.errors import ConfigError
+
+
+def test_defaults_need_no_file() -> None:
+    config = load_config(None, env={})
+    assert config.storage.url == "sqlite+aiosqlite:///cohortbot.db"
+    assert config.telegram.base_url == "https://api.telegram.org"
+    assert not config.telegram.enabled and not config.matrix.enabled
+
+
+def test_environment_overrides_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[telegram]\ntoken = "from-file"\n[bot]\nadmins = ["1"]\n')
+    config = load_config(
+        path,
+        env={
+            "COHORTBOT_TELEGRAM_TOKEN": "from-env",
+            "COHORTBOT_BOT_ADMINS": "telegram:1, matrix:@a:b",
+            "COHORTBOT_TEST_POSTGRES_URL": "ignored: not a config section",
+        },
+    )
+    assert config.telegram.token == "from-env"
+    assert config.bot.admins == ("telegram:1", "matrix:@a:b")
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "key"),
+    [
+        ("[telegram]\ntokn = 'x'\n", {}, "telegram.tokn"),
+        ("[telegrm]\ntoken = 'x'\n", {}, "telegrm"),
+        ("[telegram]\nport = 'eighty'\n", {}, "telegram.port"),
+        ("[telegram]\nmode = 'push'\n", {}, "telegram.mode"),
+        ("[bot]\nquiet_hours = '25-99'\n", {}, "bot.quiet_hours"),
+        ("[bot]\ndefault_language = 'de'\n", {}, "bot.default_language"),
+        ("[storage]\nurl = 'mysql://x'\n", {}, "storage.url"),
+        ("", {"COHORTBOT_MATRIX_PASWORD": "x"}, "COHORTBOT_MATRIX_PASWORD"),
+        ("", {"COHORTBOT_BOT_COMMANDS_PER_MINUTE": "-3"}, "bot.commands_per_minute"),
+        ("not toml at all [", {}, "config.toml"),
+    ],
+)
+def test_a_bad_value_is_one_line_naming_the_key(
+    tmp_path: Path, text: str, env: dict[str, str], key: str
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env=env)
+    message = str(caught.value)
+    assert key in message and "\n" not in message
+
+
+def test_run_without_a_platform_says_what_to_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("COHORTBOT_TELEGRAM_TOKEN", "COHORTBOT_MATRIX_HOMESERVER"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "COHORTBOT_TELEGRAM_TOKEN" in err and "matrix" in err and len(err.splitlines()) == 1
+
+
+def test_a_malformed_config_file_stops_the_cli_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[bot]\nlanguages = 5\n")
+    assert main(["db", "upgrade", "--config", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("config error: bot.languages") and "\n" not in err

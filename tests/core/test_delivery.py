@@ -1,0 +1,163 @@
+"""The outbox dispatcher against a FakePlatform: rate limits on the virtual clock, retry_after,
+blocked recipients, transient failures with backoff, and content dropped once sent."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import VirtualClock
+from bot.delivery import MAX_ATTEMPTS, Delivery
+from bot.messages import Address, RateLimits, SendResult, SendStatus
+from bot.outbox import enqueue_message
+from storage.engine import Database
+from storage.migrate import upgrade
+from storage.models import Identity, OutboxMessage, Person
+from tests.fakes.platform import FakePlatform
+
+START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url)
+    await upgrade(database)
+    yield database
+    await database.close()
+
+
+def virtual_sleep(clock: VirtualClock):  # type: ignore[no-untyped-def]
+    async def sleep(seconds: float) -> None:
+        clock.advance(timedelta(seconds=seconds))
+
+    return sleep
+
+
+async def queue(db: Database, clock: VirtualClock, *messages: tuple[str, str, bool]) -> None:
+    async with db.transaction() as session:
+        for key, chat, group in messages:
+            await enqueue_message(
+                session,
+                key=key,
+                to=Address("fake", chat, group),
+                text=f"text {key}",
+                now=clock.now(),
+            )
+
+
+async def rows(db: Database) -> list[OutboxMessage]:
+    async with db.transaction() as session:
+        return list(
+            (await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars()
+        )
+
+
+async def test_private_chat_limit_spaces_messages_one_second_apart(db: Database) -> None:
+    clock = VirtualClock(START)
+    platform = FakePlatform(
+        clock, limits=RateLimits(per_second_global=30, per_second_private_chat=1)
+    )
+    delivery = Delivery(db, {"fake": platform}, clock, sleep=virtual_sleep(clock))
+    await queue(db, clock, *[(f"k{i}", "alice", False) for i in range(5)])
+    assert await delivery.deliver_due("fake") == 5
+    times = [s.at for s in platform.sent]
+    assert [m.message.text for m in platform.sent] == [f"text k{i}" for i in range(5)]
+    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+    assert all(g >= 0.999 for g in gaps), gaps
+
+
+async def test_group_limit_is_twenty_per_minute(db: Database) -> None:
+    clock = VirtualClock(START)
+    platform = FakePlatform(clock, limits=RateLimits(per_minute_group=20))
+    delivery = Delivery(db, {"fake": platform}, clock, sleep=virtual_sleep(clock))
+    await queue(db, clock, *[(f"g{i}", "team", True) for i in range(41)])
+    await delivery.deliver_due("fake")
+    times = [s.at for s in platform.sent]
+    for i in range(len(times) - 20):
+        assert times[i + 20] - times[i] >= timedelta(seconds=59.9)
+
+
+async def test_retry_after_is_obeyed_and_message_sent_once(db: Database) -> None:
+    clock = VirtualClock(START)
+    platform = FakePlatform(clock)
+    platform.script.append(SendResult(SendStatus.RETRY_AFTER, retry_after=7))
+    delivery = Delivery(db, {"fake": platform}, clock, sleep=virtual_sleep(clock))
+    await queue(db, clock, ("a", "alice", False), ("b", "bob", False))
+    await delivery.deliver_due("fake")
+    assert platform.sent == [] or all(s.message.key != "a" for s in platform.sent)
+    due = await delivery.next_due("fake")
+    assert due is not None and due >= START + timedelta(seconds=7)
+    clock.set(due)
+    await delivery.deliver_due("fake")
+    assert sorted(s.message.key for s in platform.sent) == ["a", "b"]
+
+
+async def test_blocked_recipient_is_marked_unreachable_and_not_retried(db: Database) -> None:
+    clock = VirtualClock(START)
+    async with db.transaction() as session:
+        person = Person(created_at=START)
+        session.add(person)
+        await session.flush()
+        session.add(
+            Identity(
+                person_id=person.id,
+                platform="fake",
+                external_id="alice",
+                private_chat_id="alice",
+                reachable=True,
+                last_seen_at=START,
+            )
+        )
+    platform = FakePlatform(clock)
+    platform.script.append(SendResult(SendStatus.BLOCKED, reason="blocked"))
+    delivery = Delivery(db, {"fake": platform}, clock, sleep=virtual_sleep(clock))
+    await queue(db, clock, ("a", "alice", False))
+    await delivery.deliver_due("fake")
+    clock.advance(timedelta(days=1))
+    await delivery.deliver_due("fake")
+    assert len(platform.attempts) == 1
+    (row,) = await rows(db)
+    assert row.status == "blocked" and row.text == ""
+    async with db.transaction() as session:
+        identity = (await session.execute(select(Identity))).scalar_one()
+        assert identity.reachable is False
+
+
+async def test_transient_failures_back_off_then_give_up(db: Database) -> None:
+    clock = VirtualClock(START)
+    platform = FakePlatform(clock)
+    platform.script.extend(SendResult(SendStatus.TRANSIENT) for _ in range(MAX_ATTEMPTS + 2))
+    delivery = Delivery(db, {"fake": platform}, clock, sleep=virtual_sleep(clock))
+    await queue(db, clock, ("a", "alice", False))
+    for _ in range(MAX_ATTEMPTS + 2):
+        await delivery.deliver_due("fake")
+        due = await delivery.next_due("fake")
+        if due is None:
+            break
+        clock.set(due)
+    attempt_times = [a.at for a in platform.attempts]
+    gaps = [b - a for a, b in zip(attempt_times, attempt_times[1:], strict=False)]
+    assert gaps == sorted(gaps), "backoff grows"
+    assert len(platform.attempts) == MAX_ATTEMPTS
+    (row,) = await rows(db)
+    assert row.status == "failed" and row.text == ""
+
+
+async def test_sent_messages_keep_no_text(db: Database) -> None:
+    clock = VirtualClock(START)
+    platform = FakePlatform(clock)
+    delivery = Delivery(db, {"fake": platform}, clock)
+    await queue(db, clock, ("a", "alice", False))
+    await delivery.deliver_due("fake")
+    (row,) = await rows(db)
+    assert row.status == "sent" and row.text == "" and row.sent_at == START
+
+
+async def test_same_key_is_queued_once(db: Database) -> None:
+    clock = VirtualClock(START)
+    await queue(db, clock, ("a", "alice", False))
+    await queue(db, clock, ("a", "alice", False))
+    assert len(await rows(db)) == 1
