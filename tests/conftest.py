@@ -100,4 +100,4 @@ async def bot(db_url: str, tmp_path: Path) -> AsyncIterator[BotHarness]:
 
 @pytest.fixture
 def anyio_backend() -> Iterator[str]:
-    yield "asyncio"
+    return "asyncio"

@@ -3,6 +3,7 @@ blocked recipients, transient failures with backoff, and content dropped once se
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -65,7 +66,7 @@ async def test_private_chat_limit_spaces_messages_one_second_apart(db: Database)
     assert await delivery.deliver_due("fake") == 5
     times = [s.at for s in platform.sent]
     assert [m.message.text for m in platform.sent] == [f"text k{i}" for i in range(5)]
-    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     assert all(g >= 0.999 for g in gaps), gaps
 
 
@@ -139,7 +140,7 @@ async def test_transient_failures_back_off_then_give_up(db: Database) -> None:
             break
         clock.set(due)
     attempt_times = [a.at for a in platform.attempts]
-    gaps = [b - a for a, b in zip(attempt_times, attempt_times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(attempt_times)]
     assert gaps == sorted(gaps), "backoff grows"
     assert len(platform.attempts) == MAX_ATTEMPTS
     (row,) = await rows(db)
