@@ -62,6 +62,8 @@ DATETIME_EXAMPLE = "2026-12-03 15:00"
 DATE_EXAMPLE = "2026-12-03"
 DURATION_EXAMPLE = "1h30m"
 QUIET_EXAMPLE = "22:00-08:00"
+# No duration a person types is longer; bigger values would overflow date arithmetic.
+MAX_DURATION = timedelta(days=3660)
 
 
 class ParseError(Exception):
@@ -111,8 +113,8 @@ _DURATION_CLOCK = re.compile(r"(\d{1,4}):([0-5]\d)(?::([0-5]\d))?")
 def parse_duration(text: str, *, max_value: timedelta | None = None) -> timedelta:
     """Parse ``90m``, ``1h30m``, ``1h 30m``, ``1h30``, ``2h``, ``45min``, ``1.5h``, ``1:30``.
 
-    Units: d, h, m (min), s; each at most once. The result is > 0 and, when
-    ``max_value`` is given, <= ``max_value``.
+    Units: d, h, m (min), s; each at most once. The result is > 0 and at most
+    ``max_value`` (and never more than ``MAX_DURATION``, about ten years).
 
     Errors: ``time.bad_duration`` (text, example), ``time.duration_too_long`` (text, max).
     """
@@ -122,8 +124,9 @@ def parse_duration(text: str, *, max_value: timedelta | None = None) -> timedelt
         value = _duration_from_units(cleaned, text)
     if value <= timedelta(0):
         raise ParseError("time.bad_duration", text=text, example=DURATION_EXAMPLE)
-    if max_value is not None and value > max_value:
-        raise ParseError("time.duration_too_long", text=text, max=format_duration(max_value))
+    limit = MAX_DURATION if max_value is None else min(max_value, MAX_DURATION)
+    if value > limit:
+        raise ParseError("time.duration_too_long", text=text, max=format_duration(limit))
     return value
 
 
@@ -161,7 +164,8 @@ def _duration_from_units(cleaned: str, original: str) -> timedelta:
     try:
         return timedelta(**parts)
     except OverflowError:
-        raise ParseError("time.bad_duration", text=original, example=DURATION_EXAMPLE) from None
+        limit = format_duration(MAX_DURATION)
+        raise ParseError("time.duration_too_long", text=original, max=limit) from None
 
 
 def format_duration(value: timedelta) -> str:
