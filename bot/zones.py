@@ -178,14 +178,20 @@ def _read_tzdata_text(name: str) -> str | None:
         return None
 
 
-def _load_zone_countries() -> dict[str, str]:
-    """IANA zone -> ISO country from tzdata's zone.tab, plus links (tzdata.zi ``L``)."""
+def _read_zone_tab() -> dict[str, str]:
+    """IANA zone -> ISO country, from tzdata's zone.tab (one country per zone)."""
     mapping: dict[str, str] = {}
     for line in (_read_tzdata_text("zone.tab") or "").splitlines():
         if line and not line.startswith("#"):
             fields = line.split("\t")
             if len(fields) >= 3:
                 mapping[fields[2]] = fields[0]
+    return mapping
+
+
+def _load_zone_countries(zone_tab: dict[str, str]) -> dict[str, str]:
+    """zone.tab plus the links in tzdata.zi (``L target link``) to zones it lists."""
+    mapping = dict(zone_tab)
     for line in (_read_tzdata_text("tzdata.zi") or "").splitlines():
         if line.startswith("L "):
             _, target, link = line.split()[:3]
@@ -202,6 +208,7 @@ class ZoneDirectory:
         self._city_index: _CityIndex | None = None
         self._iana: dict[str, str] | None = None
         self._zone_countries: dict[str, str] | None = None
+        self._zone_tab_rows: dict[str, str] | None = None
 
     # ------------------------------------------------------------------ building
 
@@ -230,10 +237,11 @@ class ZoneDirectory:
 
     # ------------------------------------------------------------------ lookups
 
-    def resolve(self, text: str) -> ZoneResolution:
-        """IANA name (any case, spaces for underscores), ``UTC``/``UTC+3``, or a city name
+    def resolve(self, text: str, locale: str = "en") -> ZoneResolution:
+        """IANA name (any case, spaces for underscores), ``UTC``/``UTC+3``, a city name
         (any case or accents, alternate names too, optionally ``City, CC`` or
-        ``City, Country``). Raises ``ParseError("zone.unknown", text=...)``."""
+        ``City, Country``), or else a country (code, or name in ``locale`` or English:
+        its zones, by their largest city). Raises ``ParseError("zone.unknown", text=...)``."""
         query = " ".join(text.split())
         if not query:
             raise ParseError("zone.unknown", text=text)
@@ -244,6 +252,10 @@ class ZoneDirectory:
         if fixed is not None:
             return ZoneResolution(text, (fixed,))
         candidates = self._city_candidates(query)
+        if not candidates:
+            country = find_country(query, locale)
+            if country is not None:
+                candidates = self._country_candidates(country)
         if not candidates:
             raise ParseError("zone.unknown", text=text)
         return ZoneResolution(text, candidates)
@@ -307,10 +319,43 @@ class ZoneDirectory:
                 break
         return tuple(candidates)
 
+    def _country_candidates(self, country: str) -> tuple[ZoneCandidate, ...]:
+        zones = [zone for zone, code in self._zone_tab().items() if code == country]
+        largest: dict[str, _City] = {}
+        for city in self._cities().cities:
+            if city[1] == country and city[3] in zones:
+                best = largest.get(city[3])
+                if best is None or city[2] > best[2]:
+                    largest[city[3]] = city
+        name = country_name(country) or country
+        candidates = [
+            ZoneCandidate(zone=zone, label=f"{name} ({zone})", country=country)
+            if zone not in largest
+            else ZoneCandidate(
+                zone=zone,
+                label=f"{largest[zone][0]}, {country} ({zone})",
+                country=country,
+                city=largest[zone][0],
+                population=largest[zone][2],
+            )
+            for zone in zones
+            if _is_loadable(zone)
+        ]
+        if largest:
+            # Zones without a town of 15,000 (Europe/Busingen, say) only add noise.
+            candidates = [candidate for candidate in candidates if candidate.city is not None]
+        candidates.sort(key=lambda candidate: (-candidate.population, candidate.zone))
+        return tuple(candidates[:MAX_CANDIDATES])
+
+    def _zone_tab(self) -> dict[str, str]:
+        if self._zone_tab_rows is None:
+            self._zone_tab_rows = _read_zone_tab()
+        return self._zone_tab_rows
+
     def country_of_zone(self, zone: str | ZoneInfo) -> str | None:
         """ISO country for a zone (``Europe/Berlin`` -> ``DE``), from tzdata's zone.tab."""
         if self._zone_countries is None:
-            self._zone_countries = _load_zone_countries()
+            self._zone_countries = _load_zone_countries(self._zone_tab())
         return self._zone_countries.get(zone if isinstance(zone, str) else zone.key)
 
 
@@ -322,16 +367,16 @@ def _is_loadable(zone: str) -> bool:
     return True
 
 
-def resolve_zone(text: str, directory: ZoneDirectory) -> ZoneResolution:
-    """Same as ``directory.resolve(text)``."""
-    return directory.resolve(text)
+def resolve_zone(text: str, directory: ZoneDirectory, locale: str = "en") -> ZoneResolution:
+    """Same as ``directory.resolve(text, locale)``."""
+    return directory.resolve(text, locale)
 
 
 def country_of_zone(zone: str | ZoneInfo) -> str | None:
     """Best-effort country for a zone, reading tzdata each call; prefer
     :meth:`ZoneDirectory.country_of_zone`, which keeps the table."""
     key = zone if isinstance(zone, str) else zone.key
-    return _load_zone_countries().get(key)
+    return _load_zone_countries(_read_zone_tab()).get(key)
 
 
 def is_valid_country(code: str) -> bool:

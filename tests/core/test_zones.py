@@ -220,6 +220,40 @@ def test_a_candidate_label_typed_back_resolves_to_that_candidate(
         assert candidate.zone in [c.zone for c in again.candidates]
 
 
+@pytest.mark.parametrize(
+    ("text", "locale", "zone"),
+    [
+        ("Kenya", "en", "Africa/Nairobi"),
+        ("KE", "en", "Africa/Nairobi"),
+        ("Alemania", "es", "Europe/Berlin"),
+        ("Nepal", "en", "Asia/Kathmandu"),
+    ],
+)
+def test_a_country_with_one_zone_resolves_to_it(
+    directory: ZoneDirectory, text: str, locale: str, zone: str
+) -> None:
+    assert directory.resolve(text, locale).zone == zone
+    assert resolve_zone(text, directory, locale).zone == zone
+
+
+def test_a_country_with_several_zones_offers_them_by_their_largest_city(
+    directory: ZoneDirectory,
+) -> None:
+    resolution = directory.resolve("Brazil")
+    assert resolution.is_ambiguous
+    assert resolution.candidates[0].label == "São Paulo, BR (America/Sao_Paulo)"
+    assert len(resolution.candidates) == MAX_CANDIDATES
+    assert all(c.country == "BR" for c in resolution.candidates)
+    populations = [c.population for c in resolution.candidates]
+    assert populations == sorted(populations, reverse=True)
+    us = directory.resolve("United States")
+    assert us.candidates[0].zone == "America/New_York"
+
+
+def test_a_city_wins_over_a_country_of_the_same_name(directory: ZoneDirectory) -> None:
+    assert directory.resolve("Mexico").candidates[0].zone == "America/Mexico_City"
+
+
 @pytest.mark.parametrize("text", ["", "   ", "Atlantis under the sea", "xyzzy", "UTC+15", "\x00"])
 def test_unknown_text_is_zone_unknown(directory: ZoneDirectory, text: str) -> None:
     with pytest.raises(ParseError) as caught:
