@@ -30,6 +30,7 @@ Sleep = Callable[[float], Awaitable[None]]
 class Claimed:
     id: int
     outbound: Outbound
+    attempts: int = 0
 
 
 class Limiter:
@@ -156,7 +157,7 @@ class Delivery:
                 row.status = "claimed"
                 row.claimed_until = now + self.lease
                 row.claimed_by = self.instance_id
-            return [Claimed(row.id, _outbound(row)) for row in rows]
+            return [Claimed(row.id, _outbound(row), row.attempts) for row in rows]
 
     async def _send_batch(self, platform: str, claimed: list[Claimed]) -> None:
         by_chat: dict[str, list[Claimed]] = {}
@@ -207,42 +208,48 @@ class Delivery:
             )
 
     async def _record(self, platform: str, item: Claimed, result: SendResult) -> None:
+        """One UPDATE in one short transaction per message (plus, when blocked, the identity)."""
         now = self.clock.now()
+        row = OutboxMessage.__table__.c
+        values: dict[str, object] = {"claimed_until": None, "claimed_by": None}
+        forget = {"text": "", "choices": [], "file_content": None}
+        status = result.status
+        if status is SendStatus.SENT:
+            values |= {
+                "status": "sent",
+                "sent_at": now,
+                "platform_message_id": result.platform_message_id,
+            }
+            values |= forget
+        elif status is SendStatus.RETRY_AFTER:
+            wait = timedelta(seconds=result.retry_after or 1.0)
+            values |= {"status": "pending", "not_before": now + wait}
+        elif status is SendStatus.BLOCKED:
+            values |= {"status": "blocked"} | forget
+        elif status is SendStatus.TRANSIENT and item.attempts + 1 < MAX_ATTEMPTS:
+            wait = timedelta(seconds=min(600, 2 ** (item.attempts + 1)))
+            values |= {"status": "pending", "attempts": item.attempts + 1, "not_before": now + wait}
+        else:
+            values |= {"status": "failed", "attempts": item.attempts + 1} | forget
+        if status is not SendStatus.SENT:
+            values["error"] = (result.reason or status.value)[:255]
         async with self.db.transaction() as session:
-            row = await session.get(OutboxMessage, item.id)
-            if row is None:  # erased meanwhile (forgetme): nothing to record
-                return
-            row.claimed_until = None
-            row.claimed_by = None
-            if result.status is SendStatus.SENT:
-                row.status = "sent"
-                row.sent_at = now
-                row.platform_message_id = result.platform_message_id
-                _forget_content(row)
-                return
-            row.error = (result.reason or result.status.value)[:255]
-            if result.status is SendStatus.RETRY_AFTER:
-                row.status = "pending"
-                row.not_before = now + timedelta(seconds=result.retry_after or 1.0)
-            elif result.status is SendStatus.BLOCKED:
-                row.status = "blocked"
-                _forget_content(row)
+            await session.execute(
+                update(OutboxMessage.__table__).where(row.id == item.id).values(**values)
+            )
+            if status is SendStatus.BLOCKED:
                 await session.execute(
                     update(Identity)
-                    .where(Identity.platform == platform, Identity.private_chat_id == row.chat_id)
+                    .where(
+                        Identity.platform == platform,
+                        Identity.private_chat_id == item.outbound.to.chat_id,
+                    )
                     .values(reachable=False)
                 )
-            elif result.status is SendStatus.TRANSIENT and row.attempts + 1 < MAX_ATTEMPTS:
-                row.attempts += 1
-                row.status = "pending"
-                row.not_before = now + timedelta(seconds=min(600, 2**row.attempts))
-            else:
-                row.attempts += 1
-                row.status = "failed"
-                _forget_content(row)
+        if status is not SendStatus.SENT:
             log.warning(
                 "send not done",
-                extra={"outbox_id": row.id, "status": row.status, "platform": platform},
+                extra={"outbox_id": item.id, "status": values["status"], "platform": platform},
             )
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from bot.clock import Clock
 from bot.delivery import Delivery
+from bot.logsetup import log_scope
 from bot.messages import Inbound
 from bot.pipeline import Pipeline
 from bot.platform import Platform
@@ -49,7 +50,10 @@ class Runtime:
             waker.poke()
 
     async def handle(self, inbound: Inbound) -> None:
-        await self.pipeline.handle(inbound)
+        # The correlation id is the reference a person sees when something breaks; the update's
+        # text and the sender's name and id are redacted from anything logged meanwhile.
+        with log_scope(inbound.update_id[-8:], inbound.text, inbound.display_name, inbound.user_id):
+            await self.pipeline.handle(inbound)
 
     # Real time -----------------------------------------------------------------------------
     async def serve(self) -> None:
@@ -106,10 +110,9 @@ class Runtime:
         """Run everything due at the clock's current instant until nothing is left."""
         for _round in range(1000):
             ran = await self.jobs.run_due()
-            sent = 0
             for name in self.platforms:
-                sent += await self.delivery.deliver_due(name)
-            if ran == 0 and sent == 0:
+                await self.delivery.deliver_due(name)
+            if ran == 0:  # delivery never creates jobs, so nothing new can be due
                 return
         log.error("settle did not converge")
 

@@ -3,6 +3,7 @@ PostgreSQL through asyncpg. One transaction per inbound update or job."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -75,10 +76,18 @@ class Database:
         self.engine = make_engine(url)
         self.is_sqlite = is_sqlite(url)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Queueing writers here, in the event loop, is cheaper
+        # than SQLite's busy handler (which sleeps in growing steps) and never surfaces
+        # "database is locked". Other processes still queue on busy_timeout.
+        self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session, session.begin():
+        if self._write_lock is None:
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        async with self._write_lock, self._sessions() as session, session.begin():
             yield session
 
     async def checkpoint(self) -> None:

@@ -17,6 +17,19 @@ async def find_identity(session: AsyncSession, platform: str, external_id: str) 
     return found.scalar_one_or_none()
 
 
+async def find_person_by_identity(
+    session: AsyncSession, platform: str, external_id: str
+) -> tuple[Identity, Person] | None:
+    """The identity and its person in one query (the hot path of every inbound update)."""
+    found = await session.execute(
+        select(Identity, Person)
+        .join(Person, Person.id == Identity.person_id)
+        .where(Identity.platform == platform, Identity.external_id == external_id)
+    )
+    row = found.first()
+    return (row[0], row[1]) if row is not None else None
+
+
 async def create_person(
     session: AsyncSession,
     *,
