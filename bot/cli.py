@@ -20,6 +20,7 @@ from bot.app import build_app, configured_platforms, files_dir_for, open_databas
 from bot.clock import OffsetClock, SystemClock, VirtualClock
 from bot.config import Config, load_config, world_readable
 from bot.errors import ConfigError
+from bot.lease import Leases
 from bot.logsetup import setup_logging
 
 log = logging.getLogger("cohortbot")
@@ -241,8 +242,8 @@ async def run_platforms(config: Config) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await app.runtime.serve()
-        log.info("running", extra={"platforms": ",".join(platforms)})
+        await app.runtime.serve(Leases(db, clock, instance))
+        log.info("running", extra={"platforms": ",".join(platforms), "instance": instance})
         await stop.wait()
         log.info("stopping")
     finally:

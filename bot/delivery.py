@@ -210,9 +210,8 @@ class Delivery:
     async def _record(self, platform: str, item: Claimed, result: SendResult) -> None:
         """One UPDATE in one short transaction per message (plus, when blocked, the identity)."""
         now = self.clock.now()
-        row = OutboxMessage.__table__.c
         values: dict[str, object] = {"claimed_until": None, "claimed_by": None}
-        forget = {"text": "", "choices": [], "file_content": None}
+        forget: dict[str, object] = {"text": "", "choices": [], "file_content": None}
         status = result.status
         if status is SendStatus.SENT:
             values |= {
@@ -225,17 +224,17 @@ class Delivery:
             wait = timedelta(seconds=result.retry_after or 1.0)
             values |= {"status": "pending", "not_before": now + wait}
         elif status is SendStatus.BLOCKED:
-            values |= {"status": "blocked"} | forget
+            values |= {"status": "blocked", **forget}
         elif status is SendStatus.TRANSIENT and item.attempts + 1 < MAX_ATTEMPTS:
             wait = timedelta(seconds=min(600, 2 ** (item.attempts + 1)))
             values |= {"status": "pending", "attempts": item.attempts + 1, "not_before": now + wait}
         else:
-            values |= {"status": "failed", "attempts": item.attempts + 1} | forget
+            values |= {"status": "failed", "attempts": item.attempts + 1, **forget}
         if status is not SendStatus.SENT:
             values["error"] = (result.reason or status.value)[:255]
         async with self.db.transaction() as session:
             await session.execute(
-                update(OutboxMessage.__table__).where(row.id == item.id).values(**values)
+                update(OutboxMessage).where(OutboxMessage.id == item.id).values(**values)
             )
             if status is SendStatus.BLOCKED:
                 await session.execute(

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from bot.clock import Clock
 from bot.delivery import Delivery
+from bot.lease import RENEW_EVERY, Leases
 from bot.logsetup import log_scope
 from bot.messages import Inbound
 from bot.pipeline import Pipeline
@@ -41,6 +42,8 @@ class Runtime:
         self.job_waker = Waker()
         self.delivery_wakers = {name: Waker() for name in platforms}
         self._tasks: list[asyncio.Task[None]] = []
+        self._senders: dict[str, asyncio.Task[None]] = {}
+        self._leases: Leases | None = None
         pipeline.on_committed = self.poke
         jobs.on_committed = self.poke
 
@@ -56,31 +59,69 @@ class Runtime:
             await self.pipeline.handle(inbound)
 
     # Real time -----------------------------------------------------------------------------
-    async def serve(self) -> None:
-        """Start platforms and the background loops; returns once everything is running."""
+    async def serve(self, leases: Leases | None = None) -> None:
+        """Start the job loop and the platforms; returns once everything is running.
+
+        With `leases`, each platform connection (and its sending) runs in one instance at a
+        time: the instance holding the lease `platform:<name>`; the others stand by and take
+        over when the holder stops renewing. Jobs run in every instance (rows are claimed)."""
         await self.delivery.recover()
         self.job_waker.start()
-        for name in self.platforms:
-            self.delivery_wakers[name].start()
         self._tasks.append(asyncio.create_task(self._job_loop(), name="jobs"))
         for name in self.platforms:
-            self._tasks.append(asyncio.create_task(self._delivery_loop(name), name=f"send-{name}"))
-        for platform in self.platforms.values():
-            await platform.start(self.handle)
+            if leases is None:
+                await self._start_platform(name)
+            else:
+                self._tasks.append(
+                    asyncio.create_task(self._hold_platform(name, leases), name=f"lease-{name}")
+                )
+        self._leases = leases
+
+    async def _start_platform(self, name: str) -> None:
+        self.delivery_wakers[name].start()
+        self._senders[name] = asyncio.create_task(self._delivery_loop(name), name=f"send-{name}")
+        await self.platforms[name].start(self.handle)
+        log.info("platform started", extra={"platform": name})
+
+    async def _stop_platform(self, name: str) -> None:
+        sender = self._senders.pop(name, None)
+        if sender is None:
+            return
+        with contextlib.suppress(Exception):
+            await self.platforms[name].stop()
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+        self.delivery_wakers[name].stop()
+        log.info("platform stopped", extra={"platform": name})
+
+    async def _hold_platform(self, name: str, leases: Leases) -> None:
+        lease = f"platform:{name}"
+        while True:
+            try:
+                held = await leases.acquire(lease)
+                if held and name not in self._senders:
+                    await self._start_platform(name)
+                elif not held and name in self._senders:
+                    log.warning("lease lost", extra={"platform": name})
+                    await self._stop_platform(name)
+            except Exception:
+                log.exception("lease loop error", extra={"platform": name})
+            await asyncio.sleep(RENEW_EVERY.total_seconds())
 
     async def shutdown(self) -> None:
-        for platform in self.platforms.values():
-            with contextlib.suppress(Exception):
-                await platform.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        for name in list(self._senders):
+            await self._stop_platform(name)
+            if self._leases is not None:
+                with contextlib.suppress(Exception):
+                    await self._leases.release(f"platform:{name}")
         self.job_waker.stop()
-        for waker in self.delivery_wakers.values():
-            waker.stop()
 
     async def _job_loop(self) -> None:
         while True:

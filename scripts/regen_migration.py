@@ -46,6 +46,8 @@ def tidy() -> None:
     generated = sorted(VERSIONS.glob("0001_*.py"))
     target = VERSIONS / "0001_initial.py"
     generated[0].rename(target)
+    text = "\n".join(line.rstrip() for line in target.read_text().splitlines()) + "\n"
+    target.write_text(text)
     root = Path(__file__).resolve().parent.parent
     ruff = [sys.executable, "-m", "ruff"]
     subprocess.run([*ruff, "check", "--fix", "-q", str(target)], cwd=root, check=False)
