@@ -617,6 +617,16 @@ def test_quiet_hours_that_begin_when_the_clocks_jump() -> None:
     assert moved == utc(2026, 3, 29, 0, 59)
 
 
+def test_a_non_quiet_window_swallowed_by_the_gap_waits_for_the_next_day() -> None:
+    # Quiet 02:15-02:00 leaves only 02:00-02:15, which never happens on 30 March 2014.
+    late = utc(2014, 3, 29, 22, 59, 59)  # 23:59:59 CET
+    assert next_quiet_end(late, BERLIN, time(2, 15), time(2, 0)) == utc(2014, 3, 31, 0, 0)
+    moved = shift_out_of_quiet(utc(2014, 3, 31, 0, 30), BERLIN, time(2, 15), time(2, 0))
+    assert moved == utc(2014, 3, 31, 0, 14)  # 02:14 CEST
+    earlier = shift_out_of_quiet(utc(2014, 3, 30, 12, 0), BERLIN, time(2, 15), time(2, 0))
+    assert earlier == utc(2014, 3, 29, 1, 14)  # 02:14 CET the day before
+
+
 def test_custom_margin() -> None:
     reminder = datetime(2026, 6, 1, 23, 30, tzinfo=BERLIN)
     moved = shift_out_of_quiet(reminder, BERLIN, time(22), time(8), margin=timedelta(minutes=15))
@@ -653,7 +663,9 @@ def test_next_quiet_end_is_the_first_moment_outside_quiet_hours(
     result = next_quiet_end(instant, zone, start, end)
     assert result >= instant
     assert not in_quiet_hours(result.astimezone(zone), start, end)
-    assert result - instant <= timedelta(hours=25)
+    # Within a day, or two when a clock change swallows the whole non-quiet window
+    # (quiet 02:15-02:00 leaves 02:00-02:15, which does not exist on spring-forward day).
+    assert result - instant <= timedelta(hours=49)
     assert quiet_everywhere_between(instant, result, zone, start, end)
     if result > instant:
         assert in_quiet_hours((result - timedelta(microseconds=1)).astimezone(zone), start, end)
@@ -694,7 +706,7 @@ def test_shift_out_of_quiet_never_lands_in_quiet_hours_nor_after_not_after(
             assert result == bound
         else:
             # It is the last moment (a minute ahead) before the quiet hours began.
-            assert bound - result <= timedelta(hours=25)
+            assert bound - result <= timedelta(hours=49)
             assert quiet_everywhere_between(result + timedelta(minutes=1), bound, zone, start, end)
             # ... exactly: one minute later the quiet hours have just begun.
             began = result + timedelta(minutes=1)
