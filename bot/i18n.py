@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
+from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -34,11 +35,37 @@ FSI, PDI = "\u2068", "\u2069"  # Unicode isolates keep LTR values intact inside 
 
 Width = Literal["full", "long", "medium", "short"]
 
+# How a full or long date and a time join: CLDR's "atTime" patterns, which Babel does not load
+# (its datetime patterns give "Thursday, December 3, 2026, 3:00 PM", and in Portuguese no
+# separator at all: "quinta-feira, 3 de dezembro de 2026 15:00").
+AT_TIME: Mapping[str, str] = MappingProxyType(
+    {
+        "en": "{1} at {0}",
+        "es": "{1}, {0}",
+        "fr": "{1} à {0}",
+        "pt": "{1} às {0}",
+        "ar": "{1}، الساعة {0}",
+    }
+)
+
+
+# Babel's gettext table swaps Arabic "many" (n % 100 in 11..99, "11 يومًا") and "other" (100,
+# 101, 102..., "100 يوم"): python-babel/babel#816. This is the standard gettext order that
+# translators (and CLDR: zero, one, two, few, many, other) use.
+ARABIC_PLURALS = "(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5)"
+
+
+def plural_expr(locale: Locale) -> str:
+    """The gettext plural formula whose result indexes a message's plural forms."""
+    if locale.language == "ar":
+        return ARABIC_PLURALS
+    return str(get_plural(locale).plural_expr)
+
 
 def plural_index(locale: Locale, n: int, forms: int) -> int:
     """Which of a message's plural forms to use: .po files order them by the language's gettext
-    plural formula (Babel's table), which the standard library evaluates safely."""
-    rule = gettext.c2py(get_plural(locale).plural_expr)
+    plural formula, which the standard library evaluates safely."""
+    rule = gettext.c2py(plural_expr(locale))
     return min(int(rule(n)), forms - 1)
 
 
@@ -180,14 +207,31 @@ class Translator:
         return babel_dates.format_date(value, format="EEEE", locale=self.locale)
 
     def datetime(self, instant: dt.datetime, zone: tzinfo, fmt: Width = "full") -> str:
-        """`instant` shown in `zone`: "Thursday, December 3, 2026 at 15:00 (GMT+01:00)"."""
+        """`instant` shown in `zone`: "Thursday, December 3, 2026 at 3:00 PM (GMT+1)",
+        "jeudi 3 décembre 2026 à 15:00 (UTC+1)", "quinta-feira, 3 de dezembro de 2026 às 15:00
+        (GMT+1)"."""
         local = instant.astimezone(zone)
         day = babel_dates.format_date(local.date(), format=fmt, locale=self.locale)
         clock = babel_dates.format_time(local, format="short", locale=self.locale)
-        pattern = babel_dates.get_datetime_format("long" if fmt == "full" else fmt, self.locale)
-        joined = str(pattern).replace("{1}", day).replace("{0}", clock)
-        offset = babel_dates.format_datetime(local, "O", locale=self.locale)
-        return f"{joined} ({offset})"
+        pattern = AT_TIME.get(self.locale.language) if fmt in ("full", "long") else None
+        if pattern is None:
+            babel_pattern = babel_dates.get_datetime_format(fmt, self.locale)
+            pattern = str(babel_pattern).replace("'", "")
+        joined = pattern.replace("{1}", day).replace("{0}", clock)
+        return f"{joined} ({self.utc_offset(local)})"
+
+    def utc_offset(self, local: dt.datetime) -> str:
+        """Short localized GMT offset of an aware datetime: "GMT+1", "GMT-3", "GMT+5:30", "GMT";
+        "UTC+1" in French. (Babel leaves the CLDR "O" pattern unimplemented.)"""
+        offset = local.utcoffset() or dt.timedelta(0)
+        minutes = round(offset.total_seconds() / 60)
+        hours, rest = divmod(abs(minutes), 60)
+        number = f"{'-' if minutes < 0 else '+'}{hours}{f':{rest:02d}' if rest else ''}"
+        if minutes == 0:
+            number = ""
+        elif self.rtl:
+            number = f"{FSI}{number}{PDI}"  # keeps the sign before the digits in RTL text
+        return str(self.locale.zone_formats["gmt"]) % number
 
     def zone_name(self, zone: str) -> str:
         try:
