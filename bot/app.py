@@ -23,6 +23,7 @@ from handlers.permissions import PERMISSIONS
 from storage.engine import Database, sqlite_path
 from storage.migrate import upgrade
 from storage.repositories.kv import DbStateStore
+from storage.repositories.reachability import DbReachability
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,11 @@ async def build_app(
         for name, spec in router.commands.items()
         if name in PERMISSIONS
     }
+    for platform in platforms.values():
+        # Platforms with a command menu (Telegram) publish it from the help texts.
+        describe = getattr(platform, "describe_commands", None)
+        if describe is not None:
+            describe(services.catalogs, services.commands, config.bot.default_language)
     pipeline = Pipeline(db, services, router, PERMISSIONS)
     jobs = JobRunner(db, services, router)
     delivery = Delivery(db, platforms, clock, instance_id=instance_id)
@@ -101,7 +107,9 @@ def configured_platforms(config: Config, clock: Clock, db: Database) -> dict[str
     if config.telegram.enabled:
         from bot.adapters.telegram import TelegramPlatform
 
-        platforms["telegram"] = TelegramPlatform(config.telegram, clock, state)
+        platforms["telegram"] = TelegramPlatform(
+            config.telegram, clock, state, reachability=DbReachability(db)
+        )
     if config.matrix.enabled:
         from bot.adapters.matrix import MatrixPlatform
 

@@ -40,3 +40,10 @@ class StateStore(Protocol):
     async def get(self, namespace: str, key: str) -> str | None: ...
 
     async def put(self, namespace: str, key: str, value: str) -> None: ...
+
+
+class Reachability(Protocol):
+    """Lets an adapter record at once that a person blocked (or unblocked) the bot, before a
+    send fails on it. Wired in by bot/app.py."""
+
+    async def set_reachable(self, platform: str, user_id: str, reachable: bool) -> None: ...

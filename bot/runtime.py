@@ -81,7 +81,18 @@ class Runtime:
         self.delivery_wakers[name].start()
         self._senders[name] = asyncio.create_task(self._delivery_loop(name), name=f"send-{name}")
         await self.platforms[name].start(self.handle)
+        self._learn_identity(name)
         log.info("platform started", extra={"platform": name})
+
+    def _learn_identity(self, name: str) -> None:
+        """What a platform knows about itself only once connected: its bot's username (for
+        `/cmd@bot` in groups and "start me privately" hints) and capabilities such as deep links."""
+        platform = self.platforms[name]
+        services = self.pipeline.services
+        services.capabilities[name] = platform.capabilities
+        username = getattr(platform, "username", None)
+        if isinstance(username, str) and username:
+            services.bot_names[name] = username
 
     async def _stop_platform(self, name: str) -> None:
         sender = self._senders.pop(name, None)

@@ -1,0 +1,414 @@
+"""The Telegram platform on python-telegram-bot 22: long polling or a webhook in, Bot API calls out.
+
+Receiving. PTB's Updater fetches updates (getUpdates) or runs the webhook server (with the
+secret token: a request without the right X-Telegram-Bot-Api-Secret-Token header gets 403 and
+changes nothing). Both hand every update to the Application's update queue; ours is an
+`_InlineQueue` whose `put` turns the update into an Inbound and waits until the core has
+committed it. So Telegram is told "received" (the next getUpdates offset, or the webhook's 200)
+only after the update is stored: a crash re-delivers it, and the pipeline's update-id dedupe
+processes it once. PTB's handler machinery is not used; nothing PTB-typed reaches the core.
+
+Sending. `send` makes the Bot API calls for one Outbound and classifies the outcome; it never
+sleeps or retries (the delivery layer owns rate limits, retry_after and backoff), and PTB is built
+without a rate limiter so it does not retry either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import (
+    Bot,
+    CallbackQuery,
+    ChatMemberUpdated,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.adapters import telegram_convert as convert
+from bot.adapters.telegram_profile import LocalizedProfile, build_profiles, fingerprint, publish
+from bot.authz import Access
+from bot.clock import Clock
+from bot.config import TelegramConfig
+from bot.i18n import Catalogs
+from bot.messages import Attachment, Inbound, Outbound, RateLimits, SendResult, SendStatus
+from bot.platform import Capabilities, InboundHandler, Reachability, StateStore
+
+log = logging.getLogger(__name__)
+
+NAME = convert.PLATFORM
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+# Telegram's documented limits; the delivery layer keeps under them.
+LIMITS = RateLimits(per_second_global=30, per_second_private_chat=1, per_minute_group=20)
+STATE = "telegram"  # StateStore namespace
+MAX_UPDATE_ATTEMPTS = 10  # polling: give up on one update after ~5 minutes of core failures
+DRAIN_SECONDS = 10.0
+
+PtbApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+class _InlineQueue(asyncio.Queue[object]):
+    """The update queue PTB's Updater and webhook server put updates into: `put` processes the
+    update right away and returns once the core has it (see the module docstring)."""
+
+    def __init__(self, platform: TelegramPlatform) -> None:
+        super().__init__()
+        self._platform = platform
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update):
+            await self._platform.accept(item)
+
+
+class TelegramPlatform:
+    name = NAME
+
+    def __init__(
+        self,
+        config: TelegramConfig,
+        clock: Clock,
+        state: StateStore,
+        *,
+        reachability: Reachability | None = None,
+        poll_timeout: float = 30.0,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.state = state
+        self.reachability = reachability
+        self.poll_timeout = poll_timeout
+        self.username: str | None = None  # known after start (getMe)
+        self.webhook_secret: str | None = None  # the secret in use (generated if not configured)
+        self._app: PtbApplication | None = None
+        self._on_inbound: InboundHandler | None = None
+        self._profiles: tuple[LocalizedProfile, ...] = ()
+        self._profile_task: asyncio.Task[None] | None = None
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._order = asyncio.Lock()
+        self._stopping = asyncio.Event()
+
+    # Identity and capabilities ---------------------------------------------------------------
+    @property
+    def capabilities(self) -> Capabilities:
+        link = f"https://t.me/{self.username}?start=" if self.username else None
+        return Capabilities(
+            buttons=True,
+            html=False,
+            files=True,
+            max_text=convert.MAX_TEXT,
+            limits=LIMITS,
+            deep_link_base=link,
+        )
+
+    def describe_commands(
+        self,
+        catalogs: Catalogs,
+        commands: Mapping[str, tuple[str | None, str, Access]],
+        default_language: str,
+    ) -> None:
+        """The command menu and descriptions to publish on start (called by bot/app.py)."""
+        self._profiles = build_profiles(catalogs, commands, default_language)
+
+    @property
+    def _root(self) -> str:
+        return self.config.base_url.rstrip("/")
+
+    def _build(self) -> PtbApplication:
+        return (
+            ApplicationBuilder()
+            .token(self.config.token)
+            .base_url(f"{self._root}/bot")
+            .base_file_url(f"{self._root}/file/bot")
+            .update_queue(_InlineQueue(self))
+            .job_queue(None)
+            .connect_timeout(10.0)
+            .read_timeout(30.0)
+            .write_timeout(30.0)
+            .media_write_timeout(60.0)
+            .pool_timeout(10.0)
+            .build()
+        )
+
+    # Lifecycle -------------------------------------------------------------------------------
+    async def start(self, on_inbound: InboundHandler) -> None:
+        # PTB's documented opt-in: RetryAfter.retry_after as a timedelta, without the int
+        # deprecation warning (which tests turn into errors).
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
+        self._on_inbound = on_inbound
+        self._stopping.clear()
+        app = self._build()
+        try:
+            await app.initialize()  # getMe
+        except InvalidToken:
+            log.error("telegram: the Bot API server refused the token", extra={"api": self._root})
+            raise
+        self._app = app
+        self.username = app.bot.username
+        if self._profiles:
+            self._profile_task = asyncio.create_task(self._publish_profile(), name="tg-profile")
+        updater = app.updater
+        assert updater is not None
+        if self.config.mode == "webhook":
+            self.webhook_secret = self.config.secret_token or secrets.token_urlsafe(32)
+            path = urlsplit(self.config.url).path or "/telegram"
+            await updater.start_webhook(
+                listen=self.config.listen,
+                port=self.config.port,
+                url_path=path,
+                webhook_url=self.config.url,
+                secret_token=self.webhook_secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+                bootstrap_retries=3,
+            )
+        else:
+            await updater.start_polling(
+                poll_interval=0.0,
+                timeout=timedelta(seconds=self.poll_timeout),
+                bootstrap_retries=3,
+                allowed_updates=list(ALLOWED_UPDATES),
+                error_callback=self._polling_error,
+            )
+        log.info("telegram: started", extra={"mode": self.config.mode, "bot": self.username})
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        app = self._app
+        if app is None:
+            return
+        try:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()  # also confirms the offset of what was processed
+            if self._profile_task is not None:
+                self._profile_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._profile_task
+                self._profile_task = None
+            if self._inflight:
+                await asyncio.wait(set(self._inflight), timeout=DRAIN_SECONDS)
+        finally:
+            self._app = None
+            await app.shutdown()
+
+    @staticmethod
+    def _polling_error(error: TelegramError) -> None:
+        # PTB retries with backoff; the error text is left out (it could echo a request).
+        log.warning("telegram: polling failed, retrying", extra={"error": type(error).__name__})
+
+    async def _publish_profile(self) -> None:
+        app = self._app
+        if app is None:
+            return
+        key = f"profile:{app.bot.id}"
+        digest = fingerprint(self._profiles)
+        if await self.state.get(STATE, key) == digest:
+            return
+        if await publish(app.bot, self._profiles):
+            await self.state.put(STATE, key, digest)
+            log.info("telegram: command menu published", extra={"languages": len(self._profiles)})
+
+    # Receiving -------------------------------------------------------------------------------
+    async def accept(self, update: Update) -> None:
+        """Process one update; returns when the core has committed it. The work runs in its own
+        task so that stopping the Updater mid-update lets it finish instead of tearing it."""
+        task = asyncio.create_task(self._process(update), name=f"tg-update-{update.update_id}")
+        self._inflight.add(task)
+        task.add_done_callback(self._finished)
+        await asyncio.shield(task)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: it was logged, and re-raised to a waiting webhook
+
+    async def _process(self, update: Update) -> None:
+        async with self._order:  # one update at a time, in the order Telegram sent them
+            attempt = 0
+            while True:
+                try:
+                    await self._dispatch(update)
+                    return
+                except Exception:
+                    attempt += 1
+                    log.exception(
+                        "telegram: update not processed",
+                        extra={"update_id": update.update_id, "attempt": attempt},
+                    )
+                    # A webhook answers 500 and Telegram sends the update again later.
+                    if self.config.mode == "webhook" or self._stopping.is_set():
+                        raise
+                    if attempt >= MAX_UPDATE_ATTEMPTS:
+                        log.error("telegram: update dropped", extra={"update_id": update.update_id})
+                        return
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), min(30.0, 2.0**attempt))
+                    if self._stopping.is_set():
+                        raise
+
+    async def _dispatch(self, update: Update) -> None:
+        if update.callback_query is not None:
+            await self._button(update.update_id, update.callback_query)
+        elif update.my_chat_member is not None:
+            await self._membership(update.my_chat_member)
+        elif update.message is not None:
+            inbound = convert.message_inbound(
+                update.update_id, update.message, self.username, self.clock.now()
+            )
+            if inbound is not None:
+                await self._deliver(inbound)
+
+    async def _deliver(self, inbound: Inbound) -> None:
+        if self._on_inbound is None:
+            raise RuntimeError("telegram platform is not started")
+        await self._on_inbound(inbound)
+
+    async def _button(self, update_id: int, query: CallbackQuery) -> None:
+        bot = self._bot()
+        with contextlib.suppress(TelegramError):  # too old, or answered before a re-delivery
+            await bot.answer_callback_query(query.id)
+        press = convert.parse_callback_data(query.data)
+        if press is None:
+            return
+        key = press.key
+        if key is None and press.index is not None and press.question_id is not None:
+            key = await self._long_key(press.question_id, press.index)
+        label = convert.pressed_label(query)
+        inbound = convert.button_inbound(update_id, query, press, key, label, self.clock.now())
+        if inbound is None:
+            return
+        await self._deliver(inbound)
+        message = query.message
+        # In a group someone else may press a button meant for another person (the core turns
+        # that down), so only private questions are marked as answered.
+        if isinstance(message, Message) and message.chat.type == ChatType.PRIVATE and label:
+            await self._mark_answered(message, label)
+
+    async def _mark_answered(self, message: Message, label: str) -> None:
+        """Show the chosen answer under the question and remove its keyboard."""
+        bot = self._bot()
+        shown = convert.answered_text(message.text, label) if message.text else None
+        try:
+            if shown is not None:
+                await bot.edit_message_text(
+                    shown, chat_id=message.chat.id, message_id=message.message_id
+                )
+            else:
+                await bot.edit_message_reply_markup(
+                    chat_id=message.chat.id, message_id=message.message_id, reply_markup=None
+                )
+        except TelegramError as error:  # e.g. already edited before a re-delivery
+            log.info("telegram: question not marked", extra={"error": type(error).__name__})
+
+    async def _membership(self, change: ChatMemberUpdated) -> None:
+        """A person blocked (or unblocked) the bot, or the bot joined or left a group."""
+        status = change.new_chat_member.status
+        present = status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+        if change.chat.type == ChatType.PRIVATE:
+            if self.reachability is not None:
+                await self.reachability.set_reachable(NAME, str(change.from_user.id), present)
+            return
+        # Groups: nothing to record; a coordinator links the group with /bindchat.
+        log.info("telegram: group membership", extra={"chat": change.chat.id, "present": present})
+
+    # Sending ---------------------------------------------------------------------------------
+    def _bot(self) -> Bot:
+        if self._app is None:
+            raise RuntimeError("telegram platform is not started")
+        bot: Bot = self._app.bot
+        return bot
+
+    async def _long_key(self, question_id: int, index: int) -> str | None:
+        stored = await self.state.get(STATE, f"choices:{question_id}")
+        if stored is None:
+            return None
+        keys = json.loads(stored)
+        return str(keys[index]) if isinstance(keys, list) and 0 <= index < len(keys) else None
+
+    async def send(self, message: Outbound) -> SendResult:
+        if self._app is None:
+            return SendResult(SendStatus.TRANSIENT, reason="not started")
+        bot = self._bot()
+        chat_id = convert.chat_id_of(message.to.chat_id)
+        if chat_id is None:
+            return SendResult(SendStatus.PERMANENT, reason="not a telegram chat id")
+        parts = _parts(message)
+        if not parts:
+            return SendResult(SendStatus.PERMANENT, reason="empty message")
+        if convert.needs_key_table(message.question_id, message.choices):
+            keys = [c.key for c in message.choices]
+            await self.state.put(STATE, f"choices:{message.question_id}", json.dumps(keys))
+        done = 0
+        if len(parts) > 1:  # a retried long message goes on where it stopped
+            done = int(await self.state.get(STATE, f"parts:{message.key}") or 0)
+        markup = convert.keyboard(message.question_id, message.choices)
+        last: Message | None = None
+        for index in range(done, len(parts)):
+            text, attachment = parts[index]
+            buttons = markup if index == len(parts) - 1 else None  # under the last part
+            try:
+                last = await _send_part(bot, chat_id, text, attachment, buttons)
+            except TelegramError as error:
+                if index > done:
+                    await self.state.put(STATE, f"parts:{message.key}", str(index))
+                return classify(error)
+        return SendResult.sent(str(last.message_id) if last is not None else None)
+
+
+def _parts(message: Outbound) -> list[tuple[str, Attachment | None]]:
+    """What one Outbound becomes: text messages of at most 4096 characters, and a document that
+    carries the text as its caption when it is short enough."""
+    attachment = message.attachment
+    text = message.text.strip()
+    if attachment is None:
+        return [(part, None) for part in convert.split_text(text)]
+    if len(text) <= convert.MAX_CAPTION:
+        return [(text, attachment)]
+    return [*((part, None) for part in convert.split_text(text)), ("", attachment)]
+
+
+async def _send_part(
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    attachment: Attachment | None,
+    markup: InlineKeyboardMarkup | None,
+) -> Message:
+    if attachment is None:
+        return await bot.send_message(chat_id, text, reply_markup=markup)
+    document = InputFile(attachment.content, filename=attachment.filename)
+    return await bot.send_document(chat_id, document, caption=text or None, reply_markup=markup)
+
+
+def classify(error: TelegramError) -> SendResult:
+    """A Bot API error as the delivery layer understands it. The reason never holds the text."""
+    reason = type(error).__name__
+    if isinstance(error, RetryAfter):
+        wait = error.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        return SendResult(SendStatus.RETRY_AFTER, retry_after=seconds, reason=reason)
+    if isinstance(error, Forbidden):  # blocked by the user, or removed from the group
+        return SendResult(SendStatus.BLOCKED, reason=f"{reason}: {error.message}"[:200])
+    if isinstance(error, (BadRequest, ChatMigrated)):
+        return SendResult(SendStatus.PERMANENT, reason=f"{reason}: {error.message}"[:200])
+    # NetworkError (TimedOut, 5xx answers), a refused token, anything new: try again later.
+    return SendResult(SendStatus.TRANSIENT, reason=reason)

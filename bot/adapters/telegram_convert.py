@@ -1,0 +1,239 @@
+"""Pure translations between Bot API objects and the core's values: updates to Inbound, long
+texts to message-sized parts, choices to inline keyboards and callback data back to choices.
+
+Nothing here does I/O; telegram.py calls the Bot API with what these functions return."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    User,
+)
+from telegram.constants import ChatType
+
+from bot.messages import Address, Choice, Inbound
+
+PLATFORM = "telegram"
+MAX_TEXT = 4096  # characters (code points) of a message, after Telegram trims it
+MAX_CAPTION = 1024  # characters of a document's caption
+MAX_CALLBACK_BYTES = 64  # bytes of an inline button's callback_data
+MAX_LABEL = 64  # characters we show on a button; Telegram cuts longer labels off anyway
+CHECK = "✓"
+
+_COMMAND = re.compile(r"^/[A-Za-z0-9_]+(?:@([A-Za-z0-9_]+))?(?=\s|$)")
+
+
+# Text ---------------------------------------------------------------------------------------
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """`text` in parts of at most `limit` characters, cut at a paragraph, line or word break
+    when one is in the second half of the part. Telegram trims each message, so the parts are
+    trimmed too, and blank parts are left out."""
+    parts: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        cut = -1
+        for separator in ("\n\n", "\n", " "):
+            found = rest.rfind(separator, 0, limit + 1)
+            if found >= limit // 2:
+                cut = found
+                break
+        if cut <= 0:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].strip()
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+def label_text(label: str) -> str:
+    label = " ".join(label.split())
+    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
+
+
+def answered_text(question: str, label: str) -> str | None:
+    """The question as it reads once answered, or None if that would be too long."""
+    shown = f"{question}\n\n{CHECK} {label}"
+    return shown if len(shown) <= MAX_TEXT else None
+
+
+# Buttons ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ButtonPress:
+    """What a pressed button's callback data says.
+
+    With a question: `key` is the choice key, or `index` (0-based) when the key was too long
+    to travel in the data. Without one: `key` or `index` is answered like a typed reply."""
+
+    question_id: int | None
+    key: str | None = None
+    index: int | None = None
+
+
+def _fits(data: str) -> bool:
+    return len(data.encode("utf-8")) <= MAX_CALLBACK_BYTES
+
+
+def callback_data(question_id: int | None, index: int, key: str) -> str:
+    """`q<question>:<key>`, else `q<question>#<index>`; without a question `k:<key>` or
+    `n<index>`. Every form fits Telegram's 64 bytes."""
+    if question_id is not None:
+        data = f"q{question_id}:{key}"
+        return data if _fits(data) else f"q{question_id}#{index}"
+    data = f"k:{key}"
+    return data if _fits(data) else f"n{index}"
+
+
+def parse_callback_data(data: str | None) -> ButtonPress | None:
+    if not data:
+        return None
+    if data.startswith("k:"):
+        return ButtonPress(None, key=data[2:])
+    match = re.fullmatch(r"n(\d{1,3})", data)
+    if match:
+        return ButtonPress(None, index=int(match.group(1)))
+    match = re.fullmatch(r"q(\d{1,18})(?::(.*)|#(\d{1,3}))", data, flags=re.DOTALL)
+    if match is None:
+        return None
+    question = int(match.group(1))
+    if match.group(3) is not None:
+        return ButtonPress(question, index=int(match.group(3)))
+    return ButtonPress(question, key=match.group(2))
+
+
+def needs_key_table(question_id: int | None, choices: tuple[Choice, ...]) -> bool:
+    """True when some choice key is too long for the callback data and must be looked up."""
+    return question_id is not None and any(not _fits(f"q{question_id}:{c.key}") for c in choices)
+
+
+def keyboard(question_id: int | None, choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
+    """One button per row, in the order given."""
+    if not choices:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    label_text(c.label), callback_data=callback_data(question_id, i, c.key)
+                )
+            ]
+            for i, c in enumerate(choices)
+        ]
+    )
+
+
+def pressed_label(query: CallbackQuery) -> str | None:
+    """The text of the button that was pressed, read from the message's own keyboard."""
+    message = query.message
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return None
+    for row in message.reply_markup.inline_keyboard:
+        for button in row:
+            if button.callback_data == query.data:
+                return button.text
+    return None
+
+
+# Updates ------------------------------------------------------------------------------------
+def chat_id_of(address_chat_id: str) -> int | None:
+    """The numeric chat id to send to. `user:<id>` (a person only seen in groups) is their
+    private chat, whose id on Telegram is the user id."""
+    raw = address_chat_id.removeprefix("user:")
+    try:
+        return int(raw)
+    except ValueError:
+        return None
+
+
+def is_group(chat_type: str) -> bool:
+    return chat_type in (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+def _address(chat_id: int, chat_type: str) -> Address:
+    return Address(PLATFORM, str(chat_id), is_group=is_group(chat_type))
+
+
+def _person(user: User) -> tuple[str, str | None, str | None]:
+    return str(user.id), user.full_name or None, user.language_code or None
+
+
+def message_inbound(
+    update_id: int, message: Message, bot_username: str | None, now: datetime
+) -> Inbound | None:
+    """A person's message as the core sees it, or None for what the core has no use for:
+    other bots, service messages, and in groups anything that is not a command for us."""
+    user = message.from_user
+    if user is None or user.is_bot:
+        return None
+    chat_type = message.chat.type
+    if chat_type != ChatType.PRIVATE and not is_group(chat_type):
+        return None  # channels
+    text = message.text if message.text is not None else (message.caption or "")
+    if is_group(chat_type):
+        command = _COMMAND.match(text)
+        if command is None:
+            return None  # in groups the bot acts on commands only
+        target = command.group(1)
+        if target and bot_username and target.lower() != bot_username.lower():
+            return None  # "/help@otherbot" is for another bot in the group
+    elif not text and not _has_content(message):
+        return None  # a service message (pinned, ...) in a private chat
+    user_id, name, language = _person(user)
+    return Inbound(
+        platform=PLATFORM,
+        update_id=str(update_id),
+        user_id=user_id,
+        chat=_address(message.chat.id, chat_type),
+        text=text,
+        received_at=now,
+        display_name=name,
+        language_hint=language,
+    )
+
+
+def _has_content(message: Message) -> bool:
+    """A sticker, photo, voice note...: the core answers that it only understands text."""
+    return message.effective_attachment is not None
+
+
+def button_inbound(
+    update_id: int,
+    query: CallbackQuery,
+    press: ButtonPress,
+    key: str | None,
+    label: str | None,
+    now: datetime,
+) -> Inbound | None:
+    """A pressed button. With a question it carries the question id and the choice key;
+    without one it reads like the person typed the choice."""
+    message = query.message
+    if message is None:
+        return None
+    chat = message.chat
+    user_id, name, language = _person(query.from_user)
+    if press.question_id is not None:
+        text = label or ""
+        question_id: int | None = press.question_id
+    else:
+        text = key if key is not None else str((press.index or 0) + 1)
+        question_id = None
+        key = None
+    return Inbound(
+        platform=PLATFORM,
+        update_id=str(update_id),
+        user_id=user_id,
+        chat=_address(chat.id, chat.type),
+        text=text,
+        received_at=now,
+        display_name=name,
+        language_hint=language,
+        question_id=question_id,
+        choice_key=key,
+    )
