@@ -10,12 +10,16 @@ from dataclasses import dataclass
 class Access:
     """`cohort=False`: anyone, no cohort needed. Otherwise the person needs a membership in the
     current cohort with one of `roles` (empty = any role). `creator`: only for [bot] admins when
-    that list is set."""
+    that list is set. `include_closed=False`: refused in a cohort that has closed.
+    `picks_cohort`: outside a chat bound to a cohort, the handler chooses the cohort itself (e.g.
+    `bindchat` in a new group); the router only checks the person holds one of `roles` in some
+    cohort, and leaves ctx.cohort unset."""
 
     cohort: bool = False
     roles: frozenset[str] = frozenset()
     creator: bool = False
     include_closed: bool = True
+    picks_cohort: bool = False
 
     def allows(self, role: str | None) -> bool:
         if not self.cohort:
@@ -30,5 +34,5 @@ CREATOR = Access(creator=True)
 MEMBER = Access(cohort=True)
 
 
-def roles(*names: str) -> Access:
-    return Access(cohort=True, roles=frozenset(names))
+def roles(*names: str, picks_cohort: bool = False) -> Access:
+    return Access(cohort=True, roles=frozenset(names), picks_cohort=picks_cohort)

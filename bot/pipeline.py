@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from typing import NoReturn
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +24,7 @@ from bot.router import Answer, Router
 from storage.engine import Database
 from storage.models import Cohort, Identity, PendingQuestion, Person, ProcessedUpdate
 from storage.repositories.cohorts import cohort_for_chat, membership, memberships_of
-from storage.repositories.people import create_person, find_identity
+from storage.repositories.people import create_person, find_person_by_identity
 from storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -81,9 +82,9 @@ class Pipeline:
 
     async def _identity(self, session: AsyncSession, inbound: Inbound) -> tuple[Person, Identity]:
         now = self.services.clock.now()
-        identity = await find_identity(session, inbound.platform, inbound.user_id)
+        known = await find_person_by_identity(session, inbound.platform, inbound.user_id)
         private_chat = None if inbound.chat.is_group else inbound.chat.chat_id
-        if identity is None:
+        if known is None:
             hint = inbound.language_hint
             lang = self.services.catalogs.normalize(hint) if hint else None
             return await create_person(
@@ -95,14 +96,13 @@ class Pipeline:
                 language=lang,
                 now=now,
             )
+        identity, person = known
         identity.last_seen_at = now
         if inbound.display_name:
             identity.display_name = inbound.display_name
         if private_chat is not None:
             identity.private_chat_id = private_chat
             identity.reachable = True
-        person = await session.get(Person, identity.person_id)
-        assert person is not None
         return person, identity
 
     async def _checked(self, ctx: Context, inbound: Inbound) -> None:
@@ -159,9 +159,10 @@ class Pipeline:
         access = self.permissions[spec.name]
         if access.creator and not self._may_create(ctx):
             raise UserError(_("core.not_allowed_create"))
-        if access.cohort and not await self._enter_cohort(ctx, command, access):
-            return
+        # Personal commands leave the group first, so even a refusal is answered privately.
         if spec.personal and ctx.in_group and not await self._go_private(ctx):
+            return
+        if access.cohort and not await self._enter_cohort(ctx, command, access):
             return
         await spec.handler(ctx, command.args)
 
@@ -195,6 +196,11 @@ class Pipeline:
             mine = await memberships_of(ctx.session, person.id)
             if not mine:
                 raise UserError(_("core.not_member"))
+            if access.picks_cohort:
+                if not any(access.allows(m.role) for m, _c in mine):
+                    active = [m for m, c in mine if c.id == person.active_cohort_id]
+                    self._refuse(ctx, command, (active or [mine[0][0]])[0].role)
+                return True
             chosen = [c for _m, c in mine if c.id == person.active_cohort_id]
             if chosen:
                 cohort = chosen[0]
@@ -212,10 +218,16 @@ class Pipeline:
         ctx.cohort = cohort
         ctx.role = member.role if member else None
         if not access.allows(ctx.role):
-            if ctx.role is None:
-                raise UserError(_("core.not_member"))
-            raise UserError(_("core.not_allowed"), command=command.name, role=ctx.role)
+            self._refuse(ctx, command, ctx.role)
+        if not access.include_closed and cohort.status == "closed":
+            raise UserError(_("cohorts.closed_refused"), cohort=cohort.name)
         return True
+
+    @staticmethod
+    def _refuse(ctx: Context, command: ParsedCommand, role: str | None) -> NoReturn:
+        if role is None:
+            raise UserError(_("core.not_member"))
+        raise UserError(_("core.not_allowed"), command=command.name, role=ctx.t(f"role.{role}"))
 
     # Answers to questions --------------------------------------------------------------------
     async def _latest_question(self, ctx: Context) -> PendingQuestion | None:

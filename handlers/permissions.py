@@ -56,6 +56,6 @@ PERMISSIONS: dict[str, Access] = {
     "translate": COORDINATOR,
     "role": COORDINATOR,
     "closecohort": COORDINATOR,
-    "bindchat": COORDINATOR,
+    "bindchat": roles("coordinator", picks_cohort=True),  # chooses its cohort in a new group
     "cohortsettings": COORDINATOR,
 }

@@ -4,7 +4,7 @@ Each capability adds its own module here with one import line."""
 
 from __future__ import annotations
 
-from storage.models.cohorts import ROLES, BoundChat, Cohort, Membership
+from storage.models.cohorts import ROLES, BoundChat, Cohort, FailedJoin, Membership
 from storage.models.core import (
     Identity,
     Job,
@@ -19,6 +19,7 @@ __all__ = [
     "ROLES",
     "BoundChat",
     "Cohort",
+    "FailedJoin",
     "Identity",
     "Job",
     "KeyValue",

@@ -1,4 +1,4 @@
-"""Cohorts, memberships with roles, and group chats bound to a cohort."""
+"""Cohorts, memberships with roles, group chats bound to a cohort, and failed invite-code tries."""
 
 from __future__ import annotations
 
@@ -49,3 +49,14 @@ class BoundChat(Base):
     platform: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(255))
     bound_at: Mapped[datetime]
+
+
+class FailedJoin(Base):
+    """One wrong invite code typed by a person: counted to rate-limit guessing. Rows older than an
+    hour are pruned on every join attempt; erasing the person erases them."""
+
+    __tablename__ = "failed_join"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(index=True)

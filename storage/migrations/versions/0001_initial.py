@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 10:32:31.188321
+Create Date: 2026-11-23 10:46:42.519871
 """
 
 from __future__ import annotations
@@ -92,6 +92,25 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person")),
     )
+    op.create_table(
+        "failed_join",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("attempted_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_failed_join_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_failed_join")),
+    )
+    with op.batch_alter_table("failed_join", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_failed_join_attempted_at"), ["attempted_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_failed_join_person_id"), ["person_id"], unique=False)
+
     op.create_table(
         "identity",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -265,6 +284,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_identity_person_id"))
 
     op.drop_table("identity")
+    with op.batch_alter_table("failed_join", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_failed_join_person_id"))
+        batch_op.drop_index(batch_op.f("ix_failed_join_attempted_at"))
+
+    op.drop_table("failed_join")
     op.drop_table("person")
     with op.batch_alter_table("bound_chat", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bound_chat_cohort_id"))
