@@ -19,6 +19,7 @@ from bot.router import Router
 from bot.runtime import Runtime
 from bot.scheduler import JobRunner
 from bot.zones import ZoneDirectory
+from handlers import privacy
 from handlers.permissions import PERMISSIONS
 from storage.engine import Database, sqlite_path
 from storage.migrate import upgrade
@@ -97,6 +98,7 @@ async def build_app(
     runtime = Runtime(
         db=db, clock=clock, pipeline=pipeline, jobs=jobs, delivery=delivery, platforms=platforms
     )
+    await privacy.on_startup(db, services)  # the daily retention job (idempotent)
     return App(config, db, services, runtime, platforms)
 
 

@@ -69,9 +69,29 @@ class BotConfig:
 
 @dataclass(frozen=True)
 class PrivacyConfig:
-    debrief_retention_days: int = 180
-    processed_updates_days: int = 7
-    outbox_retention_days: int = 30
+    """Retention limits, enforced by the daily retention job (handlers/privacy.py)."""
+
+    debrief_retention_days: int = 180  # named debrief answers, counted from the cohort's close
+    processed_updates_days: int = 7  # update ids kept to drop re-deliveries
+    outbox_retention_days: int = 30  # sent/failed message rows (their texts are blanked on send)
+    unanswered_question_days: int = 30  # open questions nobody answered
+    finished_job_days: int = 30  # done, failed or cancelled jobs
+    retention_run_at: str = "03:30"  # when the daily retention job runs, HH:MM UTC
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            if f.name.endswith("_days") and getattr(self, f.name) < 1:
+                raise ConfigError(f"privacy.{f.name}", "must be at least 1 (days)")
+        hour, _sep, minute = self.retention_run_at.partition(":")
+        if not (
+            len(hour) == 2
+            and len(minute) == 2
+            and hour.isdigit()
+            and minute.isdigit()
+            and int(hour) < 24
+            and int(minute) < 60
+        ):
+            raise ConfigError("privacy.retention_run_at", "expected HH:MM (UTC), e.g. 03:30")
 
 
 @dataclass(frozen=True)

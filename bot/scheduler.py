@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context, Services
+from bot.logsetup import log_scope
 from bot.router import JobInfo, Router
 from storage.engine import Database
 from storage.models import Job, Person
@@ -94,8 +95,9 @@ class JobRunner:
         try:
             if handler is None:
                 raise LookupError(f"no handler for job kind {job.kind}")
-            async with session.begin_nested():
-                await handler(ctx, info)
+            with log_scope(f"job-{job.id}"):
+                async with session.begin_nested():
+                    await handler(ctx, info)
         except Exception as error:
             job.attempts += 1
             job.last_error = type(error).__name__
