@@ -150,6 +150,9 @@ DECLARED: Mapping[str, TablePolicy] = MappingProxyType(
             why="sessions of a cohort; `created_by` is a mention, cleared on erasure",
             describe=("number", "title", "zone", "starts_at", "duration_minutes"),
         ),
+        "announcement_variant": TablePolicy(
+            "none", why="a cohort announcement in another language (program content)"
+        ),
         "session_occurrence": TablePolicy(
             "none",
             why="dates of a session's occurrences",
