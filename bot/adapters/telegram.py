@@ -103,7 +103,7 @@ class TelegramPlatform:
         self._app: PtbApplication | None = None
         self._on_inbound: InboundHandler | None = None
         self._profiles: tuple[LocalizedProfile, ...] = ()
-        self._profile_task: asyncio.Task[None] | None = None
+        self.publishing: asyncio.Task[None] | None = None  # the command menu, set on start
         self._inflight: set[asyncio.Task[None]] = set()
         self._order = asyncio.Lock()
         self._stopping = asyncio.Event()
@@ -166,7 +166,7 @@ class TelegramPlatform:
         self._app = app
         self.username = app.bot.username
         if self._profiles:
-            self._profile_task = asyncio.create_task(self._publish_profile(), name="tg-profile")
+            self.publishing = asyncio.create_task(self._publish_profile(), name="tg-profile")
         updater = app.updater
         assert updater is not None
         if self.config.mode == "webhook":
@@ -199,11 +199,11 @@ class TelegramPlatform:
         try:
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()  # also confirms the offset of what was processed
-            if self._profile_task is not None:
-                self._profile_task.cancel()
+            if self.publishing is not None:
+                self.publishing.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await self._profile_task
-                self._profile_task = None
+                    await self.publishing
+                self.publishing = None
             if self._inflight:
                 await asyncio.wait(set(self._inflight), timeout=DRAIN_SECONDS)
         finally:

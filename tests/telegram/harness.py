@@ -3,8 +3,10 @@ SQLite in a temporary folder, the system clock, bounded waits on what the fake r
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -118,3 +120,13 @@ class TelegramBot:
                 )
             )
             return found.scalar_one_or_none()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = WITHIN) -> None:
+    """Wait (bounded) until an async condition on the database holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not await check():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)  # a poll interval, not a timing assumption
