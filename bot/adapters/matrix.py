@@ -198,6 +198,7 @@ class MatrixPlatform:
         self._undecryptable_batch: list[Waiting] = []
         self._invites: dict[str, tuple[str, bool]] = {}  # room -> (inviter, is_direct)
         self._refused_invites: set[str] = set()
+        self._joined_unsynced: set[str] = set()  # joined, but not yet back through sync
         self._waiting = WaitingRoom(
             grace=self.tuning.undecryptable_grace,
             keep=self.tuning.undecryptable_keep,
@@ -229,6 +230,10 @@ class MatrixPlatform:
         if self._client is None or self._client.olm is None:
             return {}
         return dict(self._client.olm.account.identity_keys)
+
+    def knows_room(self, room_id: str) -> bool:
+        """The bot is in this room and has its state (from sync)."""
+        return self._client is not None and room_id in self._client.rooms
 
     async def start(self, on_inbound: InboundHandler) -> None:
         """Log in, load the key store, run the first (full-state) sync; then keep syncing in the
@@ -453,6 +458,7 @@ class MatrixPlatform:
         if next_batch != self._token:
             await self.state.put(STATE_NS, self._token_key, next_batch)
             self._token = next_batch
+        self._joined_unsynced -= set(client.rooms)
         self._skip_history = False
         self._synced_once = True
         self._ready.set()
@@ -503,6 +509,7 @@ class MatrixPlatform:
             response = await client.join(room_id)
             if isinstance(response, JoinResponse):
                 log.info("matrix joined a room", extra={"room_id": room_id, "direct": direct})
+                self._joined_unsynced.add(room_id)
                 if direct and inviter:
                     await self.rooms.remember(inviter, room_id)
                 continue
@@ -678,6 +685,8 @@ class MatrixPlatform:
         if to.chat_id.startswith(USER_PREFIX):
             return await self._dm_with(to.chat_id[len(USER_PREFIX) :])
         room_id = to.chat_id
+        if room_id in self._joined_unsynced:  # joined moments ago: wait for its state
+            await self._wait_for(lambda: room_id in client.rooms, self.tuning.room_wait_s)
         room = client.rooms.get(room_id)
         if to.is_group:
             if room is None:

@@ -136,8 +136,15 @@ class Peer:
         return str(response.event_id)
 
     async def open_room(
-        self, invite: list[str], *, encrypted: bool, direct: bool, name: str | None = None
+        self,
+        invite: list[str],
+        *,
+        encrypted: bool,
+        direct: bool,
+        name: str | None = None,
+        wait: list[str] | None = None,
     ) -> str:
+        """Create a room, invite people, and wait until `wait` (default: all of them) joined."""
         created = await self.client.room_create(
             invite=invite,
             is_direct=direct,
@@ -147,7 +154,7 @@ class Peer:
         )
         assert isinstance(created, RoomCreateResponse), created
         room_id = str(created.room_id)
-        await self.wait_for(lambda: self.joined(room_id, invite), "members joining")
+        await self.wait_for(lambda: self.joined(room_id, wait or invite), "members joining")
         assert self.client.rooms[room_id].encrypted is encrypted
         return room_id
 
