@@ -225,6 +225,8 @@ class Pipeline:
 
     @staticmethod
     def _refuse(ctx: Context, command: ParsedCommand, role: str | None) -> NoReturn:
+        if role is None and ctx.cohort is not None:  # a group bound to someone else's cohort
+            raise UserError(_("cohorts.not_member_of"), cohort=ctx.cohort.name)
         if role is None:
             raise UserError(_("core.not_member"))
         raise UserError(_("core.not_allowed"), command=command.name, role=ctx.t(f"role.{role}"))
