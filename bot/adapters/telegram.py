@@ -261,7 +261,9 @@ class TelegramPlatform:
                         log.error("telegram: update dropped", extra={"update_id": update.update_id})
                         return
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stopping.wait(), min(30.0, 2.0**attempt))
+                        await asyncio.wait_for(
+                            self._stopping.wait(), min(30.0, 2.0 ** (attempt - 1))
+                        )
                     if self._stopping.is_set():
                         raise
 

@@ -17,7 +17,7 @@ from bot.outbox import enqueue_message
 from storage.models import OutboxMessage
 from tests.fakes.telegram_api import FakeTelegram
 from tests.telegram.conftest import TOKEN
-from tests.telegram.harness import TelegramBot, eventually
+from tests.telegram.harness import TelegramBot, eventually, free_port
 
 ANA = 1001
 
@@ -254,3 +254,52 @@ async def test_send_outcomes_map_to_what_the_delivery_layer_does(fake: FakeTeleg
         await platform.stop()
     offline = await platform.send(Outbound(Address("telegram", str(ANA)), "Hi", key="s:4"))
     assert offline.status is SendStatus.TRANSIENT  # stopped: try again later
+
+
+async def _flaky_platform(
+    fake: FakeTelegram, mode: str, failures: int
+) -> tuple[TelegramPlatform, list[Inbound]]:
+    """A platform whose core fails on the first `failures` updates it is handed."""
+    received: list[Inbound] = []
+    attempts: list[str] = []
+
+    async def on_inbound(inbound: Inbound) -> None:
+        attempts.append(inbound.update_id)
+        if len(attempts) <= failures:
+            raise RuntimeError("database unavailable")
+        received.append(inbound)
+
+    port = free_port()
+    config = TelegramConfig(
+        token=fake.token,
+        base_url=fake.url,
+        mode=mode,
+        port=port,
+        url=f"http://127.0.0.1:{port}/hook",
+        secret_token="s3cret",
+    )
+    platform = TelegramPlatform(config, SystemClock(), MemoryState())
+    await platform.start(on_inbound)
+    return platform, received
+
+
+async def test_polling_keeps_an_update_until_the_core_has_it(fake: FakeTelegram) -> None:
+    platform, received = await _flaky_platform(fake, "polling", failures=1)
+    try:
+        update = fake.send_private(ANA, "/start")
+        await fake.wait_until(lambda: len(received) == 1, 15)
+        assert received[0].update_id == str(update["update_id"])
+        await fake.wait_until(lambda: not fake.pending_updates, 15)  # confirmed only now
+    finally:
+        await platform.stop()
+
+
+async def test_a_webhook_answers_500_until_the_core_has_the_update(fake: FakeTelegram) -> None:
+    platform, received = await _flaky_platform(fake, "webhook", failures=1)
+    try:
+        update = fake.send_private(ANA, "/start")
+        await fake.wait_until(lambda: len(received) == 1, 15)
+        assert received[0].update_id == str(update["update_id"])
+        assert fake.webhook_failures == 1  # Telegram was told to send it again
+    finally:
+        await platform.stop()
