@@ -46,6 +46,7 @@ class TelegramBot:
         mode: str = "polling",
         reachability: bool = True,
         secret_token: str = WEBHOOK_SECRET,
+        db_url: str | None = None,
     ) -> TelegramBot:
         port = free_port()
         base = load_config(None, env={})
@@ -62,7 +63,7 @@ class TelegramBot:
             base,
             storage=replace(
                 base.storage,
-                url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+                url=db_url or f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
                 files_dir=str(tmp_path / "files"),
             ),
             telegram=telegram,

@@ -4,9 +4,10 @@ Telegram users see in private chats and groups."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from tests.fakes.telegram_api import FakeTelegram
-from tests.telegram.harness import TelegramBot
+from tests.telegram.harness import TelegramBot, eventually
 
 ANA = 1001
 BEA = 1002
@@ -121,3 +122,25 @@ async def test_a_redelivered_update_is_processed_once(tg: TelegramBot, fake: Fak
     assert len(replies) == 2  # one answer to /help, one to /me
     assert "/start" in (replies[0].text or "")
     assert "/start" not in (replies[1].text or "")
+
+
+async def test_buttons_and_blocking_on_each_database(
+    db_url: str, fake: FakeTelegram, tmp_path: Path
+) -> None:
+    bot = await TelegramBot.start(fake, tmp_path, db_url=db_url)
+    try:
+        fake.add_user(ANA, "Ana", language_code="en")
+        fake.send_private(ANA, "/start")
+        question = await bot.message(ANA, r"language")
+        before = len(fake.messages_to(ANA))
+        fake.press_button(ANA, question.message_id, ANA, question.callback_data[2])
+        await bot.message(ANA, r"français", skip=before)
+        fake.block(ANA)
+
+        async def unreachable() -> bool:
+            identity = await bot.identity(ANA)
+            return identity is not None and not identity.reachable
+
+        await eventually(unreachable)
+    finally:
+        await bot.close()
