@@ -6,6 +6,6 @@ from bot.router import Router
 
 
 def routers() -> list[Router]:
-    from handlers import cohorts, help, onboarding, profile
+    from handlers import cohorts, help, onboarding, profile, scheduling
 
-    return [help.router, onboarding.router, profile.router, cohorts.router]
+    return [help.router, onboarding.router, profile.router, cohorts.router, scheduling.router]

@@ -14,6 +14,7 @@ from storage.models.core import (
     Person,
     ProcessedUpdate,
 )
+from storage.models.scheduling import ScheduledSession, SessionOccurrence, SessionRsvp
 
 __all__ = [
     "ROLES",
@@ -28,4 +29,7 @@ __all__ = [
     "PendingQuestion",
     "Person",
     "ProcessedUpdate",
+    "ScheduledSession",
+    "SessionOccurrence",
+    "SessionRsvp",
 ]

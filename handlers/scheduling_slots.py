@@ -1,0 +1,154 @@
+"""Find-a-time: score candidate slots for a group spread over many zones, pure functions.
+
+A person is inconvenienced by a slot when any part of it is in their night (quiet hours, or
+the default night when they turned quiet hours off) or when it touches a public holiday in
+their country (local date of the start or the end).
+
+Ranking, best first, by
+1. the burden score: the sum, over inconvenienced people, of ``1 + burden``, where
+   ``burden`` (0..1) is the share of the cohort's recent sessions that already inconvenienced
+   that person. Equal counts are thus broken in favour of sparing people who have been up
+   late recently, and a slot that wakes one person who always gets the late slot can lose
+   to one that inconveniences two who never do: the inconvenience rotates;
+2. then the number of people inconvenienced, then the earlier start.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from handlers.scheduling_core import HolidayBook, quiet_intervals
+
+
+@dataclass(frozen=True)
+class Attendee:
+    key: int
+    zone: ZoneInfo
+    night: tuple[time, time]
+    country: str | None = None
+    burden: float = 0.0  # share of recent sessions that inconvenienced them, 0..1
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime
+    end: datetime
+    night: tuple[int, ...]  # attendee keys whose night it touches
+    holidays: tuple[tuple[int, str], ...]  # (attendee key, holiday name)
+    score: float
+
+    @property
+    def inconvenienced(self) -> tuple[int, ...]:
+        keys = dict.fromkeys(self.night)
+        keys.update(dict.fromkeys(k for k, _name in self.holidays))
+        return tuple(keys)
+
+    @property
+    def rank_key(self) -> tuple[float, int, datetime]:
+        return (round(self.score, 9), len(self.inconvenienced), self.start)
+
+
+class NightIndex:
+    """Each attendee's quiet intervals over a window, for fast overlap tests."""
+
+    def __init__(self, attendees: Sequence[Attendee], low: datetime, high: datetime) -> None:
+        self._starts: dict[int, list[datetime]] = {}
+        self._ends: dict[int, list[datetime]] = {}
+        for person in attendees:
+            intervals = quiet_intervals(person.zone, person.night, low, high)
+            self._starts[person.key] = [s for s, _e in intervals]
+            self._ends[person.key] = [e for _s, e in intervals]
+
+    def overlaps(self, key: int, start: datetime, end: datetime) -> bool:
+        ends = self._ends[key]
+        index = bisect.bisect_right(ends, start)  # first interval ending after start
+        return index < len(ends) and self._starts[key][index] < end
+
+
+def score_slot(
+    start: datetime,
+    end: datetime,
+    attendees: Sequence[Attendee],
+    nights: NightIndex,
+    book: HolidayBook,
+) -> Slot:
+    night: list[int] = []
+    on_holiday: list[tuple[int, str]] = []
+    score = 0.0
+    for person in attendees:
+        hit = False
+        if nights.overlaps(person.key, start, end):
+            night.append(person.key)
+            hit = True
+        days: set[date] = {start.astimezone(person.zone).date(), end.astimezone(person.zone).date()}
+        for day in sorted(days):
+            name = book.holiday(person.country, day)
+            if name is not None:
+                on_holiday.append((person.key, name))
+                hit = True
+                break
+        if hit:
+            score += 1.0 + min(1.0, max(0.0, person.burden))
+    return Slot(start, end, tuple(night), tuple(on_holiday), score)
+
+
+def candidate_starts(
+    first_day: date, last_day: date, zone: ZoneInfo, step: timedelta, after: datetime
+) -> list[datetime]:
+    """Wall-clock grid in the asker's zone (every `step` from midnight), as UTC instants after
+    `after`; wall times in a DST gap are skipped, repeated ones counted once."""
+    from bot.timeparse import resolve_wall_time
+
+    found: dict[datetime, None] = {}
+    day = first_day
+    while day <= last_day:
+        moment = datetime.combine(day, time(0))
+        while moment.date() == day:
+            result = resolve_wall_time(moment, zone)
+            if result.adjustment != "gap" and result.instant > after:
+                found[result.instant] = None
+            moment += step
+        day += timedelta(days=1)
+    return sorted(found)
+
+
+def rank_slots(
+    starts: Iterable[datetime],
+    duration: timedelta,
+    attendees: Sequence[Attendee],
+    book: HolidayBook,
+    *,
+    busy: Sequence[tuple[datetime, datetime]] = (),
+    limit: int = 5,
+    per_day: int = 2,
+    day_zone: ZoneInfo | None = None,
+) -> list[Slot]:
+    """The best `limit` slots: not clashing with `busy` intervals, not overlapping each other,
+    at most `per_day` on one local day of `day_zone`, best first."""
+    ordered = sorted(starts)
+    if not ordered:
+        return []
+    nights = NightIndex(attendees, ordered[0], ordered[-1] + duration)
+    scored = [
+        score_slot(start, start + duration, attendees, nights, book)
+        for start in ordered
+        if not any(start < b_end and start + duration > b_start for b_start, b_end in busy)
+    ]
+    scored.sort(key=lambda slot: slot.rank_key)
+    chosen: list[Slot] = []
+    per: dict[date, int] = {}
+    for slot in scored:
+        if len(chosen) == limit:
+            break
+        if any(slot.start < c.end and slot.end > c.start for c in chosen):
+            continue
+        day = slot.start.astimezone(day_zone).date() if day_zone else slot.start.date()
+        if per.get(day, 0) >= per_day:
+            continue
+        per[day] = per.get(day, 0) + 1
+        chosen.append(slot)
+    return chosen

@@ -1,0 +1,122 @@
+"""How scheduling shows times, durations, rules and answers to one reader (Babel-formatted,
+in the reader's language and zone)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel import dates as babel_dates
+from babel.units import format_unit
+
+from bot.i18n import Translator, _
+from bot.messages import Choice
+from bot.timeparse import parse_rrule
+from storage.models.scheduling import ScheduledSession
+
+ANSWER_IDS = {
+    "yes": _("scheduling.answer_yes"),
+    "no": _("scheduling.answer_no"),
+    "maybe": _("scheduling.answer_maybe"),
+}
+
+
+def when_local(tr: Translator, instant: datetime, zone: ZoneInfo) -> str:
+    """Like "Tuesday, December 8, 2026 at 6:00 PM (GMT+1)": for lists whose header names the zone."""
+    return tr.datetime(instant, zone)
+
+
+def when_full(tr: Translator, instant: datetime, zone: ZoneInfo) -> str:
+    """Like "Tuesday, December 8, 2026 at 6:00 PM (Europe/Berlin, GMT+1)"."""
+    local = instant.astimezone(zone)
+    offset = tr.utc_offset(local)
+    base = tr.datetime(instant, zone)
+    suffix = f" ({offset})"
+    if base.endswith(suffix):
+        base = base[: -len(suffix)]
+    return tr.t(_("scheduling.when_zone"), when=base, zone=zone.key, offset=offset)
+
+
+def when_short(tr: Translator, instant: datetime, zone: ZoneInfo) -> str:
+    """Like "Tue, Dec 8, 2026, 6:00 PM"."""
+    local = instant.astimezone(zone)
+    day = babel_dates.format_skeleton("yMMMEd", local, locale=tr.locale)
+    clock = babel_dates.format_time(local, format="short", locale=tr.locale)
+    pattern = str(babel_dates.get_datetime_format("medium", tr.locale)).replace("'", "")
+    return pattern.replace("{1}", day).replace("{0}", clock)
+
+
+def day_short(tr: Translator, instant: datetime, zone: ZoneInfo) -> str:
+    """Like "Tue, Dec 8"."""
+    return babel_dates.format_skeleton("MMMEd", instant.astimezone(zone), locale=tr.locale)
+
+
+def clock(tr: Translator, instant: datetime, zone: ZoneInfo) -> str:
+    return tr.time(instant.astimezone(zone))
+
+
+def span(
+    tr: Translator, start: datetime, end: datetime, zone: ZoneInfo, *, with_zone: bool = True
+) -> str:
+    """Like "Tue, Dec 8, 2026, 6:00 PM–7:30 PM (Europe/Berlin, GMT+1)"; the zone left out when
+    the reader knows it."""
+    offset = tr.utc_offset(start.astimezone(zone))
+    base = f"{when_short(tr, start, zone)}–{clock(tr, end, zone)}"
+    if not with_zone:
+        return f"{base} ({offset})"
+    return tr.t(_("scheduling.when_zone"), when=base, zone=zone.key, offset=offset)
+
+
+def duration_text(tr: Translator, value: timedelta, *, days_too: bool = True) -> str:
+    """A duration in words: "1 hour and 30 minutes", "2 days" ("48 hours" without
+    `days_too`)."""
+    total = int(value.total_seconds() // 60)
+    days, rest = divmod(total, 1440) if days_too else (0, total)
+    hours, minutes = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(format_unit(days, "duration-day", length="long", locale=tr.locale))
+    if hours:
+        parts.append(format_unit(hours, "duration-hour", length="long", locale=tr.locale))
+    if minutes or not parts:
+        parts.append(format_unit(minutes, "duration-minute", length="long", locale=tr.locale))
+    return tr.join(parts)
+
+
+def until_text(tr: Translator, value: timedelta) -> str:
+    """How long until something, rounded for reading: "3 days", "24 hours", "1 hour and 5
+    minutes"."""
+    if value >= timedelta(hours=48):
+        return duration_text(tr, timedelta(days=round(value / timedelta(days=1))))
+    if value >= timedelta(hours=3):
+        hours = timedelta(hours=round(value / timedelta(hours=1)))
+        return duration_text(tr, hours, days_too=False)
+    minutes = timedelta(minutes=max(1, round(value / timedelta(minutes=1))))
+    return duration_text(tr, minutes, days_too=False)
+
+
+def repeat_text(tr: Translator, session: ScheduledSession, zone: ZoneInfo) -> str:
+    """Like "every week until Tue, Jan 26, 2027" in the reader's words, or "" for a one-off."""
+    if session.rrule is None:
+        return ""
+    rule = parse_rrule(session.rrule)
+    if rule.freq == "DAILY":
+        every = tr.tn(_("scheduling.every_days"), rule.interval)
+    else:
+        every = tr.tn(_("scheduling.every_weeks"), rule.interval)
+    if rule.until is None:
+        return every
+    last_day = babel_dates.format_skeleton(
+        "yMMMEd", rule.until.astimezone(ZoneInfo(session.zone)), locale=tr.locale
+    )
+    return tr.t(_("scheduling.repeat_until"), every=every, date=last_day)
+
+
+def answer_label(tr: Translator, answer: str | None) -> str:
+    if answer is None:
+        return tr.t(_("scheduling.answer_none"))
+    return tr.t(ANSWER_IDS[answer])
+
+
+def answer_choices(tr: Translator) -> list[Choice]:
+    return [Choice(key, tr.t(msgid)) for key, msgid in ANSWER_IDS.items()]
