@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import secrets
+import socket
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -157,16 +158,31 @@ class TelegramPlatform:
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         self._on_inbound = on_inbound
         self._stopping.clear()
+        if self.config.mode == "webhook":
+            _check_port(self.config.listen, self.config.port)
         app = self._build()
         try:
             await app.initialize()  # getMe
-        except InvalidToken:
-            log.error("telegram: the Bot API server refused the token", extra={"api": self._root})
+        except BaseException as error:
+            await app.bot.shutdown()  # the HTTP clients opened before getMe failed
+            if isinstance(error, InvalidToken):
+                log.error(
+                    "telegram: the Bot API server refused the token", extra={"api": self._root}
+                )
             raise
         self._app = app
         self.username = app.bot.username
         if self._profiles:
             self.publishing = asyncio.create_task(self._publish_profile(), name="tg-profile")
+        try:
+            await self._receive(app)
+        except BaseException:
+            await self.stop()
+            raise
+        log.info("telegram: started", extra={"mode": self.config.mode, "bot": self.username})
+
+    async def _receive(self, app: PtbApplication) -> None:
+        """Start PTB's webhook server or long polling (which first deletes any webhook)."""
         updater = app.updater
         assert updater is not None
         if self.config.mode == "webhook":
@@ -189,7 +205,6 @@ class TelegramPlatform:
                 allowed_updates=list(ALLOWED_UPDATES),
                 error_callback=self._polling_error,
             )
-        log.info("telegram: started", extra={"mode": self.config.mode, "bot": self.username})
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -374,6 +389,12 @@ class TelegramPlatform:
                     await self.state.put(STATE, f"parts:{message.key}", str(index))
                 return classify(error)
         return SendResult.sent(str(last.message_id) if last is not None else None)
+
+
+def _check_port(listen: str, port: int) -> None:
+    """Fail before setWebhook points Telegram at a server that cannot start (port in use)."""
+    with socket.create_server((listen, port), reuse_port=False):
+        pass
 
 
 def _parts(message: Outbound) -> list[tuple[str, Attachment | None]]:

@@ -4,10 +4,13 @@ documents, long texts and long choice keys."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
+from telegram.error import InvalidToken
 
 from bot.adapters.telegram import TelegramPlatform
 from bot.clock import SystemClock
@@ -303,3 +306,44 @@ async def test_a_webhook_answers_500_until_the_core_has_the_update(fake: FakeTel
         assert fake.webhook_failures == 1  # Telegram was told to send it again
     finally:
         await platform.stop()
+
+
+async def test_a_refused_token_stops_the_start_with_a_clear_error(
+    fake: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = TelegramConfig(token="999:NOT-THE-TOKEN-OF-THIS-BOT", base_url=fake.url)
+    platform = TelegramPlatform(config, SystemClock(), MemoryState())
+
+    async def ignore(inbound: Inbound) -> None:
+        raise AssertionError("nothing can arrive")
+
+    with pytest.raises(InvalidToken):
+        await platform.start(ignore)
+    assert "refused the token" in caplog.text
+    assert "NOT-THE-TOKEN" not in caplog.text
+    await platform.stop()  # harmless after a failed start
+
+
+async def test_a_webhook_port_in_use_fails_the_start_and_cleans_up(fake: FakeTelegram) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = TelegramConfig(
+            token=fake.token,
+            base_url=fake.url,
+            mode="webhook",
+            port=port,
+            url=f"http://127.0.0.1:{port}/hook",
+            secret_token="s3cret",
+        )
+        platform = TelegramPlatform(config, SystemClock(), MemoryState())
+
+        async def ignore(inbound: Inbound) -> None:
+            raise AssertionError("nothing can arrive")
+
+        with pytest.raises(OSError, match="in use"):
+            await platform.start(ignore)
+    assert fake.webhook_url is None  # Telegram was not pointed at a server that is not there
+    offline = await platform.send(Outbound(Address("telegram", str(ANA)), "Hi", key="p:1"))
+    assert offline.status is SendStatus.TRANSIENT
