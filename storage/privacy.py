@@ -50,7 +50,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from storage.base import Base
 from storage.models import Identity, Job, OutboxMessage, PendingQuestion, ProcessedUpdate
@@ -520,13 +520,18 @@ def checkpoint_after_commit(session: AsyncSession) -> None:
         return
     sync.info[_CHECKPOINT_FLAG] = True
 
-    def checkpoint(_session: Session) -> None:
-        # Runs inside the commit's greenlet, so the sync API drives the async driver.
+    def checkpoint(_session: Session, transaction: SessionTransaction) -> None:
+        # Only once the outermost transaction has ended and its connection is back in the pool:
+        # a connection with a statement still open would hold the WAL and stall the checkpoint
+        # for the whole busy timeout. Runs inside the session's greenlet, so the sync API drives
+        # the async driver.
+        if transaction.parent is not None or not sync.info.pop(_CHECKPOINT_FLAG, False):
+            return
         with engine.connect() as conn:
             auto = conn.execution_options(isolation_level="AUTOCOMMIT")
             auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    event.listen(sync, "after_commit", checkpoint, once=True)
+    event.listen(sync, "after_transaction_end", checkpoint)
 
 
 # Retention ---------------------------------------------------------------------------------
