@@ -6,6 +6,13 @@ from bot.router import Router
 
 
 def routers() -> list[Router]:
-    from handlers import cohorts, help, onboarding, profile, scheduling
+    from handlers import cohorts, help, onboarding, privacy, profile, scheduling
 
-    return [help.router, onboarding.router, profile.router, cohorts.router, scheduling.router]
+    return [
+        help.router,
+        onboarding.router,
+        profile.router,
+        cohorts.router,
+        scheduling.router,
+        privacy.router,
+    ]
