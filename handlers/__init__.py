@@ -6,7 +6,7 @@ from bot.router import Router
 
 
 def routers() -> list[Router]:
-    from handlers import cohorts, help, onboarding, privacy, profile, scheduling
+    from handlers import broadcast, cohorts, help, onboarding, privacy, profile, scheduling
 
     return [
         help.router,
@@ -15,4 +15,5 @@ def routers() -> list[Router]:
         cohorts.router,
         scheduling.router,
         privacy.router,
+        broadcast.router,
     ]

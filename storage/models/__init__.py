@@ -4,6 +4,7 @@ Each capability adds its own module here with one import line."""
 
 from __future__ import annotations
 
+from storage.models.broadcast import Announcement, AnnouncementVariant
 from storage.models.cohorts import ROLES, BoundChat, Cohort, FailedJoin, Membership
 from storage.models.core import (
     Identity,
@@ -17,6 +18,8 @@ from storage.models.core import (
 from storage.models.scheduling import ScheduledSession, SessionOccurrence, SessionRsvp
 
 __all__ = [
+    "Announcement",
+    "AnnouncementVariant",
     "ROLES",
     "BoundChat",
     "Cohort",
