@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 10:58:02.427964
+Create Date: 2026-11-23 10:58:55.641150
 """
 
 from __future__ import annotations
@@ -41,6 +41,13 @@ def upgrade() -> None:
         sa.Column("value", sa.Text(), nullable=False),
         sa.Column("updated_at", storage.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("namespace", "key", name=op.f("pk_kv")),
+    )
+    op.create_table(
+        "lease",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("holder", sa.String(length=128), nullable=False),
+        sa.Column("expires_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_lease")),
     )
     op.create_table(
         "processed_update",
@@ -363,6 +370,44 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "consent_record",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("cohort_id", sa.Integer(), nullable=False),
+        sa.Column("scope", sa.String(length=16), nullable=False),
+        sa.Column("answer", sa.String(length=3), nullable=False),
+        sa.Column("session_id", sa.Integer(), nullable=True),
+        sa.Column("occurrence_key", sa.String(length=64), nullable=True),
+        sa.Column("given_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("via", sa.String(length=16), nullable=False),
+        sa.Column("expires_at", storage.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["cohort_id"], ["cohort.id"], name=op.f("fk_consent_record_cohort_id_cohort")
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_consent_record_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["scheduled_session.id"],
+            name=op.f("fk_consent_record_session_id_scheduled_session"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consent_record")),
+    )
+    with op.batch_alter_table("consent_record", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_consent_record_lookup",
+            ["cohort_id", "person_id", "scope", "given_at"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_consent_record_person_id"), ["person_id"], unique=False
+        )
+
+    op.create_table(
         "session_occurrence",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("session_id", sa.Integer(), nullable=False),
@@ -391,6 +436,46 @@ def upgrade() -> None:
             batch_op.f("ix_session_occurrence_session_id"), ["session_id"], unique=False
         )
         batch_op.create_index("ix_session_occurrence_start", ["start"], unique=False)
+
+    op.create_table(
+        "debrief_round",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("cohort_id", sa.Integer(), nullable=False),
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("occurrence_id", sa.Integer(), nullable=False),
+        sa.Column("held_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("anonymous", sa.Boolean(), nullable=False),
+        sa.Column("opened_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closes_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("invited", sa.Integer(), nullable=False),
+        sa.Column("responded", sa.Integer(), nullable=False),
+        sa.Column("closed_at", storage.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["cohort_id"],
+            ["cohort.id"],
+            name=op.f("fk_debrief_round_cohort_id_cohort"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["occurrence_id"],
+            ["session_occurrence.id"],
+            name=op.f("fk_debrief_round_occurrence_id_session_occurrence"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["scheduled_session.id"],
+            name=op.f("fk_debrief_round_session_id_scheduled_session"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_debrief_round")),
+        sa.UniqueConstraint("occurrence_id", name=op.f("uq_debrief_round_occurrence_id")),
+    )
+    with op.batch_alter_table("debrief_round", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_debrief_round_cohort_id"), ["cohort_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_debrief_round_session_id"), ["session_id"], unique=False
+        )
 
     op.create_table(
         "session_rsvp",
@@ -436,22 +521,136 @@ def upgrade() -> None:
             batch_op.f("ix_session_rsvp_session_id"), ["session_id"], unique=False
         )
 
+    op.create_table(
+        "debrief_anonymous_answer",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("round_id", sa.Integer(), nullable=False),
+        sa.Column("question", sa.String(length=16), nullable=False),
+        sa.Column("choice", sa.String(length=16), nullable=True),
+        sa.Column("text", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["round_id"],
+            ["debrief_round.id"],
+            name=op.f("fk_debrief_anonymous_answer_round_id_debrief_round"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_debrief_anonymous_answer")),
+    )
+    with op.batch_alter_table("debrief_anonymous_answer", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_debrief_anonymous_answer_round_id"), ["round_id"], unique=False
+        )
+
+    op.create_table(
+        "debrief_answer",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("round_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("question", sa.String(length=16), nullable=False),
+        sa.Column("choice", sa.String(length=16), nullable=True),
+        sa.Column("text", sa.Text(), nullable=True),
+        sa.Column("answered_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_debrief_answer_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["round_id"],
+            ["debrief_round.id"],
+            name=op.f("fk_debrief_answer_round_id_debrief_round"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_debrief_answer")),
+        sa.UniqueConstraint(
+            "round_id",
+            "person_id",
+            "question",
+            name=op.f("uq_debrief_answer_round_id_person_id_question"),
+        ),
+    )
+    with op.batch_alter_table("debrief_answer", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_debrief_answer_person_id"), ["person_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_debrief_answer_round_id"), ["round_id"], unique=False)
+
+    op.create_table(
+        "debrief_prompt",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("round_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("step", sa.String(length=16), nullable=True),
+        sa.Column("question_id", sa.Integer(), nullable=True),
+        sa.Column("answered_any", sa.Boolean(), nullable=False),
+        sa.Column("sent_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reminded_at", storage.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_debrief_prompt_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["round_id"],
+            ["debrief_round.id"],
+            name=op.f("fk_debrief_prompt_round_id_debrief_round"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_debrief_prompt")),
+        sa.UniqueConstraint(
+            "round_id", "person_id", name=op.f("uq_debrief_prompt_round_id_person_id")
+        ),
+    )
+    with op.batch_alter_table("debrief_prompt", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_debrief_prompt_person_id"), ["person_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_debrief_prompt_round_id"), ["round_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("debrief_prompt", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_debrief_prompt_round_id"))
+        batch_op.drop_index(batch_op.f("ix_debrief_prompt_person_id"))
+
+    op.drop_table("debrief_prompt")
+    with op.batch_alter_table("debrief_answer", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_debrief_answer_round_id"))
+        batch_op.drop_index(batch_op.f("ix_debrief_answer_person_id"))
+
+    op.drop_table("debrief_answer")
+    with op.batch_alter_table("debrief_anonymous_answer", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_debrief_anonymous_answer_round_id"))
+
+    op.drop_table("debrief_anonymous_answer")
     with op.batch_alter_table("session_rsvp", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_session_rsvp_session_id"))
         batch_op.drop_index(batch_op.f("ix_session_rsvp_person_id"))
         batch_op.drop_index(batch_op.f("ix_session_rsvp_occurrence_id"))
 
     op.drop_table("session_rsvp")
+    with op.batch_alter_table("debrief_round", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_debrief_round_session_id"))
+        batch_op.drop_index(batch_op.f("ix_debrief_round_cohort_id"))
+
+    op.drop_table("debrief_round")
     with op.batch_alter_table("session_occurrence", schema=None) as batch_op:
         batch_op.drop_index("ix_session_occurrence_start")
         batch_op.drop_index(batch_op.f("ix_session_occurrence_session_id"))
 
     op.drop_table("session_occurrence")
+    with op.batch_alter_table("consent_record", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_consent_record_person_id"))
+        batch_op.drop_index("ix_consent_record_lookup")
+
+    op.drop_table("consent_record")
     with op.batch_alter_table("announcement_variant", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_announcement_variant_announcement_id"))
 
@@ -504,6 +703,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_processed_update_processed_at"))
 
     op.drop_table("processed_update")
+    op.drop_table("lease")
     op.drop_table("kv")
     op.drop_table("cohort")
     # ### end Alembic commands ###
