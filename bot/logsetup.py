@@ -32,7 +32,8 @@ _INVITE_CODE = r"\b(?=[A-Z2-9]*[2-9])(?=[A-Z2-9]*[A-Z])[A-HJKMNP-Z2-9]{8}\b"
 
 # Secret-shaped strings. Patterns with two groups keep the first (the key) and redact the second.
 _PATTERNS = [
-    re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b"),  # Telegram bot token
+    # Telegram bot token, also inside a Bot API URL (".../bot<token>/sendMessage")
+    re.compile(r"(?<![0-9])\d{5,}:[A-Za-z0-9_-]{20,}(?![A-Za-z0-9_-])"),
     re.compile(r"\bsy[tdr]_[A-Za-z0-9_]+\b"),  # Synapse access / device / refresh token
     re.compile(r"(?i)\b(bearer)\s+([A-Za-z0-9._~+/=-]{8,})"),  # Authorization: Bearer ...
     re.compile(
@@ -95,6 +96,17 @@ def sensitive_parts(*texts: str | None) -> tuple[str, ...]:
             if len(word) >= MIN_SENSITIVE_WORD:
                 parts.add(word)
     return tuple(sorted(parts, key=len, reverse=True))
+
+
+def strings_in(value: object) -> tuple[str, ...]:
+    """Every string inside a JSON-like value (a job's payload), to redact from its logs."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, dict):
+        return tuple(s for v in value.values() for s in strings_in(v))
+    if isinstance(value, list | tuple):
+        return tuple(s for v in value for s in strings_in(v))
+    return ()
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context, Services
-from bot.logsetup import log_scope
+from bot.logsetup import log_scope, strings_in
 from bot.router import JobInfo, Router
 from storage.engine import Database
 from storage.models import Job, Person
@@ -92,22 +92,23 @@ class JobRunner:
         info = JobInfo(
             job.id, job.kind, job.due_at, job.payload, job.person_id, job.cohort_id, job.zone
         )
-        try:
-            if handler is None:
-                raise LookupError(f"no handler for job kind {job.kind}")
-            with log_scope(f"job-{job.id}"):
+        # Logs carry the job's correlation id; texts in its payload are redacted from them.
+        with log_scope(f"job-{job.id}", *strings_in(job.payload)):
+            try:
+                if handler is None:
+                    raise LookupError(f"no handler for job kind {job.kind}")
                 async with session.begin_nested():
                     await handler(ctx, info)
-        except Exception as error:
-            job.attempts += 1
-            job.last_error = type(error).__name__
-            log.exception("job failed", extra={"job_id": job.id, "kind": job.kind})
-            if job.attempts >= MAX_ATTEMPTS:
-                job.status = "failed"
-                job.finished_at = now
-            else:
-                job.due_at = now + backoff(job.attempts)
-            return
+            except Exception as error:
+                job.attempts += 1
+                job.last_error = type(error).__name__
+                log.exception("job failed", extra={"job_id": job.id, "kind": job.kind})
+                if job.attempts >= MAX_ATTEMPTS:
+                    job.status = "failed"
+                    job.finished_at = now
+                else:
+                    job.due_at = now + backoff(job.attempts)
+                return
         job.status = "done"
         job.finished_at = now
 
