@@ -223,6 +223,14 @@ def _validate(config: Config) -> None:
         )
     if config.telegram.mode == "webhook" and config.telegram.enabled and not config.telegram.url:
         raise ConfigError("telegram.url", "webhook mode needs the public webhook URL")
+    if config.matrix.enabled and not config.matrix.store_path:
+        raise ConfigError("matrix.store_path", "needed for end-to-end encryption (the key store)")
+    if config.matrix.enabled and not config.matrix.pickle_key:
+        raise ConfigError(
+            "matrix.pickle_key",
+            "needed to encrypt the key store in matrix.store_path: set a long random secret "
+            "(COHORTBOT_MATRIX_PICKLE_KEY)",
+        )
     for n in ("commands_per_minute", "max_text_length", "join_attempts_per_hour"):
         if getattr(config.bot, n) <= 0:
             raise ConfigError(f"bot.{n}", "must be positive")

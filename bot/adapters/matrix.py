@@ -86,9 +86,7 @@ def check_config(config: MatrixConfig) -> None:
     """Refuse what would run but silently not work: nio without a store path never encrypts
     nor decrypts, and its default pickle key ("DEFAULT_KEY") protects nothing."""
     if not config.store_path:
-        raise ConfigError(
-            "matrix.store_path", "needed for end-to-end encryption (a directory for the key store)"
-        )
+        raise ConfigError("matrix.store_path", "needed for end-to-end encryption (the key store)")
     if not config.pickle_key:
         raise ConfigError(
             "matrix.pickle_key",
@@ -467,12 +465,14 @@ class MatrixPlatform:
 
     async def _sync(self, client: AsyncClient) -> Any:
         """One sync, cut short by stop(). The first one after a start carries full state."""
-        # nio skips a response whose next_batch equals its own; after a failed round we sync
-        # again from our saved token, so its idea of the position must be ours.
-        client.next_batch = self._token
+        full_state = True if not self._synced_once else None
+        # nio ignores a response whose next_batch equals the one it holds. After a failed round
+        # we sync again from our saved token, so nio's idea of the position must be ours; and
+        # the full-state sync must never be ignored (with nothing new since the token, the
+        # server answers with that same token, and nio would then know no rooms at all).
+        client.next_batch = None if full_state else self._token
         waiting = self._waiting.has_unreported()
         timeout = self.tuning.short_poll_ms if waiting else self.tuning.poll_ms
-        full_state = True if not self._synced_once else None
         sync = asyncio.ensure_future(
             client.sync(timeout=timeout, since=self._token, full_state=full_state)
         )

@@ -115,7 +115,7 @@ async def test_resend_with_the_same_key_is_one_event(
     await alice.wait_for(lambda: len(alice.bodies(room, bot.user_id)) >= 2, "two notices")
     await alice.quiet_for(3)
     ids = [e.event_id for e in alice.notices(room, bot.user_id)]
-    assert sorted(ids) == sorted([first.platform_message_id, other.platform_message_id])
+    assert sorted(ids) == sorted([str(first.platform_message_id), str(other.platform_message_id)])
 
 
 async def test_rate_limit_is_retry_after_from_the_homeserver(
