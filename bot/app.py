@@ -115,5 +115,7 @@ def configured_platforms(config: Config, clock: Clock, db: Database) -> dict[str
     if config.matrix.enabled:
         from bot.adapters.matrix import MatrixPlatform
 
-        platforms["matrix"] = MatrixPlatform(config.matrix, clock, state)
+        platforms["matrix"] = MatrixPlatform(
+            config.matrix, clock, state, language=config.bot.default_language
+        )
     return platforms
