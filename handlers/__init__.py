@@ -6,7 +6,7 @@ from bot.router import Router
 
 
 def routers() -> list[Router]:
-    from handlers import broadcast, cohorts, help, onboarding, privacy, profile, scheduling
+    from handlers import broadcast, cohorts, debrief, help, onboarding, privacy, profile, scheduling
 
     return [
         help.router,
@@ -16,4 +16,5 @@ def routers() -> list[Router]:
         scheduling.router,
         privacy.router,
         broadcast.router,
+        debrief.router,
     ]

@@ -46,6 +46,7 @@ PERMISSIONS: dict[str, Access] = {
     "findtime": STAFF,
     "roster": STAFF,
     "debriefs": STAFF,
+    "debriefsettings": COORDINATOR,
     "consentreport": STAFF,
     "cancelsession": STAFF,
     "movesession": STAFF,

@@ -15,14 +15,24 @@ from storage.models.core import (
     Person,
     ProcessedUpdate,
 )
+from storage.models.debrief import (
+    AnonymousDebriefAnswer,
+    DebriefAnswer,
+    DebriefPrompt,
+    DebriefRound,
+)
 from storage.models.scheduling import ScheduledSession, SessionOccurrence, SessionRsvp
 
 __all__ = [
     "Announcement",
     "AnnouncementVariant",
+    "AnonymousDebriefAnswer",
     "ROLES",
     "BoundChat",
     "Cohort",
+    "DebriefAnswer",
+    "DebriefPrompt",
+    "DebriefRound",
     "FailedJoin",
     "Identity",
     "Job",
