@@ -19,6 +19,7 @@ from handlers.scheduling_core import (
     HolidayBook,
     Occurrence,
     expand_session,
+    first_zone,
     overlaps_quiet,
     wall_notes,
 )
@@ -81,7 +82,7 @@ async def warnings_for(ctx: Context, draft: ScheduledSession, cohort: Cohort) ->
     book = HolidayBook(tr.lang)
     lines: list[str] = []
     for person in await session_members(ctx.session, cohort.id):
-        zone = ZoneInfo(person.timezone or cohort.zone)
+        zone = first_zone(person.timezone, cohort.zone)
         burden = burden_of(person, zone, occurrences, ctx.config, book, person.country)
         if not burden.night and not burden.holidays:
             continue

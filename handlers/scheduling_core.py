@@ -50,6 +50,14 @@ CHECK_OCCURRENCES = 12
 SESSION_ROLES = ("coordinator", "facilitator", "mentor", "participant")
 
 
+def first_zone(*names: str | None) -> ZoneInfo:
+    """The first zone that is set (a person's, then the cohort's...), else UTC."""
+    for name in names:
+        if name:
+            return ZoneInfo(name)
+    return ZoneInfo("UTC")
+
+
 def stamp(instant: datetime) -> str:
     """Compact UTC form used in keys: 20261208T170000Z."""
     return f"{instant.astimezone(UTC):%Y%m%dT%H%M%SZ}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bot.commands import Args
 from bot.context import Context
@@ -19,6 +18,7 @@ from handlers.scheduling_core import (
     MAX_SESSION_DURATION,
     HolidayBook,
     Occurrence,
+    first_zone,
     occurrence_of,
 )
 from handlers.scheduling_lookup import require_open
@@ -99,7 +99,7 @@ async def findtime(ctx: Context, args: Args) -> None:
     attendees = [
         Attendee(
             key=person.id,
-            zone=ZoneInfo(person.timezone or cohort.zone),
+            zone=first_zone(person.timezone, cohort.zone),
             night=night_of(person, ctx.config),
             country=person.country,
             burden=burdens.get(person.id, 0.0),
@@ -191,7 +191,7 @@ async def _recent_burdens(
         return {}
     shares: dict[int, float] = {}
     for person in members:
-        zone = ZoneInfo(person.timezone or cohort.zone)
+        zone = first_zone(person.timezone, cohort.zone)
         burden = burden_of(person, zone, recent, ctx.config, book, person.country)
         hit = {o.key for o in burden.night} | {o.key for o, _name in burden.holidays}
         shares[person.id] = len(hit) / len(recent)

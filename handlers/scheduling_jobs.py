@@ -34,6 +34,7 @@ from handlers.scheduling_core import (
     HORIZON,
     ROLL_EVERY,
     Occurrence,
+    first_zone,
     plan_reminders,
     stamp,
 )
@@ -62,7 +63,7 @@ LATE_REMINDER_MARGIN = timedelta(minutes=10)
 
 
 def person_zone(person: Person, cohort: Cohort) -> ZoneInfo:
-    return ZoneInfo(person.timezone or cohort.zone)
+    return first_zone(person.timezone, cohort.zone)
 
 
 # --------------------------------------------------------------------------- materializing

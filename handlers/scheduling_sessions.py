@@ -20,6 +20,7 @@ from bot.router import Answer, Router
 from handlers.scheduling_changes import move_one, move_series
 from handlers.scheduling_checks import dst_notes, warnings_for
 from handlers.scheduling_core import (
+    first_zone,
     series_end,
 )
 from handlers.scheduling_drafts import CONFIRM, Draft, build_draft
@@ -130,12 +131,13 @@ async def create_session(ctx: Context, draft: Draft, notes: list[str]) -> Schedu
     ]
     if session.rrule:
         lines.append(repeat_text(ctx.tr, session, zone))
-    if session.zone != ctx.zone.key:
+    if person.timezone and session.zone != person.timezone:
+        mine = ZoneInfo(person.timezone)
         lines.append(
             ctx.t(
                 _("scheduling.your_time"),
-                when=when_full(ctx.tr, session.starts_at, ctx.zone),
-                zone=ctx.zone.key,
+                when=when_full(ctx.tr, session.starts_at, mine),
+                zone=mine.key,
             )
         )
     if session.recorded:
@@ -153,7 +155,7 @@ async def _post_to_chats(ctx: Context, session: ScheduledSession, cohort: Cohort
     from bot.messages import Address
 
     tr = ctx.services.catalogs.translator(ctx.config.bot.default_language)
-    zone = ZoneInfo(cohort.zone or session.zone)
+    zone = first_zone(cohort.zone, session.zone)
     text = tr.t(
         _("scheduling.chat_new"),
         number=session.number,
