@@ -9,7 +9,6 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
@@ -22,6 +21,7 @@ from bot.messages import Address, Choice
 from bot.router import Answer, Router
 from handlers.profile import resolve_zone
 from storage.models import ROLES, BoundChat, Cohort, Identity, Membership, Person
+from storage.models.cohorts import FAILED_JOIN_WINDOW
 from storage.repositories.cohorts import (
     RosterRow,
     bound_chat,
@@ -46,7 +46,6 @@ router = Router()
 # No 0/O, 1/I/L: codes are read aloud and typed from paper. 31 symbols x 8 = 39.6 bits.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
-JOIN_WINDOW = timedelta(hours=1)
 ROSTER_PAGE = 30
 NAME_LIMIT = 200
 # On closing, staff keep their role (they run the alumni phase); everyone else becomes alumni.
@@ -108,12 +107,12 @@ async def join_by_code(ctx: Context, text: str) -> Cohort | None:
     `[bot] join_attempts_per_hour` wrong codes per person per hour) and returns None."""
     person = ctx.require_person()
     limit = ctx.config.bot.join_attempts_per_hour
-    window_start = ctx.now - JOIN_WINDOW
+    window_start = ctx.now - FAILED_JOIN_WINDOW
     await prune_failed_joins(ctx.session, window_start)
     failures = await failed_joins_since(ctx.session, person.id, window_start)
     if len(failures) >= limit:
         # the try that must age out of the window before one more is allowed
-        wait = failures[len(failures) - limit] + JOIN_WINDOW - ctx.now
+        wait = failures[len(failures) - limit] + FAILED_JOIN_WINDOW - ctx.now
         minutes = max(1, math.ceil(wait.total_seconds() / 60))
         raise UserError(_("cohorts.join_rate_limited"), wait=ctx.tn("cohorts.minutes", minutes))
     code = normalize_code(text)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, delete
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
+
+if TYPE_CHECKING:
+    from bot.config import PrivacyConfig
 
 ROLES = ("coordinator", "facilitator", "mentor", "participant", "alumni")
 
@@ -51,12 +55,25 @@ class BoundChat(Base):
     bound_at: Mapped[datetime]
 
 
+FAILED_JOIN_WINDOW = timedelta(hours=1)
+
+
 class FailedJoin(Base):
-    """One wrong invite code typed by a person: counted to rate-limit guessing. Rows older than an
-    hour are pruned on every join attempt; erasing the person erases them."""
+    """One wrong invite code typed by a person: counted to rate-limit guessing. Rows older than the
+    window are pruned on every join attempt and by the daily retention job; erasing the person
+    erases them."""
 
     __tablename__ = "failed_join"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     attempted_at: Mapped[datetime] = mapped_column(index=True)
+
+    @classmethod
+    async def __retention__(
+        cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
+    ) -> int:
+        result = await session.execute(
+            delete(FailedJoin).where(FailedJoin.attempted_at <= now - FAILED_JOIN_WINDOW)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -49,13 +49,15 @@ async def quick_bot(db_url: str, tmp_path: Path, **bot_settings: Any) -> BotHarn
 
 
 class Telegram:
-    """People on Telegram, talking straight to the pipeline (no adapter: the outbox rows are what
-    the Telegram adapter would send)."""
+    """People on Telegram (or another platform), talking straight to the pipeline (no adapter:
+    the outbox rows are what the adapter would send)."""
 
-    def __init__(self, bot: BotHarness) -> None:
+    def __init__(self, bot: BotHarness, platform: str = "telegram") -> None:
         self.bot = bot
+        self.platform = platform
         self._ids = itertools.count(1)
-        bot.app.services.bot_names["telegram"] = TELEGRAM_BOT
+        if platform == "telegram":
+            bot.app.services.bot_names["telegram"] = TELEGRAM_BOT
 
     async def send(
         self,
@@ -65,24 +67,25 @@ class Telegram:
         *,
         question_id: int | None = None,
         choice_key: str | None = None,
+        display_name: str | None = None,
     ) -> list[OutboxMessage]:
-        before = await outbox(self.bot)
-        chat = Address("telegram", group, is_group=True) if group else Address("telegram", user)
+        before = await outbox(self.bot, self.platform)
+        chat = Address(self.platform, group or user, is_group=group is not None)
         await self.bot.app.runtime.handle(
             Inbound(
-                platform="telegram",
-                update_id=f"tg-{next(self._ids)}",
+                platform=self.platform,
+                update_id=f"{self.platform}-{next(self._ids)}",
                 user_id=user,
                 chat=chat,
                 text=text,
                 received_at=self.bot.clock.now(),
-                display_name=f"tg{user}",
+                display_name=display_name or f"tg{user}",
                 question_id=question_id,
                 choice_key=choice_key,
             )
         )
         await self.bot.app.runtime.settle()
-        return (await outbox(self.bot))[len(before) :]
+        return (await outbox(self.bot, self.platform))[len(before) :]
 
 
 async def outbox(bot: BotHarness, platform: str = "telegram") -> list[OutboxMessage]:

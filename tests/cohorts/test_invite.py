@@ -157,3 +157,29 @@ async def test_only_admins_create_when_the_list_is_set(db_url: str, tmp_path: Pa
         assert "You are its coordinator" in await bot.ask("boss", '/newcohort "Ours"')
     finally:
         await bot.close()
+
+
+async def test_failed_tries_are_forgotten_after_the_window(bot: BotHarness) -> None:
+    from sqlalchemy import func, select
+
+    from storage.models import FailedJoin
+
+    await bot.send("eve", "/join AAAA2222")
+    await bot.advance(timedelta(minutes=59))
+    await bot.send("eve", "/join BBBB3333")
+
+    async def remaining() -> int:
+        async with bot.db.transaction() as session:
+            found = await session.execute(select(func.count()).select_from(FailedJoin))
+            return int(found.scalar_one())
+
+    assert await remaining() == 2
+    async with bot.db.transaction() as session:
+        purged = await FailedJoin.__retention__(
+            session, bot.clock.now() + timedelta(minutes=1), bot.app.config.privacy
+        )
+    assert purged == 1 and await remaining() == 1
+    # and a join attempt prunes what has aged out
+    await bot.advance(timedelta(hours=1))
+    await bot.send("eve", "/join CCCC4444")
+    assert await remaining() == 1

@@ -152,3 +152,20 @@ async def test_role_acts_on_the_current_cohort_only(bot: BotHarness) -> None:
     await bot.send("coord", "/use First")
     await bot.send("coord", "/role ana mentor")
     assert await role_of(bot, "ana", "First") == "mentor"
+
+
+async def test_matrix_members_by_user_id_or_localpart(bot: BotHarness) -> None:
+    from tests.cohorts.helpers import Telegram
+
+    code = await bot.new_cohort("coord", "Spring Exchange")
+    matrix = Telegram(bot, "matrix")
+    await matrix.send("@alice:example.org", f"!join {code}", display_name="Alice Souza")
+    await matrix.send("@bob:example.org", f"!join {code}", display_name="Bob")
+    await bot.send("coord", "/role @alice facilitator")
+    assert await role_of(bot, "@alice:example.org", "Spring Exchange", "matrix") == "facilitator"
+    await bot.send("coord", "/role @bob:example.org mentor")
+    assert await role_of(bot, "@bob:example.org", "Spring Exchange", "matrix") == "mentor"
+    await bot.send("coord", "/role Alice Souza alumni")
+    assert await role_of(bot, "@alice:example.org", "Spring Exchange", "matrix") == "alumni"
+    sent = await matrix.send("@bob:example.org", "!roster")
+    assert "can't use /roster as mentor" in sent[-1].text
