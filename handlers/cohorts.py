@@ -8,7 +8,7 @@ import math
 import re
 import secrets
 import unicodedata
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
@@ -363,6 +363,16 @@ async def role(ctx: Context, args: Args) -> None:
 
 
 # Roster ----------------------------------------------------------------------------------------
+RosterNote = Callable[[Context, Cohort, Sequence[RosterRow]], Awaitable[Mapping[int, str]]]
+
+
+def roster_notes() -> list[RosterNote]:
+    """Per-member facts other capabilities add to the roster lines shown (e.g. consent, RSVP):
+    each gets the page's rows and returns person id -> a short text in the reader's language.
+    One line each, like closed_hooks()."""
+    return []
+
+
 @router.command("roster", usage="[PAGE]", help_id=_("cohorts.help_roster"), personal=True)
 async def roster_command(ctx: Context, args: Args) -> None:
     cohort = current_cohort(ctx)
@@ -379,7 +389,15 @@ async def roster_command(ctx: Context, args: Args) -> None:
     else:
         lines.extend(invite_lines(ctx, cohort))
     lines.append("")
-    lines.extend(roster_line(ctx, row) for row in rows)
+    notes: dict[int, list[str]] = {}
+    for note in roster_notes():
+        for person_id, text in (await note(ctx, cohort, rows)).items():
+            notes.setdefault(person_id, []).append(text)
+    for row in rows:
+        extra = notes.get(row.person.id)
+        lines.append(
+            " — ".join([roster_line(ctx, row), *extra]) if extra else roster_line(ctx, row)
+        )
     if page < pages:
         lines.extend(["", ctx.t(_("cohorts.roster_more"), next=page + 1)])
     await ctx.say("\n".join(lines))

@@ -6,6 +6,8 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.cohorts.helpers import Telegram, dump, quick_bot, set_language
 from tests.harness import BotHarness
 
@@ -90,3 +92,27 @@ async def test_roster_in_a_group_is_answered_privately(bot: BotHarness) -> None:
     sent = await bot.send("coord", "/roster", chat="team")
     assert [m.to for m in sent] == ["coord"]
     assert "Spring Exchange: 2 members" in sent[0].text
+
+
+async def test_other_capabilities_add_notes_to_roster_lines(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collections.abc import Mapping, Sequence
+
+    from bot.context import Context
+    from handlers import cohorts
+    from storage.models import Cohort
+    from storage.repositories.cohorts import RosterRow
+
+    async def consent(ctx: Context, cohort: Cohort, rows: Sequence[RosterRow]) -> Mapping[int, str]:
+        return {row.person.id: f"consent {row.number}/5" for row in rows if row.number > 1}
+
+    async def rsvp(ctx: Context, cohort: Cohort, rows: Sequence[RosterRow]) -> Mapping[int, str]:
+        return {rows[-1].person.id: "RSVP yes"}
+
+    monkeypatch.setattr(cohorts, "roster_notes", lambda: [consent, rsvp])
+    code = await bot.new_cohort("coord", "Spring Exchange")
+    await bot.send("ana", f"/join {code}")
+    lines = (await bot.ask("coord", "/roster")).splitlines()
+    assert lines[-2] == "1. coord — coordinator — Console — time zone not set — language not set"
+    assert lines[-1].endswith("language not set — consent 2/5 — RSVP yes")
