@@ -208,9 +208,8 @@ def render(tr: Translator, summary: Summary, heading: str) -> str:
         lines.append(tr.tn(_("debrief.rating_head"), summary.rating_count, average=shown))
         for value, count in summary.ratings:
             bar = "▇" * min(count, BAR_LIMIT)
-            lines.append(
-                tr.t(_("debrief.rating_line"), value=tr.number(int(value)), bar=bar, count=count)
-            )
+            line = tr.t(_("debrief.rating_line"), value=tr.number(int(value)), bar=bar, count=count)
+            lines.append(line if bar else line.replace("  ", " "))  # no bar, no double space
     lines.append("")
     moods = [
         tr.t(_("debrief.wellbeing_count"), label=tr.t(WELLBEING_IDS[key]), count=tr.number(n))
