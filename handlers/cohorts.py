@@ -292,8 +292,8 @@ def row_matches(row: RosterRow, wanted: str) -> bool:
     """A member by display name or by @username (Matrix user id or its localpart too)."""
     target = fold(wanted.removeprefix("@"))
     for identity in row.identities:
-        known = {fold(identity.external_id).removeprefix("@")}
-        known.add(next(iter(known)).split(":")[0])
+        external = fold(identity.external_id).removeprefix("@")
+        known = {external, external.split(":")[0]}
         if identity.display_name:
             known.add(fold(identity.display_name).removeprefix("@"))
         if target in known:
