@@ -21,7 +21,8 @@ The life of a round (one per occurrence; see storage/models/debrief.py for what 
    answered yet and the prompt is still open; then nothing more.
 5. A low wellbeing answer ends with an offer: pick a facilitator or mentor (or "no, thanks").
    Only a pick sends that person a private introduction (a name and how to reach them, no
-   answers). Summaries show wellbeing as counts only, never with a name.
+   answers). Wellbeing answers are kept without a name in every mode and summaries only
+   count them.
 6. `debrief.close`: open questions and prompt rows go; the summary is sent to facilitators.
 """
 

@@ -6,7 +6,7 @@ Privacy by structure, not by hiding:
 - `DebriefPrompt` is a person's delivery state (sent, which question is next, reminded): no
   answers. It belongs to the person (erased with them) and is deleted when the round closes.
 - Named answers (`DebriefAnswer`) carry the person's key: exported by `mydata`, erased by
-  `forgetme`.
+  `forgetme`. Wellbeing answers never do, even in a named round: summaries only count them.
 - Anonymous answers (`AnonymousDebriefAnswer`) have no column that could point at a person:
   no person key, no timestamp of their own (only the round), and a random primary key, so
   neither the id sequence nor a time orders them next to a person's messages. They survive a

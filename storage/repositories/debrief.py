@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models.debrief import (
     PROMPT_NEEDS_CONSENT,
     PROMPT_OPEN,
+    STEP_WELLBEING,
     AnonymousDebriefAnswer,
     DebriefAnswer,
     DebriefPrompt,
@@ -127,8 +127,9 @@ async def store_answer(
     now: datetime,
 ) -> None:
     """Keep one answer: with the person's key in a named round, with none in an anonymous one.
-    A named answer given twice to the same question keeps the first."""
-    if debrief.anonymous:
+    Wellbeing answers are always kept without a key: summaries only count them, so a name
+    next to them would be held for nothing. A named answer given twice keeps the first."""
+    if debrief.anonymous or question == STEP_WELLBEING:
         db.add(
             AnonymousDebriefAnswer(round_id=debrief.id, question=question, choice=choice, text=text)
         )
@@ -150,28 +151,16 @@ async def store_answer(
 
 
 async def answers_of(db: AsyncSession, debrief: DebriefRound) -> list[StoredAnswer]:
-    """Every answer of a round, in a stable order that says nothing about who answered when
-    (anonymous rows are ordered by their random ids)."""
-    if debrief.anonymous:
-        anonymous = await db.execute(
-            select(AnonymousDebriefAnswer)
-            .where(AnonymousDebriefAnswer.round_id == debrief.id)
-            .order_by(AnonymousDebriefAnswer.id)
-        )
-        return [StoredAnswer(a.question, a.choice, a.text, None) for a in anonymous.scalars()]
+    """Every answer of a round, named and anonymous, in a stable order that says nothing about
+    who answered when (anonymous rows are ordered by their random ids)."""
     named = await db.execute(
         select(DebriefAnswer).where(DebriefAnswer.round_id == debrief.id).order_by(DebriefAnswer.id)
     )
-    return [StoredAnswer(a.question, a.choice, a.text, a.person_id) for a in named.scalars()]
-
-
-async def answer_counts(db: AsyncSession, round_ids: Sequence[int]) -> dict[int, int]:
-    """round id -> how many answers it holds (both kinds)."""
-    counts = {rid: 0 for rid in round_ids}
-    if not round_ids:
-        return counts
-    for model in (DebriefAnswer, AnonymousDebriefAnswer):
-        found = await db.execute(select(model.round_id).where(model.round_id.in_(list(round_ids))))
-        for (rid,) in found.all():
-            counts[int(rid)] += 1
-    return counts
+    found = [StoredAnswer(a.question, a.choice, a.text, a.person_id) for a in named.scalars()]
+    anonymous = await db.execute(
+        select(AnonymousDebriefAnswer)
+        .where(AnonymousDebriefAnswer.round_id == debrief.id)
+        .order_by(AnonymousDebriefAnswer.id)
+    )
+    found.extend(StoredAnswer(a.question, a.choice, a.text, None) for a in anonymous.scalars())
+    return found

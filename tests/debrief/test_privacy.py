@@ -107,12 +107,12 @@ async def test_erasure_takes_named_answers_and_leaves_anonymous_ones(bot: BotHar
     await bot.send("coord", '/addsession "Second" 2026-12-08 15:00')
     await bot.advance(timedelta(days=7))
     await answer(bot, "ben")
-    assert len(await anonymous_answers(bot)) == 4
+    assert len(await anonymous_answers(bot)) == 5  # ana's wellbeing + ben's four
     for name in ("ana", "ben"):
         await bot.send(name, "/forgetme")
         await bot.send(name, "1")
     assert await named_answers(bot) == []
-    assert len(await anonymous_answers(bot)) == 4
+    assert len(await anonymous_answers(bot)) == 5
     first, second = await rounds(bot)
     assert (first.anonymous, second.anonymous) == (False, True)
     assert second.responded == 1
@@ -158,8 +158,9 @@ async def test_no_thanks_tells_nobody(bot: BotHarness) -> None:
     before = len(bot.to("fay"))
     assert "If you change your mind" in await bot.ask("ana", "No, thanks")
     assert len(bot.to("fay")) == before
-    # a low answer is counted, and never shown with a name (named round, one answer)
-    assert await named_answers(bot) == [(await person_id(bot, "ana"), "wellbeing", "low", None)]
+    # a low answer is counted, and kept without a name even in a named round
+    assert await named_answers(bot) == []
+    assert await anonymous_answers(bot) == [("wellbeing", "low", None)]
 
 
 async def test_a_good_wellbeing_answer_offers_nothing(bot: BotHarness) -> None:
