@@ -6,7 +6,17 @@ from bot.router import Router
 
 
 def routers() -> list[Router]:
-    from handlers import broadcast, cohorts, debrief, help, onboarding, privacy, profile, scheduling
+    from handlers import (
+        alumni,
+        broadcast,
+        cohorts,
+        debrief,
+        help,
+        onboarding,
+        privacy,
+        profile,
+        scheduling,
+    )
 
     return [
         help.router,
@@ -17,4 +27,5 @@ def routers() -> list[Router]:
         privacy.router,
         broadcast.router,
         debrief.router,
+        alumni.router,
     ]

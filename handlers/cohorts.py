@@ -241,7 +241,9 @@ def closed_hooks() -> list[CohortClosedHook]:
     """What other capabilities do when a cohort closes, in the same unit of work, after roles
     changed and members were told (e.g. alumni nudges). One line each, like handlers.routers();
     import inside this function to avoid import cycles."""
-    return []
+    from handlers.alumni import cohort_closed
+
+    return [cohort_closed]
 
 
 async def on_cohort_closed(ctx: Context, cohort: Cohort) -> None:

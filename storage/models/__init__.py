@@ -4,6 +4,14 @@ Each capability adds its own module here with one import line."""
 
 from __future__ import annotations
 
+from storage.models.alumni import (
+    AlumniContact,
+    Commitment,
+    CommitmentNote,
+    DirectoryEntry,
+    MentorOffer,
+    MentorPairing,
+)
 from storage.models.broadcast import Announcement, AnnouncementVariant
 from storage.models.cohorts import ROLES, BoundChat, Cohort, FailedJoin, Membership
 from storage.models.core import (
@@ -24,6 +32,12 @@ from storage.models.debrief import (
 from storage.models.scheduling import ScheduledSession, SessionOccurrence, SessionRsvp
 
 __all__ = [
+    "AlumniContact",
+    "Commitment",
+    "CommitmentNote",
+    "DirectoryEntry",
+    "MentorOffer",
+    "MentorPairing",
     "Announcement",
     "AnnouncementVariant",
     "AnonymousDebriefAnswer",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 10:58:55.641150
+Create Date: 2026-11-23 11:09:55.532416
 """
 
 from __future__ import annotations
@@ -98,6 +98,87 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person")),
+    )
+    op.create_table(
+        "alumni_commitment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("cohort_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=8), nullable=False),
+        sa.Column("due_date", sa.Date(), nullable=False),
+        sa.Column("zone", sa.String(length=64), nullable=False),
+        sa.Column("created_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", storage.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("nudge_pending_since", storage.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["cohort_id"],
+            ["cohort.id"],
+            name=op.f("fk_alumni_commitment_cohort_id_cohort"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_alumni_commitment_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alumni_commitment")),
+        sa.UniqueConstraint(
+            "person_id", "number", name=op.f("uq_alumni_commitment_person_id_number")
+        ),
+    )
+    with op.batch_alter_table("alumni_commitment", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_alumni_commitment_cohort_id"), ["cohort_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_alumni_commitment_person_id"), ["person_id"], unique=False
+        )
+
+    op.create_table(
+        "alumni_contact",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("cohort_id", sa.Integer(), nullable=True),
+        sa.Column("commitments", sa.JSON(), nullable=False),
+        sa.Column("sent_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["cohort_id"],
+            ["cohort.id"],
+            name=op.f("fk_alumni_contact_cohort_id_cohort"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_alumni_contact_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alumni_contact")),
+    )
+    with op.batch_alter_table("alumni_contact", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_alumni_contact_person_sent", ["person_id", "sent_at"], unique=False
+        )
+
+    op.create_table(
+        "alumni_directory",
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("listed", sa.Boolean(), nullable=False),
+        sa.Column("interests", sa.Text(), nullable=True),
+        sa.Column("languages", sa.JSON(), nullable=False),
+        sa.Column("country", sa.String(length=2), nullable=True),
+        sa.Column("updated_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_alumni_directory_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("person_id", name=op.f("pk_alumni_directory")),
     )
     op.create_table(
         "announcement",
@@ -214,6 +295,25 @@ def upgrade() -> None:
         batch_op.create_index("ix_job_status_due", ["status", "due_at"], unique=False)
 
     op.create_table(
+        "link_attempt",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("attempted_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_link_attempt_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_link_attempt")),
+    )
+    with op.batch_alter_table("link_attempt", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_link_attempt_attempted_at"), ["attempted_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_link_attempt_person_id"), ["person_id"], unique=False)
+
+    op.create_table(
         "membership",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("cohort_id", sa.Integer(), nullable=False),
@@ -240,6 +340,62 @@ def upgrade() -> None:
     with op.batch_alter_table("membership", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_membership_cohort_id"), ["cohort_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_membership_person_id"), ["person_id"], unique=False)
+
+    op.create_table(
+        "mentor_offer",
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("interests", sa.Text(), nullable=True),
+        sa.Column("languages", sa.JSON(), nullable=False),
+        sa.Column("country", sa.String(length=2), nullable=True),
+        sa.Column("capacity", sa.Integer(), nullable=False),
+        sa.Column("created_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_mentor_offer_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("person_id", name=op.f("pk_mentor_offer")),
+    )
+    op.create_table(
+        "mentor_pairing",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("mentor_id", sa.Integer(), nullable=False),
+        sa.Column("mentee_id", sa.Integer(), nullable=False),
+        sa.Column("cohort_id", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=8), nullable=False),
+        sa.Column("created_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("answered_at", storage.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("ended_at", storage.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["cohort_id"],
+            ["cohort.id"],
+            name=op.f("fk_mentor_pairing_cohort_id_cohort"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["mentee_id"],
+            ["person.id"],
+            name=op.f("fk_mentor_pairing_mentee_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["mentor_id"],
+            ["person.id"],
+            name=op.f("fk_mentor_pairing_mentor_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mentor_pairing")),
+    )
+    with op.batch_alter_table("mentor_pairing", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_mentor_pairing_mentee_id"), ["mentee_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_mentor_pairing_mentor_status", ["mentor_id", "status"], unique=False
+        )
 
     op.create_table(
         "outbox",
@@ -345,6 +501,26 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "alumni_commitment_note",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("commitment_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("text", sa.Text(), nullable=True),
+        sa.Column("created_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["commitment_id"],
+            ["alumni_commitment.id"],
+            name=op.f("fk_alumni_commitment_note_commitment_id_alumni_commitment"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alumni_commitment_note")),
+    )
+    with op.batch_alter_table("alumni_commitment_note", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_alumni_commitment_note_commitment_id"), ["commitment_id"], unique=False
+        )
+
+    op.create_table(
         "announcement_variant",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("announcement_id", sa.Integer(), nullable=False),
@@ -406,6 +582,34 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_consent_record_person_id"), ["person_id"], unique=False
         )
+
+    op.create_table(
+        "link_code",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("identity_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", storage.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["identity_id"],
+            ["identity.id"],
+            name=op.f("fk_link_code_identity_id_identity"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_link_code_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_link_code")),
+        sa.UniqueConstraint("code_hash", name=op.f("uq_link_code_code_hash")),
+    )
+    with op.batch_alter_table("link_code", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_link_code_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_link_code_person_id"), ["person_id"], unique=False)
 
     op.create_table(
         "session_occurrence",
@@ -646,6 +850,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_session_occurrence_session_id"))
 
     op.drop_table("session_occurrence")
+    with op.batch_alter_table("link_code", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_link_code_person_id"))
+        batch_op.drop_index(batch_op.f("ix_link_code_created_at"))
+
+    op.drop_table("link_code")
     with op.batch_alter_table("consent_record", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_consent_record_person_id"))
         batch_op.drop_index("ix_consent_record_lookup")
@@ -655,6 +864,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_announcement_variant_announcement_id"))
 
     op.drop_table("announcement_variant")
+    with op.batch_alter_table("alumni_commitment_note", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_alumni_commitment_note_commitment_id"))
+
+    op.drop_table("alumni_commitment_note")
     with op.batch_alter_table("scheduled_session", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_scheduled_session_cohort_id"))
 
@@ -669,11 +882,22 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_outbox_broadcast_id"))
 
     op.drop_table("outbox")
+    with op.batch_alter_table("mentor_pairing", schema=None) as batch_op:
+        batch_op.drop_index("ix_mentor_pairing_mentor_status")
+        batch_op.drop_index(batch_op.f("ix_mentor_pairing_mentee_id"))
+
+    op.drop_table("mentor_pairing")
+    op.drop_table("mentor_offer")
     with op.batch_alter_table("membership", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_membership_person_id"))
         batch_op.drop_index(batch_op.f("ix_membership_cohort_id"))
 
     op.drop_table("membership")
+    with op.batch_alter_table("link_attempt", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_link_attempt_person_id"))
+        batch_op.drop_index(batch_op.f("ix_link_attempt_attempted_at"))
+
+    op.drop_table("link_attempt")
     with op.batch_alter_table("job", schema=None) as batch_op:
         batch_op.drop_index("ix_job_status_due")
         batch_op.drop_index(batch_op.f("ix_job_person_id"))
@@ -694,6 +918,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_announcement_author_id"))
 
     op.drop_table("announcement")
+    op.drop_table("alumni_directory")
+    with op.batch_alter_table("alumni_contact", schema=None) as batch_op:
+        batch_op.drop_index("ix_alumni_contact_person_sent")
+
+    op.drop_table("alumni_contact")
+    with op.batch_alter_table("alumni_commitment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_alumni_commitment_person_id"))
+        batch_op.drop_index(batch_op.f("ix_alumni_commitment_cohort_id"))
+
+    op.drop_table("alumni_commitment")
     op.drop_table("person")
     with op.batch_alter_table("bound_chat", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bound_chat_cohort_id"))
