@@ -112,8 +112,16 @@ async def findtime(ctx: Context, args: Args) -> None:
         (o.start, o.end)
         for o in await upcoming_occurrences(ctx.session, cohort.id, ctx.now, window_end)
     ]
+    days = (last - first).days + 1
     slots = rank_slots(
-        starts, duration, attendees, book, busy=busy, limit=SUGGESTIONS, day_zone=zone
+        starts,
+        duration,
+        attendees,
+        book,
+        busy=busy,
+        limit=SUGGESTIONS,
+        per_day=max(2, -(-SUGGESTIONS // days)),
+        day_zone=zone,
     )
     if not slots:
         raise UserError(
@@ -157,15 +165,15 @@ def _slot_line(
     holidays = dict(slot.holidays)
     for key in slot.inconvenienced:
         person = by_key[key]
+        why: list[str] = []
         if key in slot.night:
             local = (
                 f"{clock(ctx.tr, slot.start, person.zone)}–{clock(ctx.tr, slot.end, person.zone)}"
             )
-            reasons.append(ctx.t(_("scheduling.findtime_night"), name=names[key], time=local))
-        else:
-            reasons.append(
-                ctx.t(_("scheduling.findtime_holiday"), name=names[key], holiday=holidays[key])
-            )
+            why.append(ctx.t(_("scheduling.findtime_night"), time=local))
+        if key in holidays:
+            why.append(ctx.t(_("scheduling.findtime_holiday"), holiday=holidays[key]))
+        reasons.append(ctx.t(_("scheduling.findtime_person"), name=names[key], why="; ".join(why)))
     return ctx.tn(
         _("scheduling.findtime_slot"),
         len(slot.inconvenienced),

@@ -60,6 +60,8 @@ NOTICE = "scheduling.notice"
 RSVP_QUESTION = "scheduling.rsvp"
 # A reminder pushed out of new quiet hours must still leave this much time before the start.
 LATE_REMINDER_MARGIN = timedelta(minutes=10)
+# Re-planning a reminder at its due time looks at the whole lead-up to the session.
+PLAN_FROM = timedelta(days=7)
 
 
 def person_zone(person: Person, cohort: Cohort) -> ZoneInfo:
@@ -190,24 +192,20 @@ async def reminder(ctx: Context, job: JobInfo) -> None:
         return
     zone = person_zone(person, cohort)
     quiet = quiet_hours(person, ctx.config)
+    lead = int(job.payload.get("lead", 0))
+    # The person may have changed zone or quiet hours since this was planned: plan again.
+    plan = dict(plan_reminders(occurrence.start, zone, quiet, occurrence.start - PLAN_FROM))
+    target = plan.get(timedelta(minutes=lead))
+    if target is None:
+        return  # merged into the other reminder under the new quiet hours
+    if target > ctx.now:
+        await _reschedule(ctx, job, occurrence, person, target)
+        return
     if quiet is not None and in_quiet_hours(ctx.now.astimezone(zone), *quiet):
-        # Quiet hours changed since this was planned: wait for them to end, if there is time.
+        # Late (the bot was down, or the plan was for an earlier moment): never in the night.
         later = next_quiet_end(ctx.now, zone, *quiet)
         if later <= occurrence.start - LATE_REMINDER_MARGIN:
-            await ctx.schedule(
-                REMINDER,
-                later,
-                key=occurrence_job_key(
-                    REMINDER,
-                    occurrence,
-                    f"p{person.id}",
-                    f"{job.payload.get('lead')}m",
-                    f"r{stamp(later)}",
-                ),
-                payload=dict(job.payload),
-                person_id=person.id,
-                cohort_id=cohort.id,
-            )
+            await _reschedule(ctx, job, occurrence, person, later)
         return
     tr = ctx.tr
     lines = [
@@ -231,6 +229,21 @@ async def reminder(ctx: Context, job: JobInfo) -> None:
         payload={"session_id": occurrence.session_id, "occurrence_id": occurrence.row_id},
         sticky=True,
         expires_in=occurrence.end - ctx.now,
+    )
+
+
+async def _reschedule(
+    ctx: Context, job: JobInfo, occurrence: Occurrence, person: Person, due: datetime
+) -> None:
+    await ctx.schedule(
+        REMINDER,
+        due,
+        key=occurrence_job_key(
+            REMINDER, occurrence, f"p{person.id}", f"{job.payload.get('lead')}m", f"r{stamp(due)}"
+        ),
+        payload=dict(job.payload),
+        person_id=person.id,
+        cohort_id=occurrence.cohort_id,
     )
 
 
@@ -278,7 +291,11 @@ async def notify_members(
         payload["old_start"] = stamp(old_start)
     told = 0
     for person in await session_members(ctx.session, session.cohort_id):
-        if person.id == sender or person.id in waiting:
+        if person.id == sender:
+            continue
+        if person.id in waiting:
+            # Their pending notice of the new session will show this change.
+            told += 0 if event == CANCEL_SERIES else 1
             continue
         due = ctx.now
         quiet = quiet_hours(person, ctx.config)

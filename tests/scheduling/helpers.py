@@ -3,6 +3,7 @@ members spread over zones and languages, and what the database holds."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,7 +31,7 @@ async def make_bot(db_url: str, tmp_path: Path) -> BotHarness:
 
 async def make_cohort(
     bot: BotHarness,
-    people: dict[str, tuple[str, str | None]] | None = None,
+    people: Mapping[str, tuple[str, str | None]] | None = None,
     coordinator_zone: str = "Europe/Berlin",
 ) -> str:
     await bot.ask("coord", f"/timezone {coordinator_zone}")
@@ -66,3 +67,12 @@ async def counts(bot: BotHarness) -> dict[str, int]:
 
 def texts(bot: BotHarness, name: str, since: int = 0) -> list[str]:
     return [m.text for m in bot.sent[since:] if m.to == name]
+
+
+async def add(bot: BotHarness, command: str, who: str = "coord") -> str:
+    """addsession, confirming through any warnings; returns the final reply."""
+    reply = await bot.ask(who, command)
+    if "Before I tell anyone" in reply:
+        reply = await bot.ask(who, "1")
+    assert "Scheduled #" in reply, reply
+    return reply

@@ -74,7 +74,9 @@ async def test_the_coordinator_is_warned_before_anyone_is_told(bot: BotHarness) 
 async def test_a_public_holiday_is_named(bot: BotHarness) -> None:
     await make_cohort(bot, {"ana": ("America/New_York", None)})
     reply = await bot.ask("coord", '/addsession "Year end" 2026-12-25 15:00')
-    assert re.search(r"ana: Fri, Dec 25 is a public holiday in United States \(Christmas Day\)", reply)
+    assert re.search(
+        r"ana: Fri, Dec 25 is a public holiday in United States \(Christmas Day\)", reply
+    )
     assert "coord: Fri, Dec 25 is a public holiday in Germany" in reply
 
 
@@ -96,7 +98,9 @@ async def test_a_series_warns_with_counts_and_notes_the_dst_gap(bot: BotHarness)
 async def test_a_series_with_an_ambiguous_time_notes_the_fold(bot: BotHarness) -> None:
     await make_cohort(bot, {})
     await bot.ask("coord", "/quiet off")
-    reply = await bot.ask("coord", '/addsession "Night owls" 2027-10-24 02:30 weekly until 2027-11-07')
+    reply = await bot.ask(
+        "coord", '/addsession "Night owls" 2027-10-24 02:30 weekly until 2027-11-07'
+    )
     assert "Before I tell anyone" in reply  # the default night still counts: 02:30 is night
     assert re.search(r"on Sun, Oct 31, 2:30\s?AM happens twice in Europe/Berlin", reply)
     assert "GMT+2" in reply
@@ -105,9 +109,7 @@ async def test_a_series_with_an_ambiguous_time_notes_the_fold(bot: BotHarness) -
 async def test_zone_defaults_to_the_sender_then_the_cohort(bot: BotHarness) -> None:
     await make_cohort(bot, {"fac": ("Africa/Nairobi", None)}, coordinator_zone="Europe/Berlin")
     async with bot.db.transaction() as session:
-        await session.execute(
-            update(Cohort).values(zone="Europe/Berlin")
-        )
+        await session.execute(update(Cohort).values(zone="Europe/Berlin"))
     reply = await bot.ask("coord", '/addsession "A" 2026-12-03 15:00 America/Sao_Paulo for 1h')
     assert "America/Sao_Paulo" in reply and "3:00" in reply
     reply = await bot.ask("coord", '/addsession "B" 2026-12-03 17:00 Nairobi for 30m')
@@ -117,9 +119,15 @@ async def test_zone_defaults_to_the_sender_then_the_cohort(bot: BotHarness) -> N
 
 
 BAD_INPUTS = [
-    ('/addsession "Old" 2026-11-30 15:00', r"is in the past .*Pick a later time.*2026-12-02 18:00.*Nothing was saved"),
+    (
+        '/addsession "Old" 2026-11-30 15:00',
+        r"is in the past .*Pick a later time.*2026-12-02 18:00.*Nothing was saved",
+    ),
     ('/addsession "Old" 2026-12-01 09:59', r"is in the past"),  # 09:59 Berlin = 08:59 UTC
-    ('/addsession "X" 2026-13-45 15:00', r'"2026-13-45 15:00" is not a date and time I understand.*2026-12-08 18:00'),
+    (
+        '/addsession "X" 2026-13-45 15:00',
+        r'"2026-13-45 15:00" is not a date and time I understand.*2026-12-08 18:00',
+    ),
     ('/addsession "X" 2026-12-03 25:99', r"is not a date and time I understand"),
     ('/addsession "X" soon', r'"soon" is not a date and time I understand'),
     ('/addsession "X" 2026-12-03', r"is not a date and time I understand"),
@@ -128,10 +136,16 @@ BAD_INPUTS = [
         '/addsession "X" 2026-12-08 18:00 every week until 2026-12-01',
         r"would end on 2026-12-01, before it starts.*until 2027-02-02.*Nothing was saved",
     ),
-    ('/addsession "X" 2026-12-08 18:00 for 25h', r'"25h" is too long: a session lasts at most 24 hours'),
+    (
+        '/addsession "X" 2026-12-08 18:00 for 25h',
+        r'"25h" is too long: a session lasts at most 24 hours',
+    ),
     ('/addsession "X" 2026-12-08 18:00 for 2d', r"at most 24 hours"),
     ('/addsession "X" 2026-12-08 18:00 for ages', r'"ages" is not a duration.*for 90m'),
-    ('/addsession "X" 2026-12-08 18:00 Atlantis-on-Sea', r'don\'t know the time zone or city "Atlantis-on-Sea"'),
+    (
+        '/addsession "X" 2026-12-08 18:00 Atlantis-on-Sea',
+        r'don\'t know the time zone or city "Atlantis-on-Sea"',
+    ),
     ('/addsession "X" 2026-12-08 18:00 every month', r'"every month" is not a repetition'),
     ('/addsession "X" 2026-12-08 18:00 until 2027-01-01', r"only goes with a repetition"),
     ('/addsession "X" 2026-12-08 18:00 every week until someday', r'"someday" is not a date'),

@@ -3,6 +3,7 @@ offsets (hypothesis properties), plus examples that pin the documented rules."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -43,17 +44,17 @@ ZONE_NAMES = [
 ]
 zones = st.sampled_from(ZONE_NAMES).map(ZoneInfo)
 # Wall times near the small hours (where clocks change) are drawn far more often.
-walls = st.sampled_from([time(h, m) for h in (0, 1, 2, 3, 23) for m in (0, 15, 30, 45)] + [
-    time(18, 0), time(12, 30)
-])
+walls = st.sampled_from(
+    [time(h, m) for h in (0, 1, 2, 3, 23) for m in (0, 15, 30, 45)] + [time(18, 0), time(12, 30)]
+)
 days = st.dates(min_value=date(2026, 1, 1), max_value=date(2028, 12, 31))
 quiet_ranges = st.tuples(
     st.sampled_from([time(h, m) for h in (0, 1, 2, 3, 21, 22, 23) for m in (0, 30)]),
     st.sampled_from([time(h, m) for h in (1, 2, 3, 6, 7, 8, 9) for m in (0, 30)]),
 ).filter(lambda r: r[0] != r[1])
-instants = st.datetimes(
-    min_value=datetime(2026, 1, 1), max_value=datetime(2028, 12, 31)
-).map(lambda d: d.replace(second=0, microsecond=0, tzinfo=UTC))
+instants = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2028, 12, 31)).map(
+    lambda d: d.replace(second=0, microsecond=0, tzinfo=UTC)
+)
 
 
 def make_session(
@@ -195,9 +196,9 @@ def test_gap_and_fold_are_noted() -> None:
     berlin = ZoneInfo("Europe/Berlin")
     spring = make_session(berlin, datetime(2027, 3, 21, 2, 30), until=date(2027, 4, 4))
     notes = wall_notes(spring, spring.starts_at, spring.starts_at + timedelta(days=30))
-    assert [(n.adjustment, n.instant.astimezone(berlin).strftime("%m-%d %H:%M")) for n in notes] == [
-        ("gap", "03-28 03:30")
-    ]
+    assert [
+        (n.adjustment, n.instant.astimezone(berlin).strftime("%m-%d %H:%M")) for n in notes
+    ] == [("gap", "03-28 03:30")]
     autumn = make_session(berlin, datetime(2027, 10, 24, 2, 30), until=date(2027, 11, 7))
     notes = wall_notes(autumn, autumn.starts_at, autumn.starts_at + timedelta(days=30))
     assert [(n.adjustment, n.instant.isoformat()) for n in notes] == [
@@ -237,9 +238,7 @@ def test_quiet_intervals_match_minute_by_minute(
     end = start + timedelta(minutes=minutes)
     intervals = quiet_intervals(zone, quiet, start, end)
     expected = brute_quiet_minutes(zone, quiet, start, end)
-    got = [
-        any(a <= start + timedelta(minutes=i) < b for a, b in intervals) for i in range(minutes)
-    ]
+    got = [any(a <= start + timedelta(minutes=i) < b for a, b in intervals) for i in range(minutes)]
     assert got == expected
     assert overlaps_quiet(start, end, zone, quiet) == any(expected)
 
@@ -290,7 +289,7 @@ def test_reminders_never_in_quiet_hours_never_after_start(
                 assert due == ideal
         else:
             assert due == start - lead
-    for earlier, later in zip(dues, dues[1:], strict=False):
+    for earlier, later in itertools.pairwise(dues):
         assert later - earlier >= MIN_REMINDER_GAP
 
 

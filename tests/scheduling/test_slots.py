@@ -64,7 +64,10 @@ def test_ranked_slots_report_exactly_who_is_inconvenienced(
         for person in people:
             night = overlaps_quiet(slot.start, slot.end, person.zone, person.night)
             assert (person.key in slot.night) == night
-            local_days = {slot.start.astimezone(person.zone).date(), slot.end.astimezone(person.zone).date()}
+            local_days = {
+                slot.start.astimezone(person.zone).date(),
+                slot.end.astimezone(person.zone).date(),
+            }
             holiday = any(book.holiday(person.country, d) for d in local_days)
             assert (person.key in dict(slot.holidays)) == holiday
         expected = sum(1 + p.burden for p in people if p.key in slot.inconvenienced)
@@ -117,7 +120,10 @@ def test_the_late_slot_rotates_to_whoever_had_it_less() -> None:
     asker = ZoneInfo("Europe/Berlin")
     first = date(2027, 2, 1)
     starts = candidate_starts(
-        first, first + timedelta(days=2), asker, timedelta(minutes=30),
+        first,
+        first + timedelta(days=2),
+        asker,
+        timedelta(minutes=30),
         datetime(2027, 1, 1, tzinfo=UTC),
     )
     book = HolidayBook("en")
@@ -143,7 +149,9 @@ def test_busy_times_and_past_are_skipped() -> None:
     assert starts and all(s > after for s in starts)
     person = Attendee(1, asker, NIGHT)
     busy = [(datetime(2027, 2, 1, 13, 0, tzinfo=UTC), datetime(2027, 2, 1, 15, 0, tzinfo=UTC))]
-    slots = rank_slots(starts, timedelta(hours=1), [person], HolidayBook("en"), busy=busy, limit=10, per_day=10)
+    slots = rank_slots(
+        starts, timedelta(hours=1), [person], HolidayBook("en"), busy=busy, limit=10, per_day=10
+    )
     for slot in slots:
         assert not (slot.start < busy[0][1] and slot.end > busy[0][0])
 
@@ -151,10 +159,18 @@ def test_busy_times_and_past_are_skipped() -> None:
 def test_candidate_grid_skips_the_gap_and_counts_the_fold_once() -> None:
     berlin = ZoneInfo("Europe/Berlin")
     spring = candidate_starts(
-        date(2027, 3, 28), date(2027, 3, 28), berlin, timedelta(minutes=30), datetime(2027, 1, 1, tzinfo=UTC)
+        date(2027, 3, 28),
+        date(2027, 3, 28),
+        berlin,
+        timedelta(minutes=30),
+        datetime(2027, 1, 1, tzinfo=UTC),
     )
     assert len(spring) == 46  # 02:00 and 02:30 do not exist
     autumn = candidate_starts(
-        date(2027, 10, 31), date(2027, 10, 31), berlin, timedelta(minutes=30), datetime(2027, 1, 1, tzinfo=UTC)
+        date(2027, 10, 31),
+        date(2027, 10, 31),
+        berlin,
+        timedelta(minutes=30),
+        datetime(2027, 1, 1, tzinfo=UTC),
     )
     assert len(autumn) == 48  # wall times once each
