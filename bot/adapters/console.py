@@ -86,11 +86,14 @@ class ConsolePlatform:
             path = self.files_dir / f"{next(self._message_ids)}-{safe}"
             path.write_bytes(message.attachment.content)
             file_path = str(path)
-        to = None if message.to.is_group else message.to.chat_id
+        # A person known only from a group has no private chat yet: on the console their private
+        # chat is simply their name.
+        chat = message.to.chat_id.removeprefix("user:")
+        to = None if message.to.is_group else chat
         self.sink(
             ConsoleMessage(
                 at=self.clock.now(),
-                chat=message.to.chat_id,
+                chat=chat,
                 to=to,
                 text=message.text,
                 choices=tuple(c.label for c in message.choices),
