@@ -12,6 +12,7 @@ def routers() -> list[Router]:
         cohorts,
         debrief,
         help,
+        link,
         onboarding,
         privacy,
         profile,
@@ -28,4 +29,5 @@ def routers() -> list[Router]:
         broadcast.router,
         debrief.router,
         alumni.router,
+        link.router,
     ]

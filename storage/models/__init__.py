@@ -29,6 +29,7 @@ from storage.models.debrief import (
     DebriefPrompt,
     DebriefRound,
 )
+from storage.models.link import LinkAttempt, LinkCode
 from storage.models.scheduling import ScheduledSession, SessionOccurrence, SessionRsvp
 
 __all__ = [
@@ -51,6 +52,8 @@ __all__ = [
     "Identity",
     "Job",
     "KeyValue",
+    "LinkAttempt",
+    "LinkCode",
     "Membership",
     "OutboxMessage",
     "PendingQuestion",
