@@ -304,19 +304,25 @@ async def onboarding_cohort(ctx: Context, person: Person) -> Cohort | None:
 
 async def ask_onboarding_scopes(ctx: Context) -> None:
     """The consent step of onboarding: each core scope once, each skippable, for the cohort
-    the person just joined; then onboarding finishes. Without a cohort there is nothing to
-    consent to yet (check-ins ask before recorded sessions)."""
+    the person just joined; then onboarding finishes. Scopes that already have an answer are
+    not asked again (someone repeating `start`). Without a cohort there is nothing to consent
+    to yet (check-ins ask before recorded sessions)."""
     person = ctx.require_person()
     cohort = await onboarding_cohort(ctx, person)
     if cohort is None:
         await _finish(ctx)
         return
+    states = await states_for(ctx.session, cohort.id, [person.id], ctx.now, policy_of(cohort))
+    open_scopes = [s for s in CORE_SCOPES if states[person.id][s].answer is None]
+    if not open_scopes:
+        await _finish(ctx)
+        return
     person.onboarding_step = "consent"
-    await _ask_scope(ctx, cohort, 0)
+    await _ask_scope(ctx, cohort, open_scopes, 0)
 
 
-async def _ask_scope(ctx: Context, cohort: Cohort, index: int) -> None:
-    scope = CORE_SCOPES[index]
+async def _ask_scope(ctx: Context, cohort: Cohort, scopes: list[str], index: int) -> None:
+    scope = scopes[index]
     lines = []
     if index == 0:
         lines.append(ctx.t(_("consent.onboarding_intro"), cohort=cohort.name))
@@ -324,7 +330,7 @@ async def _ask_scope(ctx: Context, cohort: Cohort, index: int) -> None:
         ctx.t(
             _("consent.onboarding_question"),
             step=index + 1,
-            steps=len(CORE_SCOPES),
+            steps=len(scopes),
             scope=label(ctx.tr, scope),
             meaning=meaning(ctx.tr, scope),
         )
@@ -338,7 +344,7 @@ async def _ask_scope(ctx: Context, cohort: Cohort, index: int) -> None:
         ONBOARDING_QUESTION,
         "\n\n".join(lines),
         choices,
-        payload={"cohort_id": cohort.id, "index": index},
+        payload={"cohort_id": cohort.id, "scopes": scopes, "index": index},
         sticky=True,
     )
 
@@ -347,15 +353,16 @@ async def _ask_scope(ctx: Context, cohort: Cohort, index: int) -> None:
 async def onboarding_answer(ctx: Context, answer: Answer) -> None:
     person = ctx.require_person()
     cohort_id, index = answer.payload.get("cohort_id"), answer.payload.get("index")
+    scopes = [s for s in answer.payload.get("scopes") or () if s in SCOPES]
     cohort = await ctx.session.get(Cohort, cohort_id) if isinstance(cohort_id, int) else None
-    if cohort is None or not isinstance(index, int) or not 0 <= index < len(CORE_SCOPES):
+    if cohort is None or not isinstance(index, int) or not 0 <= index < len(scopes):
         await _finish(ctx)
         return
     ctx.cohort = cohort
     if answer.key in (YES, NO):
-        await give(ctx, person, cohort, CORE_SCOPES[index], answer.key, VIA_ONBOARDING)
-    if answer.key != STOP and index + 1 < len(CORE_SCOPES):
-        await _ask_scope(ctx, cohort, index + 1)
+        await give(ctx, person, cohort, scopes[index], answer.key, VIA_ONBOARDING)
+    if answer.key != STOP and index + 1 < len(scopes):
+        await _ask_scope(ctx, cohort, scopes, index + 1)
         return
     await ctx.reply(_("consent.onboarding_done"), command=f"{prefix(ctx)}consent")
     await _finish(ctx)
