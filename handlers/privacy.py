@@ -64,6 +64,7 @@ async def forgetme(ctx: Context, args: Args) -> None:
     ]
     if alone:
         lines.append(ctx.t(_("privacy.forget_last_coordinator"), cohorts=", ".join(alone)))
+    lines.append(ctx.t(_("privacy.forget_question")))
     await ctx.ask(
         FORGET,
         "\n\n".join(lines),

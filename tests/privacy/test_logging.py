@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -72,7 +72,7 @@ def logs() -> Iterator[io.StringIO]:
 
 
 @pytest.fixture
-async def noisy_bot(db_url: str, tmp_path: Path) -> Iterator[BotHarness]:
+async def noisy_bot(db_url: str, tmp_path: Path) -> AsyncIterator[BotHarness]:
     """The bot with secrets configured and a command and a job that crash quoting their input."""
     harness = await BotHarness.create(db_url, tmp_path, START, configured())
     extra = Router()

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import ConfigError, PrivacyConfig, load_config
+from bot.config import PrivacyConfig, load_config
+from bot.errors import ConfigError
 from bot.messages import Address
 from bot.outbox import enqueue_message, schedule_job
 from handlers.privacy import RETENTION, next_run
@@ -83,9 +84,7 @@ async def _age(session: AsyncSession, now: datetime) -> None:
             not_before=now + timedelta(days=9),  # waits (for the end of quiet hours, say)
         )
         await session.execute(
-            OutboxMessage.__table__.update()
-            .where(OutboxMessage.idempotency_key == key)
-            .values(status=status)
+            update(OutboxMessage).where(OutboxMessage.idempotency_key == key).values(status=status)
         )
     for days, status, key in (
         (31, "done", "old-done"),
@@ -100,9 +99,7 @@ async def _age(session: AsyncSession, now: datetime) -> None:
             key=key,
             now=now - timedelta(days=days),
         )
-        await session.execute(
-            Job.__table__.update().where(Job.idempotency_key == key).values(status=status)
-        )
+        await session.execute(update(Job).where(Job.idempotency_key == key).values(status=status))
 
 
 async def test_what_is_past_its_limit_is_purged(bot: BotHarness) -> None:
@@ -164,7 +161,9 @@ async def test_every_models_hook_runs_on_the_real_schema(bot: BotHarness) -> Non
     from storage.base import Base
 
     declared = {
-        m.local_table.name for m in Base.registry.mappers if hasattr(m.class_, "__retention__")
+        str(getattr(m.local_table, "name", ""))
+        for m in Base.registry.mappers
+        if hasattr(m.class_, "__retention__")
     }
     hooks = retention_hooks()
     assert {name for name, _hook in hooks} == declared
