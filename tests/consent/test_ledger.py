@@ -17,6 +17,7 @@ from storage.models.consent import AppendOnlyError
 from storage.repositories.consent import ExpiryPolicy, effective_expiry, state_of
 from tests.consent.helpers import cohort, ledger, person_id, recorded_session
 from tests.harness import BotHarness
+from tests.privacy.helpers import export_of
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -108,17 +109,25 @@ def test_never_yes_unless_the_latest_answer_is_a_live_yes(
         assert found.answer == ("yes" if expiry is None or expiry > now else None)
 
 
+async def change_answer(bot: BotHarness) -> None:
+    async with bot.db.transaction() as session:
+        record = (await session.execute(select(ConsentRecord))).scalar_one()
+        record.answer = "no"
+
+
+async def delete_answer(bot: BotHarness) -> None:
+    async with bot.db.transaction() as session:
+        record = (await session.execute(select(ConsentRecord))).scalar_one()
+        await session.delete(record)
+
+
 async def test_rows_cannot_be_changed_or_deleted(bot: BotHarness) -> None:
     await cohort(bot, "ana")
     await bot.send("ana", "/consent recording yes")
     with pytest.raises(AppendOnlyError):
-        async with bot.db.transaction() as session:
-            record = (await session.execute(select(ConsentRecord))).scalar_one()
-            record.answer = "no"
+        await change_answer(bot)
     with pytest.raises(AppendOnlyError):
-        async with bot.db.transaction() as session:
-            record = (await session.execute(select(ConsentRecord))).scalar_one()
-            await session.delete(record)
+        await delete_answer(bot)
     assert await ledger(bot) == [("recording", "yes", "command", None)]
 
 
@@ -135,12 +144,10 @@ async def test_erasure_takes_the_persons_rows_only(bot: BotHarness) -> None:
 async def test_data_export_includes_the_ledger(bot: BotHarness) -> None:
     await cohort(bot, "ana")
     await bot.send("ana", "/consent alumni yes")
-    [message] = [m for m in await bot.send("ana", "/mydata") if m.file]
-    assert message.file is not None
-    with open(message.file, encoding="utf-8") as fh:
-        exported = fh.read()
-    assert "consent_record" in exported
-    assert '"alumni"' in exported
+    await bot.send("ana", "/mydata")
+    data, _raw = export_of(bot, "ana")
+    [exported] = data["tables"]["consent_record"]
+    assert (exported["scope"], exported["answer"], exported["via"]) == ("alumni", "yes", "command")
 
 
 async def test_has_consent_for_other_capabilities(bot: BotHarness) -> None:
