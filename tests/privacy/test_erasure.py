@@ -95,6 +95,7 @@ async def test_no_keeps_everything_and_yes_erases_everything(bot: BotHarness) ->
     pid = await person_id(bot, "ana")
     assert pid is not None
     await free_text_everywhere(bot, pid)
+    await real_capabilities(bot)
     values = await platform_ids(bot, pid)
     before = await owned_rows(bot, pid, values)
     assert {"person", "identity", "membership", "pending_question", "job", "outbox", "kv"} <= set(
@@ -172,6 +173,25 @@ async def test_erasing_one_member_keeps_the_others(bot: BotHarness) -> None:
     assert await person_id(bot, "bo") is not None
 
 
+COMMITMENT = "plant four hundred mangroves near the estuary"
+
+
+async def real_capabilities(bot: BotHarness) -> list[str]:
+    """What the installed capabilities store when she uses them: consent, an RSVP, a commitment
+    with her own words. Returns the free texts she typed."""
+    commands = bot.app.runtime.pipeline.router.commands
+    typed: list[str] = []
+    if "consent" in commands:
+        await say(bot, "ana", "/consent recording yes", name=ANA_NAME)
+    if {"addsession", "rsvp"} <= set(commands):
+        await say(bot, "coord", '/addsession "Weekly" 2026-12-03 15:00')
+        await say(bot, "ana", "/rsvp 1 yes", name=ANA_NAME)
+    if "commit" in commands:
+        await say(bot, "ana", f'/commit "{COMMITMENT}" by 2027-01-15', name=ANA_NAME)
+        typed.append(COMMITMENT)
+    return typed
+
+
 def _needles(values: list[str]) -> list[bytes]:
     texts = [ANA_NAME, FREE_TEXT, MATRIX_ID, "!dmroomofanais", "Africa/Nairobi", *values]
     return sorted({t.encode("utf-8") for t in texts if len(t) >= 3}, key=len)
@@ -200,9 +220,10 @@ async def test_no_byte_of_the_person_is_left_in_the_sqlite_files(
     pid = await person_id(bot, "ana")
     assert pid is not None
     await free_text_everywhere(bot, pid)
+    typed = await real_capabilities(bot)
     # Her console id "ana" is too short to search the bytes for; her Matrix id is searched.
     values = await platform_ids(bot, pid)
-    needles = _needles([v for v in values if v != "ana"])
+    needles = _needles([v for v in values if v != "ana"] + typed)
     await bot.db.checkpoint()
     assert _leftovers(db_file, needles)["bot.db"], "the test would find nothing anyway"
 
