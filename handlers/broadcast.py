@@ -648,6 +648,8 @@ def _status_line(ctx: Context, a: Announcement, counts: Progress) -> str:
             blocked=blocked,
             **common,
         )
+    if a.started_at is None:
+        return ctx.t(_("broadcast.status_cancelled_early"), **common)
     return ctx.t(
         _("broadcast.status_cancelled"),
         sent=ctx.tr.number(counts.sent),

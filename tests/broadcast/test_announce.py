@@ -96,7 +96,7 @@ async def test_a_scheduled_announcement_can_be_cancelled(bot: BotHarness) -> Non
     await bot.advance(timedelta(days=5))
     assert got(bot, "ana", "Party") == []
     listing = await bot.ask("coord", "/announcements")
-    assert "cancelled. Sent 0" in listing
+    assert "cancelled before it went out" in listing
     async with bot.db.transaction() as session:
         kinds = (await session.execute(select(Job.kind, Job.status))).all()
     assert ("broadcast.fanout", "pending") not in kinds
@@ -206,3 +206,20 @@ async def test_a_non_coordinator_is_refused(bot: BotHarness) -> None:
         reply = await bot.ask("ana", command)
         assert "can't use" in reply, reply
     assert await announcements(bot.db) == []
+
+
+async def test_targeting_by_rsvp_of_a_session(bot: BotHarness) -> None:
+    await cohort_with(bot, "ana", "bo", "chen")
+    await bot.send("coord", '/addsession "Workshop" 2026-12-03 15:00')
+    await bot.send("ana", "/rsvp 1 yes")
+    await bot.send("bo", "/rsvp 1 maybe")
+    await bot.send("chen", "/rsvp 1 no")
+    reply = await bot.ask("coord", '/announce "Bring slides" to rsvp:1:yes+maybe')
+    assert "It goes to 2 members privately." in reply
+    await bot.send("coord", "1")
+    assert len(got(bot, "ana", "Bring slides")) == len(got(bot, "bo", "Bring slides")) == 1
+    assert got(bot, "chen", "Bring slides") == [] and got(bot, "coord", "Bring slides") == []
+    reply = await bot.ask("coord", '/announce "Please answer the RSVP" to rsvp:1:none')
+    assert "It goes to 1 member privately." in reply  # only the coordinator has not answered
+    await bot.send("coord", "1")
+    assert len(got(bot, "coord", "Please answer the RSVP")) == 1
