@@ -102,15 +102,18 @@ async def consent(ctx: Context, args: Args) -> None:
         )
     row = await give(ctx, person, cohort, scope, answer, VIA_COMMAND)
     other = NO if answer == YES else YES
-    await ctx.reply(
-        _("consent.set_yes") if answer == YES else _("consent.set_no"),
-        scope=label(ctx.tr, scope),
-        cohort=cohort.name,
-        command=f"{prefix(ctx)}consent {scope} {other}",
-    )
+    lines = [
+        ctx.t(
+            _("consent.set_yes") if answer == YES else _("consent.set_no"),
+            scope=label(ctx.tr, scope),
+            cohort=cohort.name,
+            command=f"{prefix(ctx)}consent {scope} {other}",
+        )
+    ]
     until = effective_expiry(row, policy_of(cohort))
     if until is not None:
-        await ctx.reply(_("consent.set_until"), date=ctx.tr.date(until.astimezone(ctx.zone)))
+        lines.append(ctx.t(_("consent.set_until"), date=ctx.tr.date(until.astimezone(ctx.zone))))
+    await ctx.say("\n".join(lines))
 
 
 async def show_all(ctx: Context, person: Person, cohort: Cohort) -> None:
