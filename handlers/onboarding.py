@@ -11,7 +11,7 @@ from bot.errors import UserError
 from bot.i18n import _
 from bot.messages import Choice
 from bot.router import Answer, Router
-from handlers import cohorts
+from handlers import cohorts, consent
 from handlers.profile import ask_zone_choice, resolve_zone, set_zone
 
 router = Router()
@@ -106,7 +106,7 @@ async def show_privacy(ctx: Context) -> None:
 
 @router.question(PRIVACY)
 async def read_privacy(ctx: Context, answer: Answer) -> None:
-    await finish(ctx)
+    await consent.ask_onboarding_scopes(ctx)  # asks each core scope, then calls finish()
 
 
 async def finish(ctx: Context) -> None:

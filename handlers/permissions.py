@@ -59,4 +59,5 @@ PERMISSIONS: dict[str, Access] = {
     "closecohort": COORDINATOR,
     "bindchat": roles("coordinator", picks_cohort=True),  # chooses its cohort in a new group
     "cohortsettings": COORDINATOR,
+    "consentexpiry": COORDINATOR,
 }

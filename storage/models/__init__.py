@@ -14,6 +14,7 @@ from storage.models.alumni import (
 )
 from storage.models.broadcast import Announcement, AnnouncementVariant
 from storage.models.cohorts import ROLES, BoundChat, Cohort, FailedJoin, Membership
+from storage.models.consent import ConsentRecord
 from storage.models.core import (
     Identity,
     Job,
@@ -45,6 +46,7 @@ __all__ = [
     "ROLES",
     "BoundChat",
     "Cohort",
+    "ConsentRecord",
     "DebriefAnswer",
     "DebriefPrompt",
     "DebriefRound",
