@@ -108,6 +108,7 @@ async def cancelsession(ctx: Context, args: Args) -> None:
             Choice("keep", ctx.t(_("scheduling.choice_keep"))),
         ],
         payload={"session_id": session.id, "original": stamp(upcoming.original_start)},
+        privately=True,
     )
 
 
@@ -244,6 +245,7 @@ async def movesession(ctx: Context, args: Args) -> None:
             "new_start": stamp(new.instant),
             "zone": series_zone,
         },
+        privately=True,
     )
 
 
@@ -352,6 +354,7 @@ async def _ask_confirm_move(
             Choice("no", ctx.t(_("scheduling.choice_dont"))),
         ],
         payload=payload,
+        privately=True,
     )
 
 

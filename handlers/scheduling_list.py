@@ -3,6 +3,7 @@ session's dates, the reader's answers, and for staff everyone's answers."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bot.commands import Args
@@ -11,6 +12,7 @@ from bot.i18n import _
 from bot.router import Router
 from handlers.scheduling_api import (
     answers_for,
+    next_occurrence_answers,
     occurrences_between,
     session_members,
 )
@@ -26,9 +28,11 @@ from handlers.scheduling_text import (
     when_local,
     when_short,
 )
+from storage.models import Cohort
 from storage.models.scheduling import (
     ScheduledSession,
 )
+from storage.repositories.cohorts import RosterRow
 from storage.repositories.people import display_name
 from storage.repositories.scheduling import (
     active_sessions,
@@ -158,3 +162,25 @@ async def _answers_block(ctx: Context, occurrence: Occurrence) -> str:
     for key, names in groups.items():
         lines.append(f"  {answer_label(ctx.tr, key)}: {ctx.tr.join(names) or '—'}")
     return "\n".join(lines)
+
+
+async def roster_rsvp_note(
+    ctx: Context, cohort: Cohort, rows: Sequence[RosterRow]
+) -> Mapping[int, str]:
+    """For `roster`: each member's answer for the cohort's next session, e.g.
+    "next: #2 Tue, Dec 8: yes"."""
+    found = await next_occurrence_answers(ctx.session, cohort.id, ctx.now, ctx.now + LIST_AHEAD)
+    if found is None:
+        return {}
+    occurrence, answers = found
+    day = day_short(ctx.tr, occurrence.start, ctx.zone)
+    return {
+        row.person.id: ctx.t(
+            _("scheduling.roster_note"),
+            number=occurrence.number,
+            date=day,
+            answer=answer_label(ctx.tr, answers.of(row.person.id)),
+        )
+        for row in rows
+        if row.membership.role != "alumni"
+    }

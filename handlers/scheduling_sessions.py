@@ -89,6 +89,7 @@ async def addsession(ctx: Context, args: Args) -> None:
             Choice("no", ctx.t(_("scheduling.choice_dont"))),
         ],
         payload={"action": "add", "draft": draft.payload(), "cohort_id": cohort.id},
+        privately=True,
     )
 
 

@@ -10,7 +10,9 @@ Ranking, best first, by
    that person. Equal counts are thus broken in favour of sparing people who have been up
    late recently, and a slot that wakes one person who always gets the late slot can lose
    to one that inconveniences two who never do: the inconvenience rotates;
-2. then the number of people inconvenienced, then the earlier start.
+2. then the number of people inconvenienced;
+3. then how deep into anyone's night the slot reaches (an hour at the edge of someone's
+   night, 22:00-23:00, beats the same hour at 03:00), then the earlier start.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class Slot:
     night: tuple[int, ...]  # attendee keys whose night it touches
     holidays: tuple[tuple[int, str], ...]  # (attendee key, holiday name)
     score: float
+    depth: float = 0.0  # minutes: how far into the night it reaches, summed over people
 
     @property
     def inconvenienced(self) -> tuple[int, ...]:
@@ -48,8 +51,8 @@ class Slot:
         return tuple(keys)
 
     @property
-    def rank_key(self) -> tuple[float, int, datetime]:
-        return (round(self.score, 9), len(self.inconvenienced), self.start)
+    def rank_key(self) -> tuple[float, int, float, datetime]:
+        return (round(self.score, 9), len(self.inconvenienced), round(self.depth, 3), self.start)
 
 
 class NightIndex:
@@ -68,6 +71,20 @@ class NightIndex:
         index = bisect.bisect_right(ends, start)  # first interval ending after start
         return index < len(ends) and self._starts[key][index] < end
 
+    def depth(self, key: int, start: datetime, end: datetime) -> float:
+        """Minutes from the nearer edge of the night to the slot's deepest moment in it."""
+        starts, ends = self._starts[key], self._ends[key]
+        deepest = 0.0
+        index = bisect.bisect_right(ends, start)
+        while index < len(ends) and starts[index] < end:
+            night_start, night_end = starts[index], ends[index]
+            middle = night_start + (night_end - night_start) / 2
+            point = min(max(middle, max(start, night_start)), min(end, night_end))
+            reach = min(point - night_start, night_end - point) / timedelta(minutes=1)
+            deepest = max(deepest, reach)
+            index += 1
+        return deepest
+
 
 def score_slot(
     start: datetime,
@@ -79,10 +96,12 @@ def score_slot(
     night: list[int] = []
     on_holiday: list[tuple[int, str]] = []
     score = 0.0
+    depth = 0.0
     for person in attendees:
         hit = False
         if nights.overlaps(person.key, start, end):
             night.append(person.key)
+            depth += nights.depth(person.key, start, end)
             hit = True
         days: set[date] = {start.astimezone(person.zone).date(), end.astimezone(person.zone).date()}
         for day in sorted(days):
@@ -93,7 +112,7 @@ def score_slot(
                 break
         if hit:
             score += 1.0 + min(1.0, max(0.0, person.burden))
-    return Slot(start, end, tuple(night), tuple(on_holiday), score)
+    return Slot(start, end, tuple(night), tuple(on_holiday), score, depth)
 
 
 def candidate_starts(
@@ -132,7 +151,9 @@ def rank_slots(
     ordered = sorted(starts)
     if not ordered:
         return []
-    nights = NightIndex(attendees, ordered[0], ordered[-1] + duration)
+    # A day either side, so nights are whole (their depth is measured from both edges).
+    margin = timedelta(days=1)
+    nights = NightIndex(attendees, ordered[0] - margin, ordered[-1] + duration + margin)
     scored = [
         score_slot(start, start + duration, attendees, nights, book)
         for start in ordered

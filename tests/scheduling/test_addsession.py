@@ -166,7 +166,7 @@ async def test_bad_input_is_refused_and_nothing_is_saved(
     assert await counts(bot) == before
     await bot.advance(timedelta(days=2))
     assert texts(bot, "ana", mark) == []
-    assert "No sessions are scheduled yet" in await bot.ask("coord", "/sessions")
+    assert "There are no upcoming sessions" in await bot.ask("coord", "/sessions")
 
 
 async def test_no_zone_anywhere_is_refused(bot: BotHarness) -> None:

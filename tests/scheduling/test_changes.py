@@ -64,7 +64,7 @@ async def test_cancel_a_date_directly_and_the_whole_series(bot: BotHarness) -> N
     reply = await bot.ask("coord", "/cancelsession 1 all")
     assert 'Cancelled the series "Circle" (#1)' in reply
     assert "will not take place any more" in bot.last_text("ana")
-    assert "No sessions are scheduled yet" in await bot.ask("coord", "/sessions")
+    assert "There are no upcoming sessions" in await bot.ask("coord", "/sessions")
     await bot.advance(timedelta(weeks=3))
     assert reminders_to(bot, "ana", mark) == []
     assert 'There is no session "1"' in await bot.ask("coord", "/cancelsession 1")

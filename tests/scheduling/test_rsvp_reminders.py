@@ -161,3 +161,13 @@ async def test_answering_a_reminder_after_the_session_is_refused(bot: BotHarness
     await bot.advance(timedelta(hours=3))  # the session is over
     reply = await bot.ask("ana", "yes")
     assert "already over" in reply or "didn't understand" in reply or "out of date" in reply
+
+
+async def test_the_roster_shows_answers_for_the_next_session(bot: BotHarness) -> None:
+    await weekly(bot, {"ana": ("America/New_York", None), "bo": ("Asia/Tokyo", None)})
+    await bot.ask("ana", "/rsvp 1 yes")
+    reply = await bot.ask("coord", "/roster")
+    ana = next(line for line in reply.splitlines() if "ana" in line)
+    bo = next(line for line in reply.splitlines() if "bo" in line and "Tokyo" in line)
+    assert "next: #1 Tue, Dec 8: yes" in ana
+    assert "next: #1 Tue, Dec 8: no answer yet" in bo
