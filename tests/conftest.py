@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,8 +96,3 @@ async def bot(db_url: str, tmp_path: Path) -> AsyncIterator[BotHarness]:
         yield harness
     finally:
         await harness.close()
-
-
-@pytest.fixture
-def anyio_backend() -> Iterator[str]:
-    return "asyncio"

@@ -59,7 +59,7 @@ async def test_unknown_command_is_answered_in_the_persons_language(bot: BotHarne
 
 
 async def test_a_persons_mistake_rolls_back_everything_the_handler_did(bot: BotHarness) -> None:
-    async def half_then_fail(ctx, args):  # type: ignore[no-untyped-def]
+    async def half_then_fail(ctx, args):
         ctx.require_person().timezone = "Asia/Tokyo"
         await ctx.reply("core.not_understood")
         raise UserError("core.too_long", limit=1, length=2)
@@ -77,7 +77,7 @@ async def test_a_persons_mistake_rolls_back_everything_the_handler_did(bot: BotH
 async def test_a_bug_gets_an_apology_and_a_logged_reference(
     bot: BotHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def broken(ctx, args):  # type: ignore[no-untyped-def]
+    async def broken(ctx, args):
         raise RuntimeError("boom")
 
     spec = bot.app.runtime.pipeline.router.commands["me"]
