@@ -12,6 +12,7 @@ from bot.adapters.console import ConsoleMessage, ConsolePlatform
 from bot.app import App, build_app
 from bot.clock import VirtualClock
 from bot.config import Config, load_config
+from storage.engine import Database
 
 
 class BotHarness:
@@ -43,7 +44,7 @@ class BotHarness:
         await self.app.close()
 
     @property
-    def db(self):  # type: ignore[no-untyped-def]
+    def db(self) -> Database:
         return self.app.db
 
     async def send(self, name: str, text: str, chat: str | None = None) -> list[ConsoleMessage]:
