@@ -11,23 +11,32 @@ from tests.consent.helpers import RENEWAL, cohort, ledger, prompts
 from tests.harness import BotHarness
 
 
-async def test_a_yes_expires_and_is_asked_about_once(bot: BotHarness) -> None:
+async def test_a_yes_shows_when_it_expires(bot: BotHarness) -> None:
     await cohort(bot, "ana")
     reply = await bot.ask("coord", "/consentexpiry 6m")
     assert "A yes in Bridges now lasts 6 months" in reply
     reply = await bot.ask("ana", "/consent recording yes")
     assert "This yes lasts until Tuesday, June 1, 2027" in reply
     assert "yes, until Tuesday, June 1, 2027" in await bot.ask("ana", "/consent")
-    await bot.advance(timedelta(days=183))
+
+
+async def test_a_yes_expires_and_is_asked_about_once(bot: BotHarness) -> None:
+    await cohort(bot, "ana")
+    await bot.send("coord", "/consentexpiry 2w")
+    await bot.send("ana", "/consent recording yes")
+    await bot.advance(timedelta(days=13, hours=23))
+    assert prompts(bot, "ana", RENEWAL) == []
+    await bot.advance(timedelta(hours=1))
     [asked] = prompts(bot, "ana", RENEWAL)
     assert "you said yes to Recording on Tuesday, December 1, 2026" in asked.text
+    assert "A yes in this program lasts 2 weeks" in asked.text
     assert "This is the only time you are asked." in asked.text
     assert list(asked.choices) == ["Yes", "No", "Not now"]
     # unanswered now, not yes
     assert "Recording (recording): not answered (the yes expired on" in await bot.ask(
         "ana", "/consent"
     )
-    await bot.advance(timedelta(days=400))
+    await bot.advance(timedelta(days=60))
     assert len(prompts(bot, "ana", RENEWAL)) == 1
 
 
