@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from storage.models import AnonymousDebriefAnswer, DebriefAnswer, DebriefPrompt, DebriefRound
-from storage.privacy import export_person, schema_problems, table_rules
+from storage.privacy import export_person, purge_expired, schema_problems, table_rules
 from tests.debrief.helpers import (
     INTRO,
     SUMMARY,
@@ -171,3 +171,32 @@ async def test_a_good_wellbeing_answer_offers_nothing(bot: BotHarness) -> None:
         await bot.send("ana", text)
     reply = await bot.ask("ana", "Okay")
     assert TALK_OFFER not in reply
+
+
+async def test_retention_purges_debriefs_some_time_after_the_cohort_closed(
+    bot: BotHarness,
+) -> None:
+    await cohort(bot, "ana", "ben", "cy")
+    await session(bot)
+    await until_ended(bot)
+    await answer(bot, "ana", "ben", "cy")
+    await bot.advance(timedelta(hours=73))
+    await bot.send("coord", "/closecohort")
+    assert "closed" in (await bot.ask("coord", "yes, close it")).lower()
+    privacy = bot.app.services.config.privacy
+    keep = timedelta(days=privacy.debrief_retention_days)
+
+    async def purge(after: timedelta) -> dict[str, int]:
+        async with bot.db.transaction() as db:
+            return await purge_expired(db, bot.clock.now() + after, privacy)
+
+    early = await purge(keep - timedelta(days=1))
+    assert not {k for k in early if k.startswith("debrief")}
+    assert len(await named_answers(bot)) == 9
+    late = await purge(keep + timedelta(days=1))
+    assert late["debrief_answer"] == 9
+    assert late["debrief_anonymous_answer"] == 3  # the wellbeing answers
+    assert late["debrief_round"] == 1
+    assert await named_answers(bot) == []
+    assert await anonymous_answers(bot) == []
+    assert await rounds(bot) == []
