@@ -147,3 +147,10 @@ async def answer_all(
     for text in (worked, not_worked, change, rating, wellbeing):
         reply = await bot.ask(name, text)
     return reply
+
+
+async def texts_by_round(bot: BotHarness) -> list[tuple[int, str | None]]:
+    """(round id, text) of every named free-text answer."""
+    async with bot.db.transaction() as db:
+        rows = await db.execute(select(DebriefAnswer).where(DebriefAnswer.text.is_not(None)))
+        return [(a.round_id, a.text) for a in rows.scalars()]

@@ -29,6 +29,7 @@ from tests.debrief.helpers import (
     person_id,
     rounds,
     session,
+    texts_by_round,
     until_ended,
 )
 from tests.harness import BotHarness
@@ -188,3 +189,28 @@ async def test_a_session_cancelled_before_it_ends_gets_no_debrief(bot: BotHarnes
     await bot.advance(timedelta(days=4))
     assert not got(bot, "ana", INTRO)
     assert await rounds(bot) == []
+
+
+async def test_two_debriefs_at_once_each_keep_their_answers(bot: BotHarness) -> None:
+    await cohort(bot, "ana")
+    await session(bot)  # 15:00-16:30 in Berlin
+    await bot.send("coord", '/addsession "Evening talk" 2026-12-01 17:00 for 1h')
+    await until_ended(bot)
+    assert Q_NOT_WORKED in await bot.ask("ana", "First answer")
+    await bot.advance(timedelta(hours=2))  # the second session has ended too
+    assert "“Evening talk”" in bot.last_text("ana")
+    reply = ""
+    for text in ("Second answer", "skip", "skip", "skip", "skip"):
+        reply = await bot.ask("ana", text)
+    assert "Another debrief is waiting for you" in reply
+    resumed = await bot.ask("ana", "/debrief")
+    assert "Debrief for “Story circle”" in resumed
+    assert Q_NOT_WORKED in resumed
+    await bot.send("ana", "Still the first")
+    first, second = await rounds(bot)
+    answers = {(round_id, text) for round_id, text in await texts_by_round(bot)}
+    assert answers == {
+        (first.id, "First answer"),
+        (first.id, "Still the first"),
+        (second.id, "Second answer"),
+    }
