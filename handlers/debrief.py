@@ -255,7 +255,11 @@ async def ask_step(
     await _drop_question(ctx, prompt)
     number = STEPS.index(step) + 1
     question = tr.t(QUESTION_IDS[step], step=tr.number(number), total=tr.number(len(STEPS)))
-    hint = tr.t(_("debrief.text_hint")) if step in TEXT_STEPS else ""
+    hint = ""
+    if step in TEXT_STEPS:
+        hint = tr.t(_("debrief.text_hint"))
+    elif step == STEP_WELLBEING:
+        hint = tr.t(_("debrief.wellbeing_note"))
     text = "\n".join(line for line in [*(lead or []), question, hint] if line)
     prompt.step = step
     prompt.question_id = await ctx.ask(

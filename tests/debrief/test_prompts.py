@@ -82,6 +82,7 @@ async def test_answers_by_text_number_and_label_are_kept_with_the_name(
     assert "Please answer with one of the choices" in await bot.ask("ana", "pretty good")
     wellbeing = await bot.ask("ana", "4")
     assert Q_WELLBEING in wellbeing
+    assert "only ever counted, never shown with your name" in wellbeing
     assert bot.last("ana").choices == ("Doing well", "Okay", "A bit low", "Struggling", "Skip")
     assert THANKS in await bot.ask("ana", "doing well")
     ana = await person_id(bot, "ana")
