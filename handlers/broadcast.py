@@ -56,6 +56,7 @@ from storage.repositories.broadcast import (
     set_variant,
     variants,
 )
+from storage.repositories.cohorts import membership
 
 log = logging.getLogger(__name__)
 
@@ -405,6 +406,13 @@ async def confirmed(ctx: Context, answer: Answer) -> None:
         or announcement.author_id != (person.id)
     ):
         raise UserError(_("broadcast.not_a_draft"))
+    member = await membership(ctx.session, announcement.cohort_id, person.id)
+    if member is None:
+        raise UserError(_("core.not_member"))
+    if member.role != "coordinator":  # their role changed since they wrote it
+        raise UserError(
+            _("core.not_allowed"), command="announce", role=ctx.t(f"role.{member.role}")
+        )
     if answer.key == "cancel":
         number = announcement.number
         await ctx.session.delete(announcement)

@@ -8,15 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import BoundChat, Identity, Membership, OutboxMessage, Person
 from storage.models.broadcast import Announcement, AnnouncementVariant
-from storage.upsert import insert_ignore
 
-# Rows per INSERT statement: ~17 columns each stays far below SQLite's and asyncpg's limits
-# on bound parameters (32766 / 32767).
-INSERT_CHUNK = 500
 FINAL_STATUSES = ("sent", "failed", "blocked")
 WAITING_STATUSES = ("pending", "claimed")
 
@@ -268,38 +265,44 @@ async def queue_messages(
     priority: int,
     now: datetime,
 ) -> int:
-    """Insert the rows (multi-row INSERT ... ON CONFLICT DO NOTHING on the idempotency key).
-    Returns how many were new: re-running a batch after a crash queues nothing twice."""
-    inserted = 0
-    for start in range(0, len(messages), INSERT_CHUNK):
-        chunk = messages[start : start + INSERT_CHUNK]
-        inserted += await insert_ignore(
-            session,
-            OutboxMessage,
-            [
-                {
-                    "idempotency_key": m.key,
-                    "platform": m.platform,
-                    "chat_id": m.chat_id,
-                    "is_group": m.is_group,
-                    "person_id": m.person_id,
-                    "text": m.text,
-                    "choices": [],
-                    "question_id": None,
-                    "file_name": None,
-                    "file_content": None,
-                    "broadcast_id": broadcast_id,
-                    "priority": priority,
-                    "status": "pending",
-                    "attempts": 0,
-                    "not_before": m.not_before,
-                    "created_at": now,
-                }
-                for m in chunk
-            ],
-            ["idempotency_key"],
-        )
-    return inserted
+    """Insert the rows, skipping keys that exist (INSERT ... ON CONFLICT DO NOTHING RETURNING,
+    run as one cached statement over all rows: several times faster than a multi-row VALUES
+    statement built per batch, see bench/broadcast.py). Returns how many were new: re-running
+    a batch after a crash queues nobody twice."""
+    if not messages:
+        return 0
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(OutboxMessage)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(OutboxMessage.id)
+    )
+    found = await session.execute(
+        statement,
+        [
+            {
+                "idempotency_key": m.key,
+                "platform": m.platform,
+                "chat_id": m.chat_id,
+                "is_group": m.is_group,
+                "person_id": m.person_id,
+                "text": m.text,
+                "choices": [],
+                "question_id": None,
+                "file_name": None,
+                "file_content": None,
+                "broadcast_id": broadcast_id,
+                "priority": priority,
+                "status": "pending",
+                "attempts": 0,
+                "not_before": m.not_before,
+                "created_at": now,
+            }
+            for m in messages
+        ],
+    )
+    return len(found.all())
 
 
 # Progress -----------------------------------------------------------------------------------

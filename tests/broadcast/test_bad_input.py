@@ -125,3 +125,18 @@ async def test_an_answered_confirmation_cannot_be_answered_again(bot: BotHarness
     reply = await bot.ask("coord", "1")
     assert "didn't understand" in reply  # the question is gone: no second broadcast
     assert len([m for m in bot.to("ana") if "Once only" in m.text]) == 1
+
+
+async def test_a_draft_cannot_be_confirmed_after_losing_the_coordinator_role(
+    bot: BotHarness,
+) -> None:
+    await cohort_with(bot, "ana")
+    await bot.send("coord", "/role ana coordinator")
+    await bot.send("ana", '/announce "From Ana"')
+    await bot.send("coord", "/role ana participant")
+    reply = await bot.ask("ana", "1")
+    assert "can't use /announce as participant" in reply
+    await bot.advance(timedelta(minutes=5))
+    assert [m for m in bot.to("coord") if "From Ana" in m.text] == []
+    (draft,) = await announcements(bot.db)
+    assert draft.status == "draft"
