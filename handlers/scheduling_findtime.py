@@ -161,8 +161,9 @@ def _slot_line(
     when = span(ctx.tr, slot.start, slot.end, ctx.zone, with_zone=False)
     if not slot.inconvenienced:
         return ctx.t(_("scheduling.findtime_all_awake"), index=index, when=when)
-    reasons: list[str] = []
     holidays = dict(slot.holidays)
+    # People with the same reason (same local time, same holiday) are named together.
+    groups: dict[str, list[str]] = {}
     for key in slot.inconvenienced:
         person = by_key[key]
         why: list[str] = []
@@ -173,7 +174,11 @@ def _slot_line(
             why.append(ctx.t(_("scheduling.findtime_night"), time=local))
         if key in holidays:
             why.append(ctx.t(_("scheduling.findtime_holiday"), holiday=holidays[key]))
-        reasons.append(ctx.t(_("scheduling.findtime_person"), name=names[key], why="; ".join(why)))
+        groups.setdefault("; ".join(why), []).append(names[key])
+    reasons = [
+        ctx.t(_("scheduling.findtime_person"), name=ctx.tr.join(people), why=why)
+        for why, people in groups.items()
+    ]
     return ctx.tn(
         _("scheduling.findtime_slot"),
         len(slot.inconvenienced),

@@ -55,23 +55,34 @@ class Slot:
         return (round(self.score, 9), len(self.inconvenienced), round(self.depth, 3), self.start)
 
 
+Situation = tuple[str, tuple[time, time], str | None]  # zone, night, country
+
+
+def situation(person: Attendee) -> Situation:
+    """People in the same zone with the same night and country fare the same in any slot."""
+    return (person.zone.key, person.night, person.country)
+
+
 class NightIndex:
-    """Each attendee's quiet intervals over a window, for fast overlap tests."""
+    """Quiet intervals over a window per situation (zone and night), for fast overlap tests."""
 
     def __init__(self, attendees: Sequence[Attendee], low: datetime, high: datetime) -> None:
-        self._starts: dict[int, list[datetime]] = {}
-        self._ends: dict[int, list[datetime]] = {}
+        self._starts: dict[Situation, list[datetime]] = {}
+        self._ends: dict[Situation, list[datetime]] = {}
         for person in attendees:
+            key = situation(person)
+            if key in self._starts:
+                continue
             intervals = quiet_intervals(person.zone, person.night, low, high)
-            self._starts[person.key] = [s for s, _e in intervals]
-            self._ends[person.key] = [e for _s, e in intervals]
+            self._starts[key] = [s for s, _e in intervals]
+            self._ends[key] = [e for _s, e in intervals]
 
-    def overlaps(self, key: int, start: datetime, end: datetime) -> bool:
+    def overlaps(self, key: Situation, start: datetime, end: datetime) -> bool:
         ends = self._ends[key]
         index = bisect.bisect_right(ends, start)  # first interval ending after start
         return index < len(ends) and self._starts[key][index] < end
 
-    def depth(self, key: int, start: datetime, end: datetime) -> float:
+    def depth(self, key: Situation, start: datetime, end: datetime) -> float:
         """Minutes from the nearer edge of the night to the slot's deepest moment in it."""
         starts, ends = self._starts[key], self._ends[key]
         deepest = 0.0
@@ -97,20 +108,26 @@ def score_slot(
     on_holiday: list[tuple[int, str]] = []
     score = 0.0
     depth = 0.0
+    seen: dict[Situation, tuple[bool, float, str | None]] = {}
     for person in attendees:
-        hit = False
-        if nights.overlaps(person.key, start, end):
+        key = situation(person)
+        if key not in seen:
+            in_night = nights.overlaps(key, start, end)
+            reach = nights.depth(key, start, end) if in_night else 0.0
+            holiday = None
+            days = {start.astimezone(person.zone).date(), end.astimezone(person.zone).date()}
+            for day in sorted(days):
+                holiday = book.holiday(person.country, day)
+                if holiday is not None:
+                    break
+            seen[key] = (in_night, reach, holiday)
+        in_night, reach, holiday = seen[key]
+        if in_night:
             night.append(person.key)
-            depth += nights.depth(person.key, start, end)
-            hit = True
-        days: set[date] = {start.astimezone(person.zone).date(), end.astimezone(person.zone).date()}
-        for day in sorted(days):
-            name = book.holiday(person.country, day)
-            if name is not None:
-                on_holiday.append((person.key, name))
-                hit = True
-                break
-        if hit:
+            depth += reach
+        if holiday is not None:
+            on_holiday.append((person.key, holiday))
+        if in_night or holiday is not None:
             score += 1.0 + min(1.0, max(0.0, person.burden))
     return Slot(start, end, tuple(night), tuple(on_holiday), score, depth)
 

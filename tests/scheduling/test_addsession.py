@@ -209,3 +209,23 @@ async def test_bad_input_reply_is_localized(bot: BotHarness) -> None:
     await bot.ask("coord", "/language fr")
     reply = await bot.ask("coord", '/addsession "X" 2026-11-30 15:00')
     assert "déjà passé" in reply and "Rien n'a été enregistré" in reply
+
+
+async def test_a_one_off_in_the_spring_gap_is_moved_forward_and_noted(bot: BotHarness) -> None:
+    await make_cohort(bot, {})
+    await bot.advance(timedelta(days=100))
+    reply = await bot.ask("coord", '/addsession "Early" 2027-03-28 02:30 for 30m')
+    assert re.search(r"on Sun, Mar 28, 2:30\s?AM does not exist in Europe/Berlin", reply)
+    reply = await bot.ask("coord", "1")
+    assert re.search(r"Sunday, March 28, 2027 at 3:30\s?AM \(Europe/Berlin, GMT\+2\)", reply)
+    assert "does not exist" in reply
+
+
+async def test_warnings_asked_in_a_group_go_to_the_coordinator_privately(bot: BotHarness) -> None:
+    await make_cohort(bot, {"bo": ("Asia/Tokyo", None)})
+    messages = await bot.send("coord", '/addsession "Late" 2026-12-04 18:00', chat="team")
+    in_group = [m for m in messages if m.to is None]
+    private = [m for m in messages if m.to == "coord"]
+    assert in_group == []
+    assert any("Before I tell anyone" in m.text and "bo:" in m.text for m in private)
+    assert "Scheduled #1" in await bot.ask("coord", "1")
