@@ -508,6 +508,7 @@ class MatrixPlatform:
             inviter, direct = self._invites.get(room_id, ("", False))
             response = await client.join(room_id)
             if isinstance(response, JoinResponse):
+                self._invites.pop(room_id, None)  # a direct one is remembered just below
                 log.info("matrix joined a room", extra={"room_id": room_id, "direct": direct})
                 self._joined_unsynced.add(room_id)
                 if direct and inviter:
