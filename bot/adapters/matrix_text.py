@@ -55,8 +55,20 @@ def split_text(text: str, limit: int = MAX_EVENT_TEXT) -> list[str]:
     return pieces
 
 
+# A command written "/name" in the catalogs, standing on its own (start of text, after a space,
+# an opening bracket or quote, or a directional isolate) -- not inside URLs, paths or dates.
+_SLASH_COMMAND = re.compile(r"(?:(?<=^)|(?<=[\s(\[\"'«“\u2066\u2068]))/(?=[a-z][a-z0-9_]*\b)")
+
+
+def matrix_commands(text: str) -> str:
+    """Messages name commands as "/help"; on Matrix they are "!help" (Element keeps "/" for its
+    own commands, and "/me" would be an emote)."""
+    return _SLASH_COMMAND.sub("!", text)
+
+
 def notice_content(text: str, choices: Sequence[Choice] = ()) -> dict[str, Any]:
     """An m.notice with plain and HTML bodies; choices become a numbered list."""
+    text = matrix_commands(text)
     body = text
     formatted = _html_lines(text)
     if choices:
