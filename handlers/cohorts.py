@@ -242,8 +242,9 @@ def closed_hooks() -> list[CohortClosedHook]:
     changed and members were told (e.g. alumni nudges). One line each, like handlers.routers();
     import inside this function to avoid import cycles."""
     from handlers.alumni import cohort_closed
+    from handlers.scheduling_changes import cohort_closed as sessions_end
 
-    return [cohort_closed]
+    return [sessions_end, cohort_closed]
 
 
 async def on_cohort_closed(ctx: Context, cohort: Cohort) -> None:

@@ -66,12 +66,14 @@ from handlers.scheduling_text import (
     repeat_text,
     when_full,
 )
+from storage.models import Cohort
 from storage.models.scheduling import (
     OCCURRENCE_CANCELLED,
     SESSION_CANCELLED,
     ScheduledSession,
 )
 from storage.repositories.scheduling import (
+    active_sessions,
     delete_unstarted_rows,
     ensure_occurrence_row,
 )
@@ -426,3 +428,16 @@ async def move_series(
             ]
         )
     )
+
+
+async def cohort_closed(ctx: Context, cohort: Cohort) -> None:
+    """A cohort closed: its sessions end now. Future dates lose their reminders and jobs (other
+    capabilities are told through the `cancelled` hook); members were told of the closing."""
+    for session in await active_sessions(ctx.session, cohort.id):
+        upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + LIST_AHEAD)
+        for occurrence in upcoming:
+            if occurrence.row_id is not None and occurrence.start > ctx.now:
+                await unschedule(ctx, replace(occurrence, cancelled=True))
+        session.status = SESSION_CANCELLED
+        session.cancelled_at = ctx.now
+        bump(ctx, session)

@@ -42,11 +42,10 @@ STAFF = ("coordinator", "facilitator")
 
 
 def require_open(ctx: Context) -> Cohort:
-    cohort = ctx.cohort
-    assert cohort is not None
-    if cohort.status == "closed":
-        raise UserError(_("scheduling.cohort_closed"), cohort=cohort.name)
-    return cohort
+    """The current cohort; a closed one refuses new or changed sessions (cohorts' rule)."""
+    from handlers.cohorts import require_open as cohort_open
+
+    return cohort_open(ctx)
 
 
 def resolve_zone_text(ctx: Context, text: str) -> str:

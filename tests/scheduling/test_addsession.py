@@ -191,8 +191,9 @@ async def test_a_closed_cohort_refuses_new_sessions(bot: BotHarness) -> None:
     async with bot.db.transaction() as session:
         await session.execute(update(Cohort).values(status="closed"))
     before = await counts(bot)
-    reply = await bot.ask("coord", '/addsession "X" 2026-12-08 18:00')
-    assert 'The cohort "Exchange" is closed' in reply
+    for command in ('/addsession "X" 2026-12-08 18:00', "/findtime 1h"):
+        reply = await bot.ask("coord", command)
+        assert "Exchange has closed" in reply
     assert await counts(bot) == before
 
 

@@ -171,3 +171,15 @@ async def test_participants_cannot_cancel_or_move(bot: BotHarness) -> None:
     await setup_weekly(bot)
     assert "can't use /cancelsession" in await bot.ask("ana", "/cancelsession 1")
     assert "can't use /movesession" in await bot.ask("ana", "/movesession 1 2026-12-10 15:00")
+
+
+async def test_closing_the_cohort_ends_its_sessions(bot: BotHarness) -> None:
+    await setup_weekly(bot)
+    await bot.ask("coord", "/closecohort")
+    await bot.ask("coord", "1")
+    mark = len(bot.sent)
+    await bot.advance(timedelta(weeks=3))
+    assert reminders_to(bot, "ana", mark) == []
+    assert reminders_to(bot, "coord", mark) == []
+    assert "no upcoming sessions" in await bot.ask("coord", "/sessions")
+    assert "has closed" in await bot.ask("coord", "/cancelsession 1")
