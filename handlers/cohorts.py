@@ -373,9 +373,10 @@ def roster_notes() -> list[RosterNote]:
     """Per-member facts other capabilities add to the roster lines shown (e.g. consent, RSVP):
     each gets the page's rows and returns person id -> a short text in the reader's language.
     One line each, like closed_hooks()."""
+    from handlers.consent_report import roster_consent_note
     from handlers.scheduling_list import roster_rsvp_note
 
-    return [roster_rsvp_note]
+    return [roster_consent_note, roster_rsvp_note]
 
 
 @router.command("roster", usage="[PAGE]", help_id=_("cohorts.help_roster"), personal=True)

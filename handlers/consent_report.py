@@ -7,7 +7,7 @@ an unanswered question is simply a "no" for now."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,7 +21,7 @@ from handlers.scheduling_api import session_members, upcoming_occurrences
 from handlers.scheduling_core import Occurrence
 from storage.models import Cohort, Person
 from storage.models.consent import NO, SCOPES, YES
-from storage.repositories.cohorts import identities_for, members
+from storage.repositories.cohorts import RosterRow, identities_for, members
 from storage.repositories.consent import ConsentState, states_for
 
 LIST_LEAD = timedelta(minutes=15)
@@ -202,3 +202,32 @@ async def tell_staff_of_withdrawal(
                 ]
             )
             await ctx.send_to_person(lead.id, text)
+
+
+async def roster_consent_note(
+    ctx: Context, cohort: Cohort, rows: Sequence[RosterRow]
+) -> Mapping[int, str]:
+    """For `roster`: which scopes each member said yes and no to, e.g.
+    "consent: yes Recording, Photos; no Sharing notes" (the rest: not answered). Nothing while
+    nobody on the page has answered anything (like the RSVP note without a next session)."""
+    people = [row.person for row in rows]
+    states = await states_for(
+        ctx.session, cohort.id, [p.id for p in people], ctx.now, policy_of(cohort)
+    )
+    if all(state.record is None for mine in states.values() for state in mine.values()):
+        return {}
+    notes: dict[int, str] = {}
+    for person in people:
+        mine = states[person.id]
+        yes = [label(ctx.tr, s) for s in SCOPES if mine[s].answer == YES]
+        no = [label(ctx.tr, s) for s in SCOPES if mine[s].answer == NO]
+        if not yes and not no:
+            notes[person.id] = ctx.t(_("consent.roster_none"))
+            continue
+        none = ctx.t(_("consent.roster_nothing"))
+        notes[person.id] = ctx.t(
+            _("consent.roster_note"),
+            yes=", ".join(yes) or none,
+            no=", ".join(no) or none,
+        )
+    return notes

@@ -123,3 +123,12 @@ async def test_withdrawal_long_before_updates_the_list_itself(bot: BotHarness) -
     await bot.advance(START - bot.clock.now())
     [sent] = prompts(bot, "coord", LIST)
     assert "ana — Recording: no" in sent.text
+
+
+async def test_roster_shows_each_members_answers(bot: BotHarness) -> None:
+    await answered(bot)
+    roster = await bot.ask("coord", "/roster")
+    [ben] = [line for line in roster.splitlines() if "ben" in line]
+    assert "consent: yes Photos; no Recording" in ben
+    [coord] = [line for line in roster.splitlines() if "coord" in line and "consent" in line]
+    assert "consent: not answered" in coord
