@@ -93,7 +93,7 @@ class Context:
     def zone_of(self, person: Person | None) -> ZoneInfo:
         if person is not None and person.timezone:
             return ZoneInfo(person.timezone)
-        if self.cohort is not None:
+        if self.cohort is not None and self.cohort.zone:
             return ZoneInfo(self.cohort.zone)
         return ZoneInfo("UTC")
 
