@@ -18,7 +18,7 @@ from handlers.consent_flow import give, has_consent
 from storage.models import Cohort, Identity, PendingQuestion, Person
 from storage.models.consent import NO, VIA_CHECKIN, YES
 from storage.repositories.alumni import active_mentor_of, last_contact
-from storage.repositories.cohorts import members
+from storage.repositories.cohorts import members, membership
 from storage.repositories.people import display_name, identities_of, preferred_identity
 
 # The local hour nudges and check-ins aim for.
@@ -70,6 +70,13 @@ async def next_contact_time(ctx: Context, person: Person, zone: ZoneInfo) -> dat
 async def consents(ctx: Context, person_id: int, cohort_id: int) -> bool:
     """Alumni contact allowed: a current yes for `cohort_id` (silence is never consent)."""
     return await has_consent(ctx.session, person_id, ALUMNI_SCOPE, cohort_id, now=ctx.now) is True
+
+
+async def may_contact(ctx: Context, person_id: int, cohort_id: int) -> bool:
+    """Still in the cohort (leaving it ends its follow-ups) and a current yes to alumni contact."""
+    if await membership(ctx.session, cohort_id, person_id) is None:
+        return False
+    return await consents(ctx, person_id, cohort_id)
 
 
 async def consent_answer(ctx: Context, person_id: int, cohort_id: int) -> bool | None:

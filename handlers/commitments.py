@@ -33,6 +33,7 @@ from handlers.alumni_common import (
     forget_questions,
     helper_for,
     local_morning,
+    may_contact,
     name_of,
     next_contact_time,
     prefix_for,
@@ -85,7 +86,11 @@ LOOKAHEAD = timedelta(days=3)
 QUESTION_LIFETIME = timedelta(days=30)
 LABEL_LIMIT = 40
 DATE_EXAMPLE = "2027-03-01"
-RELATIVE_EXAMPLE = "in 3 months"
+# How people write "in 3 months", "today" and "tomorrow" in each language, as
+# "in-words | day | week | month | year | today | tomorrow", each a comma-separated list.
+RELATIVE_WORDS = _("alumni.relative_words")
+RELATIVE_EXAMPLE = _("alumni.relative_example")
+ENGLISH_UNITS = ("day", "week", "month", "year")
 
 ANSWER_LABELS = {
     DONE: _("alumni.choice_done"),
@@ -119,6 +124,30 @@ def split_commit(ctx: Context, args: Args) -> tuple[str, str]:
     if not words:
         return "", ""
     return words[0].strip(), " ".join(words[1:]).strip()
+
+
+def english_date(ctx: Context, text: str) -> str:
+    """A relative date in any configured language ("en 3 meses", "dans 2 semaines", "خلال ٣
+    أشهر", "mañana") in the English form parse_date reads; anything else unchanged."""
+    words = text.strip().casefold().split()
+    for lang in ctx.services.catalogs.languages:
+        table = ctx.services.catalogs.translator(lang).t(RELATIVE_WORDS)
+        fields = [
+            {w.strip().casefold() for w in re.split(r"[,،]", field) if w.strip()}
+            for field in table.split("|")
+        ]
+        if len(fields) != 7:
+            continue
+        joined = " ".join(words)
+        if joined in fields[5]:
+            return "today"
+        if joined in fields[6]:
+            return "tomorrow"
+        if len(words) == 3 and words[0] in fields[0] and words[1].isdecimal():
+            for unit, names in zip(ENGLISH_UNITS, fields[1:5], strict=True):
+                if words[2] in names:
+                    return f"in {int(words[1])} {unit}s"
+    return text
 
 
 def parse_number(ctx: Context, args: Args, usage: str, example: str) -> int:
@@ -240,19 +269,19 @@ async def commit(ctx: Context, args: Args) -> None:
         raise UserError(
             _("alumni.commit_no_date"),
             example=await command(ctx, f'commit "{text}" by {DATE_EXAMPLE}'),
-            relative=RELATIVE_EXAMPLE,
+            relative=ctx.t(RELATIVE_EXAMPLE),
         )
     zone = ctx.zone
     today = ctx.now.astimezone(zone).date()
     try:
-        due = parse_date(when, today)
+        due = parse_date(english_date(ctx, when), today)
     except ParseError:
         raise UserError(
-            _("alumni.bad_date"), text=when, example=DATE_EXAMPLE, relative=RELATIVE_EXAMPLE
+            _("alumni.bad_date"), text=when, example=DATE_EXAMPLE, relative=ctx.t(RELATIVE_EXAMPLE)
         ) from None
     if due < today:
         raise UserError(
-            _("alumni.date_past"), date=ctx.tr.date(due, "long"), example=RELATIVE_EXAMPLE
+            _("alumni.date_past"), date=ctx.tr.date(due, "long"), example=ctx.t(RELATIVE_EXAMPLE)
         )
     if due - today > MAX_AHEAD:
         raise UserError(_("alumni.date_too_far"), date=ctx.tr.date(due, "long"))
@@ -478,7 +507,7 @@ async def send_nudge(ctx: Context, job: JobInfo) -> None:
         return
     waiting: list[Commitment] = []
     for commitment in await pending_nudges(ctx.session, person.id):
-        if await consents(ctx, person.id, commitment.cohort_id):
+        if await may_contact(ctx, person.id, commitment.cohort_id):
             waiting.append(commitment)
         else:
             commitment.nudge_pending_since = None  # no yes to alumni contact: skipped for good
@@ -512,7 +541,7 @@ async def ride_along(ctx: Context, person: Person, included: set[int]) -> list[C
         if commitment is None or commitment.status != OPEN:
             continue
         if commitment.id not in included:
-            if not await consents(ctx, person.id, commitment.cohort_id):
+            if not await may_contact(ctx, person.id, commitment.cohort_id):
                 continue
             included.add(commitment.id)
             extra.append(commitment)
