@@ -155,6 +155,15 @@ def interest_words(text: str | None) -> frozenset[str]:
     return frozenset(w for w in _WORD.findall(fold(text)) if len(w) >= MIN_WORD)
 
 
+def interest_matches(needle: str, interests: str | None) -> bool:
+    """`needle` starts a word of `interests` ("radio" in "community radio", "land r" in "land
+    rights"; not "es" in "sciences"), ignoring case and accents."""
+    wanted = fold(needle)
+    if not wanted or not interests:
+        return False
+    return re.search(r"(?<!\w)" + re.escape(wanted), fold(interests)) is not None
+
+
 def interest_phrases(text: str | None) -> list[str]:
     if not text:
         return []
@@ -205,8 +214,7 @@ class Filter:
             return True
         if self.region is not None and self.region in regions.regions(listing.country):
             return True
-        needle = fold(self.text)
-        return bool(needle) and needle in fold(listing.interests or "")
+        return interest_matches(self.text, listing.interests)
 
 
 def filter_listings(listings: Iterable[Listing], wanted: Filter, regions: Regions) -> list[Listing]:

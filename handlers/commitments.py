@@ -143,10 +143,11 @@ def english_date(ctx: Context, text: str) -> str:
             return "today"
         if joined in fields[6]:
             return "tomorrow"
-        if len(words) == 3 and words[0] in fields[0] and words[1].isdecimal():
+        lead, amount, unit_word = " ".join(words[:-2]), "".join(words[-2:-1]), words[-1:]
+        if lead in fields[0] and amount.isdecimal() and unit_word:
             for unit, names in zip(ENGLISH_UNITS, fields[1:5], strict=True):
-                if words[2] in names:
-                    return f"in {int(words[1])} {unit}s"
+                if unit_word[0] in names:
+                    return f"in {int(amount)} {unit}s"
     return text
 
 

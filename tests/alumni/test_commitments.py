@@ -138,3 +138,35 @@ async def test_without_alumni_consent_the_reply_says_how_to_get_reminders(
     await bot.send("ana", "/consent alumni yes")
     reply = await bot.ask("ana", '/commit "Write a zine" by 2027-03-01')
     assert "agreed to alumni contact" not in reply
+
+
+@pytest.mark.parametrize(
+    ("lang", "command", "due"),
+    [
+        ("es", '/commit "Abrir una radio" para en 3 meses', "2027-03-01"),
+        ("es", '/commit "Llamar a la alcaldesa" mañana', "2026-12-02"),
+        ("es", '/commit "Escribir" dentro de 2 semanas', "2026-12-15"),
+        ("fr", '/commit "Lancer une radio" avant dans 2 semaines', "2026-12-15"),
+        ("pt_BR", '/commit "Abrir uma rádio" até daqui a 1 ano', "2027-12-01"),
+        ("ar", '/commit "إطلاق إذاعة مجتمعية" خلال ٣ أشهر', "2027-03-01"),
+        ("ar", '/commit "كتابة مجلة" بحلول 2027-01-20', "2027-01-20"),
+        ("en", '/commit "Start a radio" by in a year', "2027-12-01"),
+    ],
+)
+async def test_dates_and_by_in_the_persons_language(
+    bot: BotHarness, lang: str, command: str, due: str
+) -> None:
+    await cohort(bot, "ana")
+    await bot.send("ana", f"/language {lang}")
+    await bot.send("ana", command)
+    [(_number, _text, status, stored)] = await commitments(bot, "ana")
+    assert (status, stored) == ("open", due)
+
+
+async def test_replies_in_the_persons_language(bot: BotHarness) -> None:
+    await cohort(bot, "ana")
+    await bot.send("ana", "/language es")
+    reply = await bot.ask("ana", '/commit "Abrir una radio" para 2027-03-01')
+    assert "Compromiso n.º 1 anotado: «Abrir una radio», para el 1 de marzo de 2027" in reply
+    reply = await bot.ask("ana", '/commit "Abrir una radio" para algún día')
+    assert "No entiendo «algún día» como fecha. Escríbela así: 2027-03-01 o «en 3 meses»" in reply
