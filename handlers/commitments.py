@@ -5,8 +5,9 @@ When nudges come: about a week before the due date, on the due date, and about 3
 days after the commitment's cohort closed -- each at 10:00 in the person's zone, moved past
 their quiet hours. Each of these is a durable job per commitment and reason
 (`alumni.nudge:c<id>:<reason>`, insert-if-absent). When one falls due it only marks the
-commitment as waiting and wakes the person's sender job (`alumni.send:p<person>:<instant>`),
-which sends ONE message about every waiting commitment -- plus any whose next nudge is due in
+commitment as waiting and wakes a sender job for the person (`alumni.send:p<person>:n<job>`;
+one that has to wait reschedules itself as `alumni.send:p<person>:<instant>`), which sends ONE
+message about every waiting commitment -- plus any whose next nudge is due in
 the next three days (those jobs are cancelled) -- at most once a week per person (the nudge log
 counts nudges and annual check-ins), never in quiet hours, and only about commitments whose
 cohort has the person's current yes to alumni contact. Done or dropped commitments are never
@@ -488,6 +489,9 @@ async def apply_answer(ctx: Context, commitment: Commitment, key: str | None) ->
 
 @router.job(NUDGE)
 async def nudge_fell_due(ctx: Context, job: JobInfo) -> None:
+    row = await ctx.session.get(Job, job.id)
+    if row is not None and row.status == "cancelled":
+        return  # folded into a nudge sent earlier in this same batch of due jobs
     commitment = await ctx.session.get(Commitment, int(job.payload.get("commitment_id", 0)))
     if commitment is None or commitment.status != OPEN:
         return
@@ -496,7 +500,9 @@ async def nudge_fell_due(ctx: Context, job: JobInfo) -> None:
     await ctx.schedule(
         SEND,
         ctx.now,
-        key=f"{SEND}:p{commitment.person_id}:{stamp(ctx.now)}",
+        # One sender per nudge job: a key shared with a sender that already ran at this very
+        # instant (a deferred one) would be ignored and leave this commitment waiting forever.
+        key=f"{SEND}:p{commitment.person_id}:n{job.id}",
         person_id=commitment.person_id,
     )
 

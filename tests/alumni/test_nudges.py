@@ -8,6 +8,9 @@ from __future__ import annotations
 from datetime import timedelta
 from itertools import pairwise
 
+from sqlalchemy import select
+
+from storage.models import Commitment
 from tests.alumni.helpers import (
     at,
     close,
@@ -229,3 +232,28 @@ async def test_leaving_the_cohort_ends_its_nudges(bot: BotHarness) -> None:
     await bot.send("ana", "/leave")
     await until(bot, "2027-01-21T09:00")
     assert nudges(bot, "ana") == []
+
+
+async def test_a_nudge_due_with_a_waiting_one_joins_it_once(bot: BotHarness) -> None:
+    """Jan 20, 10:00 Berlin: #1's due day, the sender that has waited since #2's week-before
+    (Jan 17), and #3's week-before (planned after that sender) all fall due together: one
+    message with all three, and #3's own job, folded in, leaves nothing waiting."""
+    await cohort(bot, "ana")
+    await bot.send("ana", '/commit "Start a community radio" by 2027-01-20')
+    await bot.send("ana", '/commit "Write a zine" by 2027-01-24')
+    await until(bot, "2027-01-17T12:00")
+    await bot.send("ana", '/commit "Thank the hosts" by 2027-01-27')
+    await until(bot, "2027-01-20T12:00")
+    sent = nudges(bot, "ana")
+    assert [m.at for m in sent] == [at("2027-01-13T09:00"), at("2027-01-20T09:00")]
+    assert all(f"#{n} " in sent[-1].text for n in (1, 2, 3))
+    async with bot.db.transaction() as session:
+        waiting = await session.execute(
+            select(Commitment.number).where(Commitment.nudge_pending_since.is_not(None))
+        )
+        assert list(waiting.scalars()) == []
+    await until(bot, "2027-02-10T12:00")
+    later = nudges(bot, "ana")[2:]
+    assert [m.at for m in later] == [at("2027-01-27T09:00")]
+    assert "#2 “Write a zine” — was due January 24, 2027" in later[0].text
+    assert "#3 “Thank the hosts” — due today" in later[0].text
