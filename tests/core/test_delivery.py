@@ -4,7 +4,7 @@ blocked recipients, transient failures with backoff, and content dropped once se
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -30,7 +30,7 @@ async def db(db_url: str) -> AsyncIterator[Database]:
     await database.close()
 
 
-def virtual_sleep(clock: VirtualClock):  # type: ignore[no-untyped-def]
+def virtual_sleep(clock: VirtualClock) -> Callable[[float], Awaitable[None]]:
     async def sleep(seconds: float) -> None:
         clock.advance(timedelta(seconds=seconds))
 
