@@ -7,8 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
-from tests.alumni.helpers import at, close, cohort, contacts, nudges, until
+from bot.context import Context
+from handlers.alumni import cohort_closed
+from storage.models import Cohort
+from tests.alumni.helpers import at, close, cohort, contacts, nudges, pending_jobs, until
 from tests.consent.helpers import ledger
 from tests.harness import BotHarness
 
@@ -110,3 +114,21 @@ async def test_leaving_ends_the_check_ins(bot: BotHarness) -> None:
     await bot.send("ana", "/leave")
     await until(bot, "2027-12-02T09:00")
     assert checkins(bot, "ana") == []
+
+
+async def test_the_close_hook_can_run_again_without_doubling_anything(bot: BotHarness) -> None:
+    """Every follow-up is a job with an idempotency key: running the hook a second time (a
+    retried unit of work) plans nothing new."""
+    await cohort(bot, "ana", "bo")
+    await bot.send("ana", '/commit "Start a community radio" by 2028-06-01')
+    await close(bot)
+    planned = await pending_jobs(bot)
+    kinds = sorted({key.split(":")[0] for key, _due in planned})
+    assert kinds == ["alumni.checkin", "alumni.nudge", "alumni.welcome"]
+    async with bot.db.transaction() as session:
+        closed = (await session.execute(select(Cohort))).scalar_one()
+        ctx = Context(session=session, services=bot.app.services, person=None, key_prefix="t")
+        await cohort_closed(ctx, closed)
+    assert await pending_jobs(bot) == planned
+    await bot.advance(timedelta(minutes=10))
+    assert len(welcomes(bot, "ana")) == 1
