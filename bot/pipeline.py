@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import NoReturn
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.authz import Access
@@ -21,15 +21,40 @@ from bot.i18n import _
 from bot.messages import Choice, Inbound
 from bot.ratelimit import Buckets
 from bot.router import Answer, Router
-from storage.engine import Database
+from storage.engine import Database, written_tables
 from storage.models import Cohort, Identity, PendingQuestion, Person, ProcessedUpdate
 from storage.repositories.cohorts import cohort_for_chat, membership, memberships_of
-from storage.repositories.people import create_person, find_person_by_identity
+from storage.repositories.people import create_person
 from storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
 
 PICK_COHORT = "core.pick_cohort"
+
+
+# The statements of every update, built once (their values travel as parameters).
+_IDENTITY_AND_PERSON = (
+    select(Identity, Person)
+    .join(Person, Person.id == Identity.person_id)
+    .where(
+        Identity.platform == bindparam("i_platform"),
+        Identity.external_id == bindparam("i_external"),
+    )
+)
+_FORGET_QUESTIONS = delete(PendingQuestion).where(
+    PendingQuestion.person_id == bindparam("q_person"), PendingQuestion.sticky.is_(False)
+)
+_EXPIRE_QUESTIONS = delete(PendingQuestion).where(
+    PendingQuestion.person_id == bindparam("q_person"),
+    PendingQuestion.expires_at.is_not(None),
+    PendingQuestion.expires_at <= bindparam("q_now"),
+)
+_LATEST_QUESTION = (
+    select(PendingQuestion)
+    .where(PendingQuestion.person_id == bindparam("q_person"))
+    .order_by(PendingQuestion.created_at.desc(), PendingQuestion.id.desc())
+    .limit(1)
+)
 
 
 class Pipeline:
@@ -39,7 +64,7 @@ class Pipeline:
         services: Services,
         router: Router,
         permissions: Mapping[str, Access],
-        on_committed: Callable[[], None] = lambda: None,
+        on_committed: Callable[[frozenset[str]], None] = lambda _tables: None,
     ) -> None:
         missing = sorted(set(router.commands) - set(permissions))
         if missing:
@@ -78,11 +103,16 @@ class Pipeline:
                 key_prefix=f"in:{inbound.platform}:{inbound.update_id}",
             )
             await self._checked(ctx, inbound)
-        self.on_committed()
+        self.on_committed(written_tables(session))
 
     async def _identity(self, session: AsyncSession, inbound: Inbound) -> tuple[Person, Identity]:
         now = self.services.clock.now()
-        known = await find_person_by_identity(session, inbound.platform, inbound.user_id)
+        # storage.repositories.people.find_person_by_identity, as a statement built once
+        found = await session.execute(
+            _IDENTITY_AND_PERSON, {"i_platform": inbound.platform, "i_external": inbound.user_id}
+        )
+        row = found.first()
+        known = (row[0], row[1]) if row is not None else None
         private_chat = None if inbound.chat.is_group else inbound.chat.chat_id
         if known is None:
             hint = inbound.language_hint
@@ -151,10 +181,12 @@ class Pipeline:
         spec = self.router.resolve(command.name)
         if spec is None:
             raise UserError(_("core.unknown_command"), command=command.name)
+        # Nothing loaded in this session can be among these rows (the one being answered, if
+        # any, is already deleted), so the session needs no synchronizing.
         await ctx.session.execute(
-            delete(PendingQuestion).where(
-                PendingQuestion.person_id == person.id, PendingQuestion.sticky.is_(False)
-            )
+            _FORGET_QUESTIONS,
+            {"q_person": person.id},
+            execution_options={"synchronize_session": False},
         )
         access = self.permissions[spec.name]
         if access.creator and not self._may_create(ctx):
@@ -235,18 +267,11 @@ class Pipeline:
     async def _latest_question(self, ctx: Context) -> PendingQuestion | None:
         person = ctx.require_person()
         await ctx.session.execute(
-            delete(PendingQuestion).where(
-                PendingQuestion.person_id == person.id,
-                PendingQuestion.expires_at.is_not(None),
-                PendingQuestion.expires_at <= ctx.now,
-            )
+            _EXPIRE_QUESTIONS,
+            {"q_person": person.id, "q_now": ctx.now},
+            execution_options={"synchronize_session": False},  # none loaded yet
         )
-        found = await ctx.session.execute(
-            select(PendingQuestion)
-            .where(PendingQuestion.person_id == person.id)
-            .order_by(PendingQuestion.created_at.desc(), PendingQuestion.id.desc())
-            .limit(1)
-        )
+        found = await ctx.session.execute(_LATEST_QUESTION, {"q_person": person.id})
         return found.scalar_one_or_none()
 
     async def _plain_text(self, ctx: Context, inbound: Inbound) -> None:

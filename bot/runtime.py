@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.delivery import Delivery
@@ -20,6 +20,19 @@ from bot.scheduler import JobRunner, Waker
 from storage.engine import Database
 
 log = logging.getLogger(__name__)
+
+JOB_POLL = timedelta(seconds=30)
+OUTBOX_POLL = timedelta(seconds=1)
+# Under load, a loop's passes are at least this far apart (real seconds), so the work that
+# arrives meanwhile is claimed in one transaction instead of one each (a pass right after an
+# idle spell starts at once).
+PASS_GAP = 0.02
+
+
+async def _pause_since(loop: asyncio.AbstractEventLoop, last_pass_end: float) -> None:
+    rest = PASS_GAP - (loop.time() - last_pass_end)
+    if rest > 0:
+        await asyncio.sleep(rest)
 
 
 class Runtime:
@@ -39,18 +52,28 @@ class Runtime:
         self.jobs = jobs
         self.delivery = delivery
         self.platforms = platforms
-        self.job_waker = Waker()
-        self.delivery_wakers = {name: Waker() for name in platforms}
+        self.job_waker = Waker(clock)
+        self.delivery_wakers = {name: Waker(clock) for name in platforms}
         self._tasks: list[asyncio.Task[None]] = []
         self._senders: dict[str, asyncio.Task[None]] = {}
         self._leases: Leases | None = None
-        pipeline.on_committed = self.poke
-        jobs.on_committed = self.poke
+        self._job_pass_end = 0.0
+        pipeline.on_committed = self._committed
+        # The job loop asks for its next due instant itself, in its last batch's transaction.
+        jobs.on_committed = lambda tables: self._committed(tables - {"job"})
 
     def poke(self) -> None:
         self.job_waker.poke()
         for waker in self.delivery_wakers.values():
             waker.poke()
+
+    def _committed(self, tables: frozenset[str]) -> None:
+        """After a unit of work: wake the loops whose tables it wrote to ("*": not known)."""
+        if "job" in tables or "*" in tables:
+            self.job_waker.poke()
+        if "outbox" in tables or "*" in tables:
+            for waker in self.delivery_wakers.values():
+                waker.poke()
 
     async def handle(self, inbound: Inbound) -> None:
         # The correlation id is the reference a person sees when something breaks; the update's
@@ -78,6 +101,7 @@ class Runtime:
         self._leases = leases
 
     async def _start_platform(self, name: str) -> None:
+        await self.delivery.remember(name)
         self.delivery_wakers[name].start()
         self._senders[name] = asyncio.create_task(self._delivery_loop(name), name=f"send-{name}")
         await self.platforms[name].start(self.handle)
@@ -135,26 +159,33 @@ class Runtime:
         self.job_waker.stop()
 
     async def _job_loop(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
+            await _pause_since(loop, self._job_pass_end)
             try:
-                await self.jobs.run_due()
-                due = await self.jobs.next_due()
-                if due is not None:
-                    self.job_waker.wake_at(max(due, self.clock.now()))
+                due = await self.jobs.run_due_then_next()
+                # At least every JOB_POLL: jobs written by another instance or process.
+                poll = self.clock.now() + JOB_POLL
+                self.job_waker.wake_at(poll if due is None else min(due, poll))
             except Exception:
                 log.exception("job loop error")
+            self._job_pass_end = loop.time()
             await self.job_waker.wait()
 
     async def _delivery_loop(self, name: str) -> None:
         waker = self.delivery_wakers[name]
+        loop = asyncio.get_running_loop()
+        pass_end = 0.0
         while True:
+            await _pause_since(loop, pass_end)
             try:
-                await self.delivery.deliver_due(name)
-                due = await self.delivery.next_due(name)
-                if due is not None:
-                    waker.wake_at(max(due, self.clock.now()))
+                due = await self.delivery.deliver_due_then_next(name)
+                # At least every OUTBOX_POLL: rows queued by jobs in other instances.
+                poll = self.clock.now() + OUTBOX_POLL
+                waker.wake_at(poll if due is None else max(min(due, poll), self.clock.now()))
             except Exception:
                 log.exception("delivery loop error", extra={"platform": name})
+            pass_end = loop.time()
             await waker.wait()
 
     # Virtual time ----------------------------------------------------------------------------

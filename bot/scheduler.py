@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -18,15 +19,18 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock, SystemClock
 from bot.context import Context, Services
 from bot.logsetup import log_scope, strings_in
 from bot.router import JobInfo, Router
-from storage.engine import Database
+from storage.engine import Database, written_tables
 from storage.models import Job, Person
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+BATCH_SECONDS = 0.05  # real time a batch of jobs may hold the database before it commits
+LOCKED_RETRY = timedelta(seconds=1)  # due rows another instance is running: look again then
 
 
 def backoff(attempts: int) -> timedelta:
@@ -41,7 +45,7 @@ class JobRunner:
         router: Router,
         *,
         batch: int = 200,
-        on_committed: Callable[[], None] = lambda: None,
+        on_committed: Callable[[frozenset[str]], None] = lambda _tables: None,
     ) -> None:
         self.db = db
         self.services = services
@@ -51,23 +55,35 @@ class JobRunner:
 
     async def next_due(self) -> datetime | None:
         async with self.db.transaction() as session:
-            found = await session.execute(
-                select(func.min(Job.due_at)).where(Job.status == "pending")
-            )
-            value: datetime | None = found.scalar_one()
+            value: datetime | None = (await session.execute(_NEXT_DUE)).scalar_one()
             return value
 
     async def run_due(self) -> int:
         """Run every job due now, in due order. Returns how many ran."""
         total = 0
         while True:
-            ran = await self._run_batch()
+            ran, exhausted, _next = await self._run_batch(want_next=False)
             total += ran
-            if ran < self.batch:
+            if exhausted:
                 return total
 
-    async def _run_batch(self) -> int:
+    async def run_due_then_next(self) -> datetime | None:
+        """Run every job due now; return when to look again: the next due instant (asked in the
+        transaction of the last batch, so a loop needs no second transaction to know when to
+        wake), or shortly when due rows are left that another instance holds."""
+        while True:
+            started = self.services.clock.now()
+            _ran, exhausted, upcoming = await self._run_batch(want_next=True)
+            if exhausted:
+                if upcoming is not None and upcoming <= started:
+                    return started + LOCKED_RETRY
+                return upcoming
+
+    async def _run_batch(self, *, want_next: bool) -> tuple[int, bool, datetime | None]:
+        """Run one batch. Returns how many ran, whether that was everything due (and then,
+        with `want_next`, the next due instant)."""
         now = self.services.clock.now()
+        upcoming: datetime | None = None
         async with self.db.transaction() as session:
             found = await session.execute(
                 select(Job)
@@ -77,11 +93,26 @@ class JobRunner:
                 .with_for_update(skip_locked=True)
             )
             jobs = list(found.scalars())
+            people = {job.person_id for job in jobs if job.person_id is not None}
+            if len(people) > 1:  # one query for the batch; each job's get() then finds its person
+                await session.execute(select(Person).where(Person.id.in_(people)))
+            ran = 0
+            started = time.monotonic()
             for job in jobs:
+                # A batch holds the database (SQLite: the only writer) while it runs; past
+                # BATCH_SECONDS the rest waits for the next batch, so replies and deliveries
+                # get their turn in between.
+                if ran and time.monotonic() - started > BATCH_SECONDS:
+                    break
                 await self._run_one(session, job, now)
-        if jobs:
-            self.on_committed()
-        return len(jobs)
+                ran += 1
+            exhausted = ran == len(jobs) < self.batch
+            if want_next and exhausted:
+                upcoming = (await session.execute(_NEXT_DUE)).scalar_one()
+        if ran:
+            self.on_committed(written_tables(session))
+        await asyncio.sleep(0)  # between batches, the rest of the program runs
+        return ran, exhausted, upcoming
 
     async def _run_one(self, session: AsyncSession, job: Job, now: datetime) -> None:
         handler = self.router.jobs.get(job.kind)
@@ -113,12 +144,21 @@ class JobRunner:
         job.finished_at = now
 
 
-class Waker:
-    """Wakes a waiting loop at an instant (APScheduler as a timer) or at once (poke)."""
+_NEXT_DUE = select(func.min(Job.due_at)).where(Job.status == "pending")
 
-    def __init__(self) -> None:
+
+class Waker:
+    """Wakes a waiting loop at an instant of `clock` (APScheduler as a timer) or at once (poke).
+
+    APScheduler counts in real time; an instant of the bot's clock (which may be shifted, as in
+    the interactive console after `:advance`) is turned into real time by its distance from
+    the clock's now."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
         self._event = asyncio.Event()
         self._scheduler: AsyncIOScheduler | None = None
+        self._clock = clock
+        self._real = SystemClock()
 
     def start(self) -> None:
         self._scheduler = AsyncIOScheduler(timezone="UTC")
@@ -131,11 +171,18 @@ class Waker:
     def poke(self) -> None:
         self._event.set()
 
+    async def _timer_fired(self) -> None:
+        # A coroutine, so APScheduler runs it in the event loop: a plain function would run in
+        # its thread pool, where setting an asyncio.Event is not safe (the loop may not wake).
+        self.poke()
+
     def wake_at(self, when: datetime) -> None:
         if self._scheduler is None:
             return
+        if self._clock is not None:
+            when = self._real.now() + max(timedelta(0), when - self._clock.now())
         self._scheduler.add_job(
-            self.poke,
+            self._timer_fired,
             DateTrigger(run_date=when),
             id="wake",
             replace_existing=True,

@@ -12,27 +12,34 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from storage.sqlite_inline import BUSY_TIMEOUT_MS, InlineConnection, inline_creator
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE: writers queue on busy_timeout
     # instead of failing with "database is locked" when a read lock is upgraded.
     dbapi_connection.isolation_level = None
+    # The inline driver keeps SQLite's own busy timeout at 0 and waits in a worker thread.
+    inline = isinstance(getattr(dbapi_connection, "driver_connection", None), InlineConnection)
     cursor = dbapi_connection.cursor()
     for pragma in (
         "PRAGMA journal_mode=WAL",
-        "PRAGMA busy_timeout=30000",
+        "" if inline else f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
         "PRAGMA foreign_keys=ON",
         "PRAGMA secure_delete=ON",
         "PRAGMA synchronous=NORMAL",
     ):
-        cursor.execute(pragma)
+        if pragma:
+            cursor.execute(pragma)
     cursor.close()
 
 
@@ -61,11 +68,47 @@ def make_engine(url: str) -> AsyncEngine:
         path = sqlite_path(url)
         if path is not None and path.parent != Path():
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, pool_size=4, max_overflow=4)
+        if path is None:
+            engine = create_async_engine(url, pool_size=4, max_overflow=4)
+        else:
+            # Statements run in the event loop's thread (see storage/sqlite_inline.py).
+            engine = create_async_engine(
+                url, pool_size=4, max_overflow=4, async_creator=inline_creator(str(path))
+            )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+WRITTEN = "written_tables"
+
+
+def written_tables(session: AsyncSession) -> frozenset[str]:
+    """The tables a session wrote to ("*" when a write could not be attributed to a table):
+    after a unit of work, which loops (jobs, delivery) have something new to look at."""
+    return frozenset(session.info.get(WRITTEN, ()))
+
+
+def _note_statement(state: ORMExecuteState) -> None:
+    if state.is_select:
+        return
+    name = getattr(getattr(state.statement, "table", None), "name", None)
+    state.session.info.setdefault(WRITTEN, set()).add(name if isinstance(name, str) else "*")
+
+
+def _note_flush(session: Session, _context: object) -> None:
+    tables = session.info.setdefault(WRITTEN, set())
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        tables.add(str(getattr(type(instance), "__tablename__", "*")))
+
+
+def _tracking_session_class() -> type[Session]:
+    """A Session class of one Database, whose sessions note the tables they write to."""
+    tracked = type("TrackedSession", (Session,), {})
+    event.listen(tracked, "do_orm_execute", _note_statement)
+    event.listen(tracked, "after_flush", _note_flush)
+    return tracked
 
 
 class Database:
@@ -75,7 +118,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.is_sqlite = is_sqlite(url)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=_tracking_session_class()
+        )
         # SQLite has one writer at a time. Queueing writers here, in the event loop, is cheaper
         # than SQLite's busy handler (which sleeps in growing steps) and never surfaces
         # "database is locked". Other processes still queue on busy_timeout.
@@ -89,6 +134,17 @@ class Database:
             return
         async with self._write_lock, self._sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def core(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction on a Core connection, without the ORM session's bookkeeping: for
+        the delivery layer's single statements (claim, record), which load no objects."""
+        if self._write_lock is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self.engine.begin() as conn:
+            yield conn
 
     async def checkpoint(self) -> None:
         """Fold the SQLite WAL into the main file and truncate it (after an erasure)."""

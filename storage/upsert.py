@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Executable, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,10 +20,15 @@ async def insert_ignore(
     conflict: Sequence[str],
 ) -> int:
     """Insert unless a row with the same `conflict` columns exists. Returns rows inserted."""
-    rows = [values] if isinstance(values, dict) else list(values)
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    if isinstance(values, dict):
+        # One row: the values travel as parameters of a statement built (and compiled) once.
+        single = _insert_ignore_statement(dialect, model, tuple(conflict))
+        result = await session.execute(single, values)
+        return int(getattr(result, "rowcount", 0) or 0)
+    rows = list(values)
     if not rows:
         return 0
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     table = model.__table__
     assert isinstance(table, Table)
     if dialect == "postgresql":
@@ -32,3 +38,14 @@ async def insert_ignore(
         lite = sqlite.insert(table).values(rows).on_conflict_do_nothing(index_elements=conflict)
         result = await session.execute(lite)
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+@lru_cache(maxsize=256)
+def _insert_ignore_statement(
+    dialect: str, model: type[Base], conflict: tuple[str, ...]
+) -> Executable:
+    table = model.__table__
+    assert isinstance(table, Table)
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=conflict)
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict)
