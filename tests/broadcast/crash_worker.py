@@ -9,9 +9,6 @@ K-th claimed batch) | send:K (after the K-th send, before it is recorded)."""
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import signal
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -23,58 +20,14 @@ from bot.app import build_app
 from bot.clock import VirtualClock
 from bot.config import load_config
 from bot.context import Context
-from bot.messages import Address, Inbound, Outbound, RateLimits, SendResult
-from bot.platform import Capabilities, InboundHandler
+from bot.messages import Address, Inbound
 from bot.router import JobInfo
 from storage.models import Cohort
 from tests.broadcast.helpers import seed_members
+from tests.fakes.crash import Crash, SinkPlatform
 
 MEMBERS = 1_100  # three fan-out batches of 500
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-class Crash:
-    def __init__(self, point: str) -> None:
-        kind, _sep, count = point.partition(":")
-        self.kind = kind
-        self.at = int(count) if count else 0
-        self.seen = 0
-
-    def hit(self, kind: str) -> None:
-        if kind != self.kind:
-            return
-        self.seen += 1
-        if self.seen == self.at:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-
-class SinkPlatform:
-    """Appends every send to a file (fsync'd): what the outside world received."""
-
-    name = "sink"
-
-    def __init__(self, path: Path, crash: Crash) -> None:
-        self.path = path
-        self.crash = crash
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return Capabilities(limits=RateLimits())
-
-    async def start(self, on_inbound: InboundHandler) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
-    async def send(self, message: Outbound) -> SendResult:
-        with self.path.open("a", encoding="utf-8") as fh:
-            record = {"key": message.key, "chat": message.to.chat_id, "text": message.text}
-            fh.write(json.dumps(record) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        self.crash.hit("send")
-        return SendResult.sent()
 
 
 def inbound(text: str, n: int) -> Inbound:

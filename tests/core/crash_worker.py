@@ -7,9 +7,6 @@ before it is recorded) | claim:K (after the K-th claimed batch)."""
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,60 +16,17 @@ from bot.config import load_config
 from bot.context import Context, Services
 from bot.delivery import Delivery
 from bot.i18n import Catalogs
-from bot.messages import Address, Outbound, RateLimits, SendResult
+from bot.messages import Address
 from bot.outbox import schedule_job
-from bot.platform import Capabilities, InboundHandler
 from bot.router import JobInfo, Router
 from bot.scheduler import JobRunner
 from storage.engine import Database
 from storage.migrate import upgrade
+from tests.fakes.crash import Crash, SinkPlatform
 
 JOBS = 12
 MESSAGES_PER_JOB = 3
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-class Crash:
-    def __init__(self, point: str) -> None:
-        kind, _sep, count = point.partition(":")
-        self.kind = kind
-        self.at = int(count) if count else 0
-        self.seen = 0
-
-    def hit(self, kind: str) -> None:
-        if kind != self.kind:
-            return
-        self.seen += 1
-        if self.seen == self.at:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-
-class SinkPlatform:
-    """Appends every send to a file (fsync'd): what the outside world received."""
-
-    name = "sink"
-
-    def __init__(self, path: Path, crash: Crash) -> None:
-        self.path = path
-        self.crash = crash
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return Capabilities(limits=RateLimits())
-
-    async def start(self, on_inbound: InboundHandler) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
-    async def send(self, message: Outbound) -> SendResult:
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"key": message.key, "text": message.text}) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        self.crash.hit("send")
-        return SendResult.sent()
 
 
 async def main(db_url: str, sink: Path, point: str) -> None:
