@@ -102,9 +102,13 @@ class Limiter:
     def __init__(self, platform: Platform, clock: Clock) -> None:
         limits = platform.capabilities.limits
         second, minute = timedelta(seconds=1), timedelta(minutes=1)
-        # The overall window is a little longer than a second: network jitter can bunch sends
-        # up on their way to the platform, whose own window would then count one too many.
-        self.global_ = _windows(clock, limits.per_second_global, second * GLOBAL_MARGIN)
+        # The overall limit leaves a margin: one message fewer, over a window a little longer
+        # than a second. Sends counted here as they leave can arrive bunched (network, a slow
+        # first request), and the platform's own window would then count one too many.
+        overall = limits.per_second_global
+        if overall and overall >= 2:
+            overall -= 1
+        self.global_ = _windows(clock, overall, second * GLOBAL_MARGIN)
         self.private = _windows(clock, limits.per_second_private_chat, second)
         self.group = _windows(clock, limits.per_minute_group, minute)
         self.paused_until: datetime | None = None
@@ -364,8 +368,14 @@ class Delivery:
                             for statement, params in pending:
                                 await conn.execute(statement, params)
                 except BaseException as error:
+                    # This lane raises it; the others waiting on this group get it too (or
+                    # are cancelled with it, when the whole delivery is being stopped).
                     for _statements, waiting in group:
-                        if not waiting.done():
+                        if waiting is future or waiting.done():
+                            continue
+                        if isinstance(error, asyncio.CancelledError):
+                            waiting.cancel()
+                        else:
                             waiting.set_exception(error)
                     raise
                 for _statements, waiting in group:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -52,6 +53,7 @@ class JobRunner:
         self.router = router
         self.batch = batch
         self.on_committed = on_committed
+        self._fit = float(batch)  # how many jobs fit in BATCH_SECONDS, as far as we know
 
     async def next_due(self) -> datetime | None:
         async with self.db.transaction() as session:
@@ -84,12 +86,15 @@ class JobRunner:
         with `want_next`, the next due instant)."""
         now = self.services.clock.now()
         upcoming: datetime | None = None
+        # Fetch about as many as fit in BATCH_SECONDS (learnt from the batches so far), not a
+        # whole batch of which most would only be fetched again by the next one.
+        limit = min(self.batch, max(4, math.ceil(self._fit * 1.5)))
         async with self.db.transaction() as session:
             found = await session.execute(
                 select(Job)
                 .where(Job.status == "pending", Job.due_at <= now)
                 .order_by(Job.due_at, Job.id)
-                .limit(self.batch)
+                .limit(limit)
                 .with_for_update(skip_locked=True)
             )
             jobs = list(found.scalars())
@@ -106,7 +111,11 @@ class JobRunner:
                     break
                 await self._run_one(session, job, now)
                 ran += 1
-            exhausted = ran == len(jobs) < self.batch
+            if ran < len(jobs):
+                self._fit = ran
+            elif len(jobs) == limit:
+                self._fit = min(float(self.batch), self._fit * 2)
+            exhausted = ran == len(jobs) < limit
             if want_next and exhausted:
                 upcoming = (await session.execute(_NEXT_DUE)).scalar_one()
         if ran:
