@@ -1,16 +1,20 @@
 """A coordinator broadcast to SIZE recipients through the fake Telegram Bot API server with its
 flood limits on (30 messages/s overall, 1/s per private chat, 20/min per group), in real time
-(SystemClock), with the bot in a child process that is killed (SIGKILL) mid-way and restarted.
+(SystemClock), with the bot in a child process that is stopped mid-way and restarted: by
+default first gracefully (SIGTERM, as a deployment does) at a third, then killed (SIGKILL, a
+crash) at two thirds.
 
-    .venv/bin/python -m bench.broadcast [--size 10000] [--kill-at 0.5] [--adapter ptb|http]
-                                        [--db URL]
+    .venv/bin/python -m bench.broadcast [--size 10000] [--stops term@0.33,kill@0.66]
+                                        [--adapter ptb|http] [--db URL]
     .venv/bin/python -m bench.broadcast --fanout [--size 10000] [--batches 250,500,1000,10000]
 
-Prints JSON lines: messages/s achieved against the 30/s limit (before the kill, after the
-restart, overall without the restart gap), 429 answers received (goal 0), peak memory of the
-bot process and of the fake server's process, and the resume check: recipients who got nothing
-(lost, goal 0) and extra copies (duplicated, goal 0 -- at most the messages on the wire when the
-process died). People who blocked the bot (1 %) must be reported as blocked, not lost.
+Prints JSON lines: messages/s achieved against the 30/s limit (per run of the bot and overall
+without the restart gaps), 429 answers received (goal 0), peak memory of the bot processes and
+of the fake server's process, and the resume check: recipients who got nothing (lost, goal 0)
+and extra copies (duplicated, goal 0), per stop: a graceful stop repeats nothing; a SIGKILL can
+repeat the message that was on the wire when the process died (Telegram has no idempotency key).
+People who blocked the bot (1 %) must be reported as blocked, not lost. The delivery report's
+delay after the last message is printed too.
 
 `--fanout` measures only the fan-out (queuing the outbox rows) per batch size, without sending:
 the time one batch's transaction holds the database, and rows per second; plus one batch of
@@ -24,6 +28,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import itertools
 import json
 import os
 import signal
@@ -159,12 +165,14 @@ async def child(args: argparse.Namespace) -> None:
             )
         members = list(range(FIRST_MEMBER, FIRST_MEMBER + args.size - 1))
         await seed_members(db, cohort_id, members, clock.now())
+    stopped = asyncio.Event()  # SIGTERM: a graceful stop, as `cohortbot run` does
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
     await app.runtime.serve()
     if args.phase == "first":
         await app.runtime.handle(coordinator_says(f'/announce "{TEXT}"', 2))
         await app.runtime.handle(coordinator_says("1", 3))
     process = psutil.Process()
-    while True:
+    while not stopped.is_set():
         async with db.transaction() as session:
             report = await session.execute(
                 select(OutboxMessage.status).where(OutboxMessage.idempotency_key.like("b:%:report"))
@@ -178,7 +186,8 @@ async def child(args: argparse.Namespace) -> None:
         )
         if status == "sent":  # the report reached the coordinator: all done
             break
-        await asyncio.sleep(1.0)  # a status poll in a benchmark, not a timing assumption
+        with contextlib.suppress(TimeoutError):  # a status poll in a benchmark
+            await asyncio.wait_for(stopped.wait(), 1.0)
     await app.close()
 
 
@@ -186,16 +195,20 @@ async def child(args: argparse.Namespace) -> None:
 @dataclass
 class Observed:
     times: list[datetime] = field(default_factory=list)
+    chats: list[int] = field(default_factory=list)  # in the order they arrived
     copies: Counter[int] = field(default_factory=Counter)
     report: str | None = None
+    report_at: datetime | None = None
 
     def on_sent(self, message: SentMessage) -> None:
         text = message.text or ""
         if text.endswith(TEXT):
             self.times.append(message.at)
+            self.chats.append(message.chat_id)
             self.copies[message.chat_id] += 1
         elif message.chat_id == COORD and "#1" in text and "Sent" in text:
             self.report = text
+            self.report_at = message.at
 
 
 @dataclass
@@ -276,11 +289,28 @@ def rate(times: list[datetime]) -> tuple[int, float, float]:
     return len(times), round(span, 2), round((len(times) - 1) / span, 2) if span else 0.0
 
 
+@dataclass(frozen=True)
+class Stop:
+    signal: signal.Signals
+    at: float  # fraction of the recipients reached
+
+
+def parse_stops(text: str) -> list[Stop]:
+    """ "term@0.33,kill@0.66" -> a graceful stop at a third, a crash at two thirds."""
+    signals = {"term": signal.SIGTERM, "kill": signal.SIGKILL}
+    stops = []
+    for part in filter(None, text.split(",")):
+        name, _, fraction = part.partition("@")
+        stops.append(Stop(signals[name.strip().lower()], float(fraction)))
+    return sorted(stops, key=lambda stop: stop.at)
+
+
 async def driver(args: argparse.Namespace) -> None:
     observed = Observed()
     users = [COORD, *range(FIRST_MEMBER, FIRST_MEMBER + args.size - 1)]
     blockers = set(users[1::100][: max(1, args.size // 100)])
     expected = (set(users) - blockers) | {GROUP}
+    stops = parse_stops(args.stops)
     async with FakeTelegram(token=TOKEN, limits=Limits(), on_sent=observed.on_sent) as fake:
         for uid in users:
             fake.add_user(uid, f"u{uid}")
@@ -291,33 +321,36 @@ async def driver(args: argparse.Namespace) -> None:
         await drop_pending_updates(fake)
         budget = args.size / LIMIT_PER_SECOND * 2 + 120
         watch = Stopwatch()
-        first = await spawn(args, fake, args.db, "first")
-        kill_after = int(args.kill_at * len(expected)) if args.kill_at > 0 else 0
-        killed_at = 0
-        rejected_before_kill = 0
-        if kill_after:
-            await wait_for(lambda: len(observed.times) >= kill_after, budget, first)
-            if first.process.returncode is None:
-                first.process.send_signal(signal.SIGKILL)
-            await first.process.wait()
-            killed_at = len(observed.times)
-            rejected_before_kill = fake.count_429
-            second = await spawn(args, fake, args.db, "resume")
-        else:
-            second = first
-        done = await wait_for(lambda: observed.report is not None, budget, second)
-        await second.process.wait()
-        for proc in (first, second):
-            if proc.reader is not None:
-                await proc.reader
+        runs = [await spawn(args, fake, args.db, "first")]
+        cuts: list[int] = []  # messages seen when each stop was over
+        rejected: list[int] = []
+        for number, stop in enumerate(stops, start=1):
+            reach = int(stop.at * len(expected))
+            await wait_for(lambda reach=reach: len(observed.times) >= reach, budget, runs[-1])
+            if runs[-1].process.returncode is None:
+                runs[-1].process.send_signal(stop.signal)
+            await runs[-1].process.wait()
+            cuts.append(len(observed.times))
+            rejected.append(fake.count_429)
+            runs.append(await spawn(args, fake, args.db, f"restart{number}"))
+        done = await wait_for(lambda: observed.report is not None, budget, runs[-1])
+        await runs[-1].process.wait()
+        for run in runs:
+            if run.reader is not None:
+                await run.reader
         elapsed = watch.seconds()
         count_429 = fake.count_429
 
-    before, after = observed.times[:killed_at], observed.times[killed_at:]
-    total, span_all, _ = rate(observed.times)
-    n1, s1, r1 = rate(before)
-    n2, s2, r2 = rate(after)
-    busy = s1 + s2 if kill_after else span_all
+    bounds = [0, *cuts, len(observed.times)]
+    segments = [observed.times[a:b] for a, b in itertools.pairwise(bounds)]
+    figures = [rate(times) for times in segments]
+    total = len(observed.times)
+    busy = sum(seconds for _n, seconds, _r in figures)
+    gaps = [
+        round((after[0] - before[-1]).total_seconds(), 1)
+        for before, after in itertools.pairwise(segments)
+        if before and after
+    ]
     emit(
         "broadcast.throughput",
         adapter=args.adapter,
@@ -325,23 +358,31 @@ async def driver(args: argparse.Namespace) -> None:
         recipients=len(expected) + len(blockers),
         delivered=total,
         limit_per_second=LIMIT_PER_SECOND,
-        per_second_overall=round((total - 1) / busy, 2) if busy else 0.0,
-        before_kill={"messages": n1, "seconds": s1, "per_second": r1},
-        after_restart={"messages": n2, "seconds": s2, "per_second": r2},
+        per_second_overall=round((total - len(segments)) / busy, 2) if busy else 0.0,
+        runs=[{"messages": n, "seconds": sec, "per_second": r} for n, sec, r in figures],
+        restart_gaps_seconds=gaps,
+        report_after_last_seconds=(
+            round((observed.report_at - observed.times[-1]).total_seconds(), 1)
+            if observed.report_at is not None and observed.times
+            else None
+        ),
         wall_seconds=round(elapsed, 1),
     )
-    emit("broadcast.429", received=count_429, before_kill=rejected_before_kill, goal=0)
+    emit("broadcast.429", received=count_429, by_stop=rejected, goal=0)
     emit(
         "broadcast.memory",
-        bot_peak_rss_mib_first=first.peak_mib,
-        bot_peak_rss_mib_restarted=second.peak_mib if second is not first else None,
+        bot_peak_rss_mib=[run.peak_mib for run in runs],
         fake_server_and_driver_peak_rss_mib=peak_rss_mib(),
     )
     received = set(observed.copies)
+    per_stop = []
+    for stop, cut in zip(stops, cuts, strict=True):
+        before = set(observed.chats[:cut])
+        again = sum(1 for chat in set(observed.chats[cut:]) if chat in before)
+        per_stop.append({"signal": stop.signal.name, "after_messages": cut, "duplicated": again})
     emit(
         "broadcast.resume",
-        killed=bool(kill_after),
-        killed_after_messages=killed_at,
+        stops=per_stop,
         lost=len(expected - received),
         duplicated=sum(n - 1 for n in observed.copies.values() if n > 1),
         sent_to_blockers=len(received & blockers),
@@ -484,7 +525,11 @@ async def insert_methods(db: Database, now: datetime) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=10_000, help="people in the cohort")
-    parser.add_argument("--kill-at", type=float, default=0.5, help="fraction; 0 = no kill")
+    parser.add_argument(
+        "--stops",
+        default="term@0.33,kill@0.66",
+        help="SIGNAL@FRACTION,...: stop the bot when that share was reached ('' = never)",
+    )
     parser.add_argument("--adapter", choices=("ptb", "http"), default="ptb")
     parser.add_argument("--db", default="", help="database URL (default: a temporary SQLite)")
     parser.add_argument("--fanout", action="store_true", help="measure the fan-out only")

@@ -77,7 +77,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "broadcast": (
         ["bench.broadcast", "--size", "10000"],
-        ["bench.broadcast", "--size", "150", "--kill-at", "0.5"],
+        ["bench.broadcast", "--size", "150"],
     ),
     "memory": (
         ["bench.memory"],

@@ -185,6 +185,18 @@ class Delivery:
         self._records: list[tuple[list[tuple[Executable, dict[str, Any]]], asyncio.Future[None]]]
         self._records = []
         self._recording = asyncio.Lock()
+        self._stopping: set[str] = set()
+
+    def stop(self, platform: str) -> None:
+        """Send nothing more on `platform`: sends already out finish and are recorded, the rest
+        of the claimed rows go back to the queue. A graceful stop repeats nothing."""
+        self._stopping.add(platform)
+
+    def resume(self, platform: str) -> None:
+        self._stopping.discard(platform)
+
+    def stopping(self, platform: str) -> bool:
+        return platform in self._stopping
 
     async def recover(self) -> int:
         """At start: rows this instance had claimed before it died go back to the queue at once
@@ -236,7 +248,7 @@ class Delivery:
                 return total
             total += len(claimed)
             await self._send_batch(platform, claimed)
-            if len(claimed) < self.batch:
+            if len(claimed) < self.batch or platform in self._stopping:
                 return total
 
     async def deliver_due_then_next(self, platform: str) -> datetime | None:
@@ -247,7 +259,7 @@ class Delivery:
         while True:
             claimed, upcoming = await self._claim_rows(platform, want_next=True)
             settled = await self._send_batch(platform, claimed) if claimed else True
-            if len(claimed) < self.batch:
+            if len(claimed) < self.batch or platform in self._stopping:
                 return upcoming if settled else await self.next_due(platform)
 
     async def _claim(self, platform: str) -> list[Claimed]:
@@ -269,6 +281,8 @@ class Delivery:
             "c_by": self.instance_id,
         }
         upcoming: datetime | None = None
+        if platform in self._stopping:
+            return [], None
         async with self.db.core() as conn:
             found = await conn.execute(_claim_statement(self.db.is_sqlite), params)
             rows = sorted(found.all(), key=lambda row: (row.priority, row.id))
@@ -293,11 +307,13 @@ class Delivery:
             nonlocal settled
             async with gate:
                 for index, item in enumerate(items):
-                    if stop.is_set():
+                    status = None
+                    if not stop.is_set() and platform not in self._stopping:
+                        status = await self._send_one(platform, item)
+                    if status is None:  # stopped (a flood wait elsewhere, or the delivery)
                         settled = False
                         await self._release([i.id for i in items[index:]])
                         return
-                    status = await self._send_one(platform, item)
                     if status in (SendStatus.RETRY_AFTER, SendStatus.TRANSIENT):
                         settled = False
                     if status is SendStatus.RETRY_AFTER:
@@ -308,15 +324,18 @@ class Delivery:
         await asyncio.gather(*(chat_lane(items) for items in by_chat.values()))
         return settled
 
-    async def _send_one(self, platform: str, item: Claimed) -> SendStatus:
+    async def _send_one(self, platform: str, item: Claimed) -> SendStatus | None:
         """Send one message and record the outcome. RETRY_AFTER: the platform asked everyone
-        to slow down."""
+        to slow down. None: not sent, the delivery is stopping."""
         limiter = self.limiters[platform]
         gate = self.in_flight[platform]
         while True:  # the limits allow it, then a slot; the limits again (others went meanwhile)
             while (wait := limiter.wait_time(item.outbound.to, self.clock.now())) > 0:
                 await self.sleep(wait)
             ticket = await gate.enter()
+            if platform in self._stopping:
+                gate.leave(ticket, measured=False)
+                return None
             if limiter.wait_time(item.outbound.to, self.clock.now()) <= 0:
                 break
             gate.leave(ticket, measured=False)

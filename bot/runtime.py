@@ -22,6 +22,9 @@ from storage.engine import Database
 log = logging.getLogger(__name__)
 
 JOB_POLL = timedelta(seconds=30)
+# A stopping instance lets the sends already out finish and be recorded for this long (real
+# seconds; a hung request is then cut off, and only that message may go out again later).
+STOP_GRACE = 10.0
 OUTBOX_POLL = timedelta(seconds=1)
 # Under load, a loop's passes are at least this far apart (real seconds), so the work that
 # arrives meanwhile is claimed in one transaction instead of one each (a pass right after an
@@ -101,6 +104,7 @@ class Runtime:
         self._leases = leases
 
     async def _start_platform(self, name: str) -> None:
+        self.delivery.resume(name)
         await self.delivery.remember(name)
         self.delivery_wakers[name].start()
         self._senders[name] = asyncio.create_task(self._delivery_loop(name), name=f"send-{name}")
@@ -122,11 +126,15 @@ class Runtime:
         sender = self._senders.pop(name, None)
         if sender is None:
             return
-        with contextlib.suppress(Exception):
-            await self.platforms[name].stop()
+        # Sending stops first, gracefully: what is on the wire is recorded, claims go back.
+        self.delivery.stop(name)
+        self.delivery_wakers[name].poke()  # a loop resting between passes ends at once
+        await asyncio.wait({sender}, timeout=STOP_GRACE)
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sender
+        with contextlib.suppress(Exception):
+            await self.platforms[name].stop()
         self.delivery_wakers[name].stop()
         log.info("platform stopped", extra={"platform": name})
 
@@ -176,7 +184,7 @@ class Runtime:
         waker = self.delivery_wakers[name]
         loop = asyncio.get_running_loop()
         pass_end = 0.0
-        while True:
+        while not self.delivery.stopping(name):
             await _pause_since(loop, pass_end)
             try:
                 due = await self.delivery.deliver_due_then_next(name)

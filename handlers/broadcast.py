@@ -68,10 +68,13 @@ REPORT = "broadcast.report"
 # measures it: a 500-row batch holds SQLite for ~0.1 s (all 10,000 at once: several seconds,
 # during which no reply could be written); bigger batches are hardly faster overall.
 FANOUT_BATCH = 500
-# The report job looks again this long after the fan-out ends, then every REPORT_INTERVAL (or
-# when the earliest waiting row is due, if later: quiet hours can hold rows until morning).
-FIRST_CHECK = timedelta(seconds=20)
+# The report job looks again this long after the fan-out ends, then when the rows still waiting
+# should be out at the platform's pace (between REPORT_SOONEST and REPORT_INTERVAL; or when the
+# earliest waiting row is due, if later: quiet hours can hold rows until morning).
+FIRST_CHECK = timedelta(seconds=5)
+REPORT_SOONEST = timedelta(seconds=5)
 REPORT_INTERVAL = timedelta(minutes=1)
+REPORT_PACE = 30  # messages a second: Telegram's overall limit, the slowest platform's
 # Telegram's limit (UTF-16 code units after formatting), the smallest of the platforms we send
 # to: an announcement must fit it in every language, header included.
 MAX_TEXT = 4096
@@ -581,7 +584,8 @@ async def report(ctx: Context, job: JobInfo) -> None:
     counts = (await progress(ctx.session, [announcement.id]))[announcement.id]
     if counts.waiting:
         earliest = await earliest_waiting(ctx.session, announcement.id) or ctx.now
-        due = max(ctx.now + REPORT_INTERVAL, earliest)
+        out_in = timedelta(seconds=counts.waiting / REPORT_PACE)
+        due = max(ctx.now + min(max(out_in, REPORT_SOONEST), REPORT_INTERVAL), earliest)
         check = int(job.payload.get("check", 0)) + 1
         await ctx.schedule(
             REPORT,

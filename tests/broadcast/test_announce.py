@@ -45,7 +45,9 @@ async def test_confirm_shows_count_then_each_member_gets_their_language_and_a_re
     listing = await bot.ask("coord", "/announcements")
     assert "#1" in listing and "sending" in listing and "Sent 5" in listing
 
-    await bot.advance(timedelta(minutes=2))
+    await bot.advance(timedelta(seconds=4))
+    assert "is done" not in bot.last_text("coord")
+    await bot.advance(timedelta(seconds=2))  # the report follows the last message within seconds
     report = bot.last_text("coord")
     assert "Announcement #1 is done" in report
     assert "Sent: 5." in report and "Waiting: 0." in report and "Failed: 0." in report

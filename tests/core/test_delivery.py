@@ -3,16 +3,21 @@ blocked recipients, transient failures with backoff, and content dropped once se
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from bot.app import build_app
 from bot.clock import VirtualClock
+from bot.config import load_config
 from bot.delivery import MAX_ATTEMPTS, Delivery
-from bot.messages import Address, RateLimits, SendResult, SendStatus
+from bot.messages import Address, Outbound, RateLimits, SendResult, SendStatus
 from bot.outbox import enqueue_message
 from storage.engine import Database
 from storage.migrate import upgrade
@@ -162,3 +167,68 @@ async def test_same_key_is_queued_once(db: Database) -> None:
     await queue(db, clock, ("a", "alice", False))
     await queue(db, clock, ("a", "alice", False))
     assert len(await rows(db)) == 1
+
+
+class HeldPlatform(FakePlatform):
+    """A platform whose sends wait until the test lets them through (a request on the wire)."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        super().__init__(clock, limits=RateLimits(per_second_global=30))  # one send out at once
+        self.on_wire = asyncio.Event()
+        self.let_through = asyncio.Event()
+
+    async def send(self, message: Outbound) -> SendResult:
+        self.on_wire.set()
+        await self.let_through.wait()
+        return await super().send(message)
+
+
+async def test_a_stopped_delivery_records_what_is_on_the_wire_and_queues_the_rest_again(
+    db: Database,
+) -> None:
+    clock = VirtualClock(START)
+    platform = HeldPlatform(clock)
+    delivery = Delivery(db, {"fake": platform}, clock, concurrency=1, batch=2)
+    await queue(db, clock, *[(f"s{i}", f"chat{i}", False) for i in range(4)])
+    sending = asyncio.create_task(delivery.deliver_due("fake"))
+    await platform.on_wire.wait()
+    delivery.stop("fake")
+    platform.let_through.set()
+    await asyncio.wait_for(sending, 10)  # it returns, and claims no further batch
+    statuses = [(r.idempotency_key, r.status, r.claimed_by) for r in await rows(db)]
+    assert statuses == [
+        ("s0", "sent", None),
+        ("s1", "pending", None),
+        ("s2", "pending", None),
+        ("s3", "pending", None),
+    ]
+    # Started again (a new process, or the lease won back), it sends the rest, once each.
+    delivery.resume("fake")
+    await delivery.deliver_due("fake")
+    assert sorted(s.message.key for s in platform.sent) == ["s0", "s1", "s2", "s3"]
+
+
+async def test_shutdown_waits_for_the_send_on_the_wire_instead_of_cutting_it_off(
+    db_url: str, tmp_path: Path
+) -> None:
+    base = load_config(None, env={})
+    config = replace(
+        base, storage=replace(base.storage, url=db_url, files_dir=str(tmp_path / "files"))
+    )
+    clock = VirtualClock(START)
+    platform = HeldPlatform(clock)
+    app = await build_app(config, clock, {"fake": platform})
+    await app.runtime.serve()
+    await queue(app.db, clock, ("one", "alice", False), ("two", "bob", False))
+    app.runtime.poke()
+    await platform.on_wire.wait()
+    closing = asyncio.create_task(app.runtime.shutdown())
+    await asyncio.sleep(0)  # the shutdown has begun and waits for the send
+    assert not closing.done()
+    platform.let_through.set()
+    await closing
+    outcome = {r.idempotency_key: r.status for r in await rows(app.db)}
+    await app.db.close()
+    sent = [s.message.key for s in platform.sent]
+    assert len(sent) == 1 and outcome[sent[0]] == "sent"  # finished and recorded, not repeated
+    assert sorted(outcome.values()) == ["pending", "sent"]  # the other is queued for next time
