@@ -241,14 +241,20 @@ async def run_platforms(config: Config) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    fatal = app.runtime.fatal
     try:
         await app.runtime.serve(Leases(db, clock, instance))
         log.info("running", extra={"platforms": ",".join(platforms), "instance": instance})
-        await stop.wait()
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({stopping, fatal}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
         log.info("stopping")
     finally:
         with contextlib.suppress(Exception):
             await app.close()
+    if fatal.done():
+        print(str(fatal.result()), file=sys.stderr)
+        return 2
     return 0
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.delivery import Delivery
+from bot.errors import ConfigError
 from bot.lease import RENEW_EVERY, Leases
 from bot.logsetup import log_scope
 from bot.messages import Inbound
@@ -60,6 +61,9 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
         self._senders: dict[str, asyncio.Task[None]] = {}
         self._leases: Leases | None = None
+        # A platform that cannot start with this configuration (a refused token, a key that
+        # does not open the key store): `cohortbot run` says so in one line and exits 2.
+        self.fatal: asyncio.Future[ConfigError] = asyncio.get_running_loop().create_future()
         self._job_pass_end = 0.0
         pipeline.on_committed = self._committed
         # The job loop asks for its next due instant itself, in its last batch's transaction.
@@ -148,6 +152,11 @@ class Runtime:
                 elif not held and name in self._senders:
                     log.warning("lease lost", extra={"platform": name})
                     await self._stop_platform(name)
+            except ConfigError as error:
+                await self._stop_platform(name)
+                if not self.fatal.done():
+                    self.fatal.set_result(error)
+                return
             except Exception:
                 log.exception("lease loop error", extra={"platform": name})
             await asyncio.sleep(RENEW_EVERY.total_seconds())

@@ -52,6 +52,7 @@ from bot.adapters.telegram_profile import LocalizedProfile, build_profiles, fing
 from bot.authz import Access
 from bot.clock import Clock
 from bot.config import TelegramConfig
+from bot.errors import ConfigError
 from bot.i18n import Catalogs
 from bot.messages import Attachment, Inbound, Outbound, RateLimits, SendResult, SendStatus
 from bot.platform import Capabilities, InboundHandler, Reachability, StateStore
@@ -166,9 +167,7 @@ class TelegramPlatform:
         except BaseException as error:
             await app.bot.shutdown()  # the HTTP clients opened before getMe failed
             if isinstance(error, InvalidToken):
-                log.error(
-                    "telegram: the Bot API server refused the token", extra={"api": self._root}
-                )
+                raise ConfigError("telegram.token", "the Bot API server refused it") from None
             raise
         self._app = app
         self.username = app.bot.username

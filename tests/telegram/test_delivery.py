@@ -4,17 +4,19 @@ documents, long texts and long choice keys."""
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from telegram.error import InvalidToken
 
 from bot.adapters.telegram import TelegramPlatform
 from bot.clock import SystemClock
 from bot.config import TelegramConfig
+from bot.errors import ConfigError
 from bot.messages import Address, Attachment, Choice, Inbound, Outbound, SendStatus
 from bot.outbox import enqueue_message
 from storage.models import OutboxMessage
@@ -317,11 +319,38 @@ async def test_a_refused_token_stops_the_start_with_a_clear_error(
     async def ignore(inbound: Inbound) -> None:
         raise AssertionError("nothing can arrive")
 
-    with pytest.raises(InvalidToken):
+    with pytest.raises(ConfigError, match=r"^config error: telegram\.token: the Bot API server"):
         await platform.start(ignore)
-    assert "refused the token" in caplog.text
     assert "NOT-THE-TOKEN" not in caplog.text
     await platform.stop()  # harmless after a failed start
+
+
+async def test_cohortbot_run_with_a_refused_token_exits_2_with_one_line_naming_the_key(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COHORTBOT_")}
+    env |= {
+        "COHORTBOT_TELEGRAM_TOKEN": "999:NOT-THE-TOKEN-OF-THIS-BOT",
+        "COHORTBOT_TELEGRAM_BASE_URL": fake.url,
+        "COHORTBOT_STORAGE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.db",
+        "COHORTBOT_STORAGE_FILES_DIR": str(tmp_path / "files"),
+        "PTB_TIMEDELTA": "true",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 2
+    last = err.decode().strip().splitlines()[-1]
+    assert last == "config error: telegram.token: the Bot API server refused it"
+    assert b"NOT-THE-TOKEN" not in out + err
 
 
 async def test_a_webhook_port_in_use_fails_the_start_and_cleans_up(fake: FakeTelegram) -> None:
