@@ -245,9 +245,8 @@ async def run_platforms(config: Config) -> int:
     try:
         await app.runtime.serve(Leases(db, clock, instance))
         log.info("running", extra={"platforms": ",".join(platforms), "instance": instance})
-        stopping = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({stopping, fatal}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
+        fatal.add_done_callback(lambda _error: stop.set())
+        await stop.wait()
         log.info("stopping")
     finally:
         with contextlib.suppress(Exception):
