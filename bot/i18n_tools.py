@@ -35,6 +35,7 @@ KEYWORDS: dict[str, tuple[int, ...] | None] = {
 }
 PLURAL_KEYWORDS = {"tn"}
 MESSAGE_ID = re.compile(r"^[a-z][a-z0-9_]*\.[a-z0-9_.]+$")
+_LITERAL_ID = re.compile(r"""\b_\(\s*["']([a-z][a-z0-9_]*\.[a-z0-9_.]+)["']\s*\)""")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,13 @@ def extract() -> dict[str, Extracted]:
                 continue
             _plural, where = found.setdefault(msgid, (False, []))
             where.append((f"{source}/{filename}", lineno))
+    # Babel's extractor does not look inside f-strings; ids written there are found here.
+    for source in SOURCES:
+        for path in sorted((ROOT / source).rglob("*.py")):
+            for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                for msgid in _LITERAL_ID.findall(line):
+                    if MESSAGE_ID.match(msgid) and msgid not in found:
+                        found[msgid] = (False, [(str(path.relative_to(ROOT)), lineno)])
     plurals = _plural_ids()
     return {
         msgid: Extracted(msgid, msgid in plurals, tuple(where))
@@ -66,12 +74,16 @@ def extract() -> dict[str, Extracted]:
 
 
 def _plural_ids() -> set[str]:
-    """Ids used with tn(): they need plural forms."""
+    """Ids used with tn(): they need plural forms. Those passed to tn() through a variable are
+    known by their English text, which has plural forms."""
     pattern = re.compile(r"\btn\(\s*(?:_\()?\"([a-z][a-z0-9_.]+)\"")
     ids: set[str] = set()
     for source in SOURCES:
         for path in (ROOT / source).rglob("*.py"):
             ids.update(pattern.findall(path.read_text(encoding="utf-8")))
+    for po in (LOCALES_DIR / "en" / "LC_MESSAGES").glob("*.po"):
+        with po.open("rb") as fh:
+            ids.update(m.id[0] for m in read_po(fh, locale="en") if m.pluralizable)
     return ids
 
 
@@ -108,10 +120,16 @@ def update() -> None:
                     catalog = read_po(fh, locale=lang)
             else:
                 catalog = Catalog(locale=lang, project="cohortbot")
+            created = catalog.creation_date
             catalog.update(template, no_fuzzy_matching=True)
+            # A catalog changes only where its messages do: no source locations (they move with
+            # every edit; the .pot templates have them) and its header date kept.
+            catalog.creation_date = created
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("wb") as fh:
-                write_po(fh, catalog, omit_header=False, sort_output=True, width=100)
+                write_po(
+                    fh, catalog, omit_header=False, sort_output=True, width=100, no_location=True
+                )
 
 
 def compile_all(out_dir: Path | None = None) -> int:

@@ -19,7 +19,7 @@ from bot.errors import UserError
 from bot.i18n import _
 from bot.messages import Address, Choice
 from bot.router import Answer, Router
-from handlers.profile import resolve_zone
+from handlers.profile import ZONE_FOLLOWS, resolve_zone
 from storage.models import ROLES, BoundChat, Cohort, Identity, Membership, Person
 from storage.models.cohorts import FAILED_JOIN_WINDOW
 from storage.repositories.cohorts import (
@@ -147,6 +147,9 @@ async def newcohort(ctx: Context, args: Args) -> None:
     if len(name) > NAME_LIMIT:
         raise UserError(_("cohorts.name_too_long"), limit=NAME_LIMIT)
     zone = person.timezone or "UTC"
+    settings: dict[str, object] = {}
+    if len(args) == 1 and person.timezone is None:
+        settings[ZONE_FOLLOWS] = person.id  # UTC until the creator tells us their zone
     if len(args) > 1:
         resolution = resolve_zone(ctx, args.rest(1))
         if resolution.zone is None:
@@ -166,7 +169,11 @@ async def newcohort(ctx: Context, args: Args) -> None:
         Membership(cohort_id=cohort.id, person_id=person.id, role="coordinator", joined_at=ctx.now)
     )
     person.active_cohort_id = cohort.id
-    lines = [ctx.t(_("cohorts.created"), cohort=name, zone=zone), *invite_lines(ctx, cohort)]
+    lines = [ctx.t(_("cohorts.created"), cohort=name, zone=zone)]
+    if ZONE_FOLLOWS in settings:
+        # The cohort's zone is what members without their own zone (and group chats) see.
+        lines.append(ctx.t(_("cohorts.created_zone_guess"), example="Africa/Nairobi"))
+    lines += invite_lines(ctx, cohort)
     await ctx.say("\n".join(lines))
 
 

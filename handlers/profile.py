@@ -11,7 +11,11 @@ from bot.profile import QUIET_OFF, quiet_hours
 from bot.router import Answer, Router
 from bot.timeparse import ParseError, format_quiet_range, parse_quiet_range
 from bot.zones import ZoneResolution, country_name, find_country
+from storage.models import Cohort
 from storage.repositories.cohorts import memberships_of
+
+# A cohort created by someone without a time zone: whose zone it follows once they set one.
+ZONE_FOLLOWS = "zone_follows"
 
 router = Router()
 
@@ -37,7 +41,21 @@ async def set_zone(ctx: Context, zone: str) -> None:
         person.country = ctx_zone_country
         name = country_name(ctx_zone_country, ctx.tr.lang) or ctx_zone_country
         lines.append(ctx.t(_("profile.country_guessed"), country=name))
+    for cohort in await cohorts_following(ctx, person.id):
+        cohort.zone = zone
+        cohort.settings = {k: v for k, v in cohort.settings.items() if k != ZONE_FOLLOWS}
+        lines.append(ctx.t(_("profile.cohort_zone_followed"), cohort=cohort.name, zone=zone))
     await ctx.say("\n".join(lines))
+
+
+async def cohorts_following(ctx: Context, person_id: int) -> list[Cohort]:
+    """Cohorts this person created without a zone while they had none: they take the
+    creator's zone once it is known (see handlers.cohorts.newcohort)."""
+    return [
+        cohort
+        for membership, cohort in await memberships_of(ctx.session, person_id)
+        if membership.role == "coordinator" and cohort.settings.get(ZONE_FOLLOWS) == person_id
+    ]
 
 
 async def ask_zone_choice(ctx: Context, resolution: ZoneResolution, kind: str) -> None:

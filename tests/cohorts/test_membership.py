@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from storage.models import Cohort
 from tests.cohorts.helpers import dump, role_of
 from tests.harness import BotHarness
 
@@ -43,3 +46,22 @@ async def test_an_ambiguous_command_asks_which_cohort(bot: BotHarness) -> None:
     assert "You left Beta" in await bot.ask("ana", "2")
     assert await role_of(bot, "ana", "Beta") is None
     assert await role_of(bot, "ana", "Alpha") == "participant"
+
+
+async def test_a_cohort_created_without_any_zone_follows_its_creator_once_they_set_one(
+    bot: BotHarness,
+) -> None:
+    reply = await bot.ask("coord", '/newcohort "Nairobi Circle"')
+    assert "(time zone UTC)" in reply
+    assert "Set yours with /timezone" in reply
+    reply = await bot.ask("coord", "/timezone Africa/Nairobi")
+    assert "Nairobi Circle now uses your time zone too (Africa/Nairobi)" in reply
+    async with bot.db.transaction() as session:
+        cohort = (await session.execute(select(Cohort))).scalar_one()
+        assert cohort.zone == "Africa/Nairobi" and "zone_follows" not in cohort.settings
+    # Only once: a later change of the coordinator's own zone leaves the cohort alone.
+    assert "now uses" not in await bot.ask("coord", "/timezone Europe/Lisbon")
+    # Created with an explicit zone, or by someone with a zone: no hint, nothing follows.
+    assert "Set yours" not in await bot.ask("coord", '/newcohort "Lisbon Circle"')
+    assert "Set yours" not in await bot.ask("bo", '/newcohort "Lima Circle" America/Lima')
+    assert "now uses" not in await bot.ask("bo", "/timezone America/Bogota")
