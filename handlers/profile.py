@@ -33,6 +33,7 @@ def resolve_zone(ctx: Context, text: str) -> ZoneResolution:
 async def set_zone(ctx: Context, zone: str) -> None:
     """Store the zone and, when no country is set yet, the zone's country (for holidays)."""
     person = ctx.require_person()
+    first_zone = person.timezone is None
     person.timezone = zone
     ctx_zone_country = ctx.services.zones.country_of_zone(zone)
     local_now = ctx.tr.time(ctx.now.astimezone(ctx.zone))
@@ -41,7 +42,8 @@ async def set_zone(ctx: Context, zone: str) -> None:
         person.country = ctx_zone_country
         name = country_name(ctx_zone_country, ctx.tr.lang) or ctx_zone_country
         lines.append(ctx.t(_("profile.country_guessed"), country=name))
-    for cohort in await cohorts_following(ctx, person.id):
+    # Cohorts wait for their creator's first zone only (no query on later changes).
+    for cohort in await cohorts_following(ctx, person.id) if first_zone else []:
         cohort.zone = zone
         cohort.settings = {k: v for k, v in cohort.settings.items() if k != ZONE_FOLLOWS}
         lines.append(ctx.t(_("profile.cohort_zone_followed"), cohort=cohort.name, zone=zone))
