@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.authz import Access
@@ -15,10 +16,29 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.i18n import Catalogs, Translator
 from bot.messages import Address, Attachment, Choice, Inbound
-from bot.outbox import PRIORITY_NOTICE, PRIORITY_REPLY, enqueue_message, schedule_job
+from bot.outbox import (
+    PRIORITY_NOTICE,
+    PRIORITY_REPLY,
+    NewMessage,
+    enqueue_many,
+    enqueue_message,
+    schedule_job,
+)
 from bot.platform import Capabilities
 from storage.models import Cohort, Identity, PendingQuestion, Person
-from storage.repositories.people import preferred_identity
+from storage.repositories.people import preferred_identities, preferred_identity
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One question of `Context.ask_many`."""
+
+    person_id: int
+    text: str
+    choices: tuple[Choice, ...]
+    key: str  # the message's idempotency key
+    payload: dict[str, Any] = field(default_factory=dict)
+    expires_at: datetime | None = None
 
 
 @dataclass
@@ -244,6 +264,47 @@ class Context:
         else:
             await self.send_to_person(target.id, text, choices=choices, question_id=question.id)
         return question.id
+
+    async def ask_many(self, kind: str, asks: Sequence[Ask], *, sticky: bool = False) -> None:
+        """Many questions at once, each to its person privately, as `ask(person=...)` would:
+        the questions in one statement, one query for where to reach everyone, the messages in
+        one statement. For jobs run in batches (see bot/scheduler.py)."""
+        if not asks:
+            return
+        found = await self.session.execute(
+            insert(PendingQuestion).returning(PendingQuestion.id, sort_by_parameter_order=True),
+            [
+                {
+                    "person_id": a.person_id,
+                    "kind": kind,
+                    "payload": a.payload,
+                    "sticky": sticky,
+                    "choices": [[c.key, c.label] for c in a.choices],
+                    "free_text": False,
+                    "created_at": self.now,
+                    "expires_at": a.expires_at,
+                }
+                for a in asks
+            ],
+        )
+        question_ids = list(found.scalars())
+        reach = await preferred_identities(self.session, [a.person_id for a in asks])
+        await enqueue_many(
+            self.session,
+            [
+                NewMessage(
+                    key=a.key,
+                    to=private_address(reach[a.person_id]),
+                    text=a.text,
+                    choices=a.choices,
+                    question_id=question_id,
+                    person_id=a.person_id,
+                )
+                for a, question_id in zip(asks, question_ids, strict=True)
+                if a.person_id in reach
+            ],
+            self.now,
+        )
 
     async def schedule(
         self,

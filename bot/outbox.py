@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,11 +12,59 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Address, Attachment, Choice
 from storage.models import Job, OutboxMessage
-from storage.upsert import insert_ignore
+from storage.upsert import insert_ignore, insert_ignore_many
 
 PRIORITY_REPLY = 0
 PRIORITY_NOTICE = 5
 PRIORITY_BROADCAST = 10
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """One outbox row for `enqueue_many`; the fields of `enqueue_message`."""
+
+    key: str
+    to: Address
+    text: str
+    choices: Sequence[Choice] = ()
+    question_id: int | None = None
+    person_id: int | None = None
+    priority: int = PRIORITY_NOTICE
+
+
+async def enqueue_many(
+    session: AsyncSession, messages: Sequence[NewMessage], now: datetime
+) -> None:
+    """Queue many messages in one statement (executed over all rows); keys already queued are
+    skipped, as with `enqueue_message`."""
+    if not messages:
+        return
+    await insert_ignore_many(
+        session,
+        OutboxMessage,
+        [
+            {
+                "idempotency_key": m.key,
+                "platform": m.to.platform,
+                "chat_id": m.to.chat_id,
+                "is_group": m.to.is_group,
+                "person_id": m.person_id,
+                "text": m.text,
+                "choices": [[c.key, c.label] for c in m.choices],
+                "question_id": m.question_id,
+                "file_name": None,
+                "file_content": None,
+                "broadcast_id": None,
+                "priority": m.priority,
+                "status": "pending",
+                "attempts": 0,
+                "not_before": now,
+                "created_at": now,
+            }
+            for m in messages
+        ],
+        ["idempotency_key"],
+    )
 
 
 async def enqueue_message(

@@ -3,7 +3,7 @@ bot/app.py includes them all into one. No if/elif dispatch anywhere."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,6 +35,8 @@ class JobInfo:
 CommandHandler = Callable[[Context, Args], Awaitable[None]]
 QuestionHandler = Callable[[Context, Answer], Awaitable[None]]
 JobHandler = Callable[[Context, JobInfo], Awaitable[None]]
+# Runs many due jobs of one kind together (all or nothing); a single one is a batch of one.
+JobBatchHandler = Callable[[Context, Sequence[JobInfo]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Router:
         self.aliases: dict[str, str] = {}
         self.questions: dict[str, QuestionHandler] = {}
         self.jobs: dict[str, JobHandler] = {}
+        self.job_batches: dict[str, JobBatchHandler] = {}
 
     def command(
         self,
@@ -81,9 +84,21 @@ class Router:
 
     def job(self, kind: str) -> Callable[[JobHandler], JobHandler]:
         def register(handler: JobHandler) -> JobHandler:
-            if kind in self.jobs:
+            if kind in self.jobs or kind in self.job_batches:
                 raise ValueError(f"job kind {kind!r} registered twice")
             self.jobs[kind] = handler
+            return handler
+
+        return register
+
+    def job_batch(self, kind: str) -> Callable[[JobBatchHandler], JobBatchHandler]:
+        """For a job kind that comes in bursts (e.g. a session's reminders to everyone): the
+        handler gets every due job of the kind the runner holds at once."""
+
+        def register(handler: JobBatchHandler) -> JobBatchHandler:
+            if kind in self.jobs or kind in self.job_batches:
+                raise ValueError(f"job kind {kind!r} registered twice")
+            self.job_batches[kind] = handler
             return handler
 
         return register
@@ -102,6 +117,8 @@ class Router:
             self.question(kind)(q)
         for kind, j in other.jobs.items():
             self.job(kind)(j)
+        for kind, b in other.job_batches.items():
+            self.job_batch(kind)(b)
 
     def resolve(self, name: str) -> CommandSpec | None:
         return self.commands.get(self.aliases.get(name, name))

@@ -9,11 +9,13 @@ APScheduler is only the timer that wakes the dispatcher at the next due instant.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import math
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -88,7 +90,7 @@ class JobRunner:
         upcoming: datetime | None = None
         # Fetch about as many as fit in BATCH_SECONDS (learnt from the batches so far), not a
         # whole batch of which most would only be fetched again by the next one.
-        limit = min(self.batch, max(4, math.ceil(self._fit * 1.5)))
+        limit = min(self.batch, max(4, math.ceil(self._fit)))
         async with self.db.transaction() as session:
             found = await session.execute(
                 select(Job)
@@ -103,18 +105,23 @@ class JobRunner:
                 await session.execute(select(Person).where(Person.id.in_(people)))
             ran = 0
             started = time.monotonic()
-            for job in jobs:
+            while ran < len(jobs):
                 # A batch holds the database (SQLite: the only writer) while it runs; past
                 # BATCH_SECONDS the rest waits for the next batch, so replies and deliveries
                 # get their turn in between.
                 if ran and time.monotonic() - started > BATCH_SECONDS:
                     break
-                await self._run_one(session, job, now)
-                ran += 1
-            if ran < len(jobs):
-                self._fit = ran
-            elif len(jobs) == limit:
-                self._fit = min(float(self.batch), self._fit * 2)
+                kind = jobs[ran].kind
+                if kind in self.router.job_batches:
+                    group = list(itertools.takewhile(partial(_of_kind, kind), jobs[ran:]))
+                    await self._run_group(session, group, now)
+                    ran += len(group)
+                else:
+                    await self._run_one(session, jobs[ran], now)
+                    ran += 1
+            if ran:  # learn how many jobs fit in BATCH_SECONDS
+                rate = ran / max(time.monotonic() - started, 1e-4)
+                self._fit = min(float(self.batch), 0.5 * self._fit + 0.5 * rate * BATCH_SECONDS)
             exhausted = ran == len(jobs) < limit
             if want_next and exhausted:
                 upcoming = (await session.execute(_NEXT_DUE)).scalar_one()
@@ -129,28 +136,62 @@ class JobRunner:
         ctx = Context(
             session=session, services=self.services, person=person, key_prefix=f"job:{job.id}"
         )
-        info = JobInfo(
-            job.id, job.kind, job.due_at, job.payload, job.person_id, job.cohort_id, job.zone
-        )
         # Logs carry the job's correlation id; texts in its payload are redacted from them.
         with log_scope(f"job-{job.id}", *strings_in(job.payload)):
             try:
                 if handler is None:
                     raise LookupError(f"no handler for job kind {job.kind}")
                 async with session.begin_nested():
-                    await handler(ctx, info)
+                    await handler(ctx, _info(job))
             except Exception as error:
-                job.attempts += 1
-                job.last_error = type(error).__name__
-                log.exception("job failed", extra={"job_id": job.id, "kind": job.kind})
-                if job.attempts >= MAX_ATTEMPTS:
-                    job.status = "failed"
-                    job.finished_at = now
-                else:
-                    job.due_at = now + backoff(job.attempts)
+                self._failed(job, error, now)
                 return
         job.status = "done"
         job.finished_at = now
+
+    async def _run_group(self, session: AsyncSession, jobs: list[Job], now: datetime) -> None:
+        """Due jobs of a kind run in batches, together, in one savepoint. When that fails, each
+        runs alone (a batch of one), so one bad job fails only itself."""
+        handler = self.router.job_batches[jobs[0].kind]
+        ctx = Context(
+            session=session, services=self.services, person=None, key_prefix=f"job:{jobs[0].id}"
+        )
+        texts = {text for job in jobs for text in strings_in(job.payload)}
+        with log_scope(f"job-{jobs[0].id}", *texts):
+            try:
+                async with session.begin_nested():
+                    await handler(ctx, [_info(job) for job in jobs])
+            except Exception as error:
+                if len(jobs) == 1:
+                    self._failed(jobs[0], error, now)
+                    return
+                log.warning("job batch failed, running its jobs one by one", exc_info=True)
+                for job in jobs:
+                    await self._run_group(session, [job], now)
+                return
+        for job in jobs:
+            job.status = "done"
+            job.finished_at = now
+
+    def _failed(self, job: Job, error: Exception, now: datetime) -> None:
+        job.attempts += 1
+        job.last_error = type(error).__name__
+        log.error("job failed", extra={"job_id": job.id, "kind": job.kind}, exc_info=error)
+        if job.attempts >= MAX_ATTEMPTS:
+            job.status = "failed"
+            job.finished_at = now
+        else:
+            job.due_at = now + backoff(job.attempts)
+
+
+def _of_kind(kind: str, job: Job) -> bool:
+    return job.kind == kind
+
+
+def _info(job: Job) -> JobInfo:
+    return JobInfo(
+        job.id, job.kind, job.due_at, job.payload, job.person_id, job.cohort_id, job.zone
+    )
 
 
 _NEXT_DUE = select(func.min(Job.due_at)).where(Job.status == "pending")

@@ -8,6 +8,7 @@ keyed (insert-if-absent), so rolling over the same window again only adds what i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,18 +16,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.context import Context
+from bot.context import Ask, Context
 from bot.i18n import _
 from bot.outbox import cancel_jobs
 from bot.profile import quiet_hours
 from bot.router import JobInfo, Router
 from bot.timeparse import in_quiet_hours, next_quiet_end
 from handlers.scheduling_api import (
+    answers_for,
     cancel_occurrence_jobs,
     occurrence_by_id,
     occurrence_job_key,
     occurrences_between,
-    rsvp_of,
     run_hooks,
     session_members,
 )
@@ -48,7 +49,7 @@ from handlers.scheduling_text import (
 )
 from storage.models import Cohort, Job, Person
 from storage.models.scheduling import SESSION_ACTIVE, ScheduledSession
-from storage.repositories.cohorts import membership
+from storage.repositories.cohorts import membership, roles_of
 from storage.repositories.scheduling import active_sessions, ensure_occurrence_row
 
 router = Router()
@@ -177,19 +178,55 @@ async def _current(ctx: Context, job: JobInfo) -> tuple[Occurrence, Cohort] | No
     return occurrence, cohort
 
 
-@router.job(REMINDER)
-async def reminder(ctx: Context, job: JobInfo) -> None:
-    found = await _current(ctx, job)
-    person = ctx.person
-    if found is None or person is None:
+@router.job_batch(REMINDER)
+async def reminders(ctx: Context, jobs: Sequence[JobInfo]) -> None:
+    """Reminders come in bursts (a session's, to every member, in the same minute): each
+    occurrence's reminders are handled together, with a few queries for all of them."""
+    by_occurrence: dict[int, list[JobInfo]] = {}
+    for job in jobs:
+        occurrence_id = job.payload.get("occurrence_id")
+        if isinstance(occurrence_id, int) and job.person_id is not None:
+            by_occurrence.setdefault(occurrence_id, []).append(job)
+    for occurrence_id, group in by_occurrence.items():
+        await _remind(ctx, occurrence_id, group)
+
+
+async def _remind(ctx: Context, occurrence_id: int, jobs: list[JobInfo]) -> None:
+    occurrence = await occurrence_by_id(ctx.session, occurrence_id)
+    if occurrence is None or occurrence.cancelled or ctx.now >= occurrence.start:
         return
-    occurrence, cohort = found
-    member = await membership(ctx.session, cohort.id, person.id)
-    if member is None or member.role == "alumni" or ctx.now >= occurrence.start:
+    cohort = await ctx.session.get(Cohort, occurrence.cohort_id)
+    if cohort is None:
         return
-    answer = await rsvp_of(ctx.session, occurrence, person.id)
-    if answer == "no":
-        return
+    ctx.cohort = cohort
+    # Jobs planned for another start (the session moved since) are left to their successors.
+    jobs = [job for job in jobs if job.payload.get("start") == stamp(occurrence.start)]
+    person_ids = [job.person_id for job in jobs if job.person_id is not None]
+    roles = await roles_of(ctx.session, cohort.id, person_ids)
+    answers = await answers_for(ctx.session, occurrence, person_ids)
+    asks: list[Ask] = []
+    for job in jobs:
+        person = await ctx.session.get(Person, job.person_id)
+        if person is None or roles.get(person.id, "alumni") == "alumni":
+            continue
+        answer = answers.of(person.id)
+        if answer == "no":
+            continue
+        ask = await _reminder_for(ctx, job, occurrence, cohort, person, answer)
+        if ask is not None:
+            asks.append(ask)
+    await ctx.ask_many(RSVP_QUESTION, asks, sticky=True)
+
+
+async def _reminder_for(
+    ctx: Context,
+    job: JobInfo,
+    occurrence: Occurrence,
+    cohort: Cohort,
+    person: Person,
+    answer: str | None,
+) -> Ask | None:
+    """The reminder to send `person` now, or None (merged, or planned again for later)."""
     zone = person_zone(person, cohort)
     quiet = quiet_hours(person, ctx.config)
     lead = int(job.payload.get("lead", 0))
@@ -197,17 +234,17 @@ async def reminder(ctx: Context, job: JobInfo) -> None:
     plan = dict(plan_reminders(occurrence.start, zone, quiet, occurrence.start - PLAN_FROM))
     target = plan.get(timedelta(minutes=lead))
     if target is None:
-        return  # merged into the other reminder under the new quiet hours
+        return None  # merged into the other reminder under the new quiet hours
     if target > ctx.now:
         await _reschedule(ctx, job, occurrence, person, target)
-        return
+        return None
     if quiet is not None and in_quiet_hours(ctx.now.astimezone(zone), *quiet):
         # Late (the bot was down, or the plan was for an earlier moment): never in the night.
         later = next_quiet_end(ctx.now, zone, *quiet)
         if later <= occurrence.start - LATE_REMINDER_MARGIN:
             await _reschedule(ctx, job, occurrence, person, later)
-        return
-    tr = ctx.tr
+        return None
+    tr = ctx.translator_for(person)
     lines = [
         tr.t(
             _("scheduling.reminder_text"),
@@ -222,13 +259,13 @@ async def reminder(ctx: Context, job: JobInfo) -> None:
     if occurrence.recorded:
         lines.append(tr.t(_("scheduling.recorded_note")))
     lines.append(tr.t(_("scheduling.reminder_answer"), answer=answer_label(tr, answer)))
-    await ctx.ask(
-        RSVP_QUESTION,
-        "\n".join(lines),
-        answer_choices(tr),
+    return Ask(
+        person_id=person.id,
+        text="\n".join(lines),
+        choices=tuple(answer_choices(tr)),
+        key=f"job:{job.id}:1",  # one message per reminder job, whatever batch runs it
         payload={"session_id": occurrence.session_id, "occurrence_id": occurrence.row_id},
-        sticky=True,
-        expires_in=occurrence.end - ctx.now,
+        expires_at=occurrence.end,
     )
 
 

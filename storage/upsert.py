@@ -40,6 +40,19 @@ async def insert_ignore(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def insert_ignore_many(
+    session: AsyncSession,
+    model: type[Base],
+    rows: Sequence[dict[str, Any]],
+    conflict: Sequence[str],
+) -> None:
+    """`insert_ignore` for many rows with the same columns: one statement built once, executed
+    over all of them (faster than a multi-row VALUES statement built anew each time)."""
+    if rows:
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        await session.execute(_insert_ignore_statement(dialect, model, tuple(conflict)), rows)
+
+
 @lru_cache(maxsize=256)
 def _insert_ignore_statement(
     dialect: str, model: type[Base], conflict: tuple[str, ...]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +29,20 @@ async def membership(session: AsyncSession, cohort_id: int, person_id: int) -> M
         )
     )
     return found.scalar_one_or_none()
+
+
+async def roles_of(
+    session: AsyncSession, cohort_id: int, person_ids: Sequence[int]
+) -> dict[int, str]:
+    """Person id -> role in the cohort, for those of `person_ids` who are members."""
+    if not person_ids:
+        return {}
+    found = await session.execute(
+        select(Membership.person_id, Membership.role).where(
+            Membership.cohort_id == cohort_id, Membership.person_id.in_(set(person_ids))
+        )
+    )
+    return {int(person_id): str(role) for person_id, role in found.all()}
 
 
 async def cohort_by_code(session: AsyncSession, code: str) -> Cohort | None:

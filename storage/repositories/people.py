@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -79,3 +80,21 @@ async def display_name(session: AsyncSession, person_id: int) -> str:
         if identity.display_name:
             return identity.display_name
     return f"#{person_id}"
+
+
+async def preferred_identities(
+    session: AsyncSession, person_ids: Sequence[int]
+) -> dict[int, Identity]:
+    """`preferred_identity` for many people in one query: person id -> identity (people
+    without a reachable identity are left out)."""
+    if not person_ids:
+        return {}
+    found = await session.execute(
+        select(Identity)
+        .where(Identity.person_id.in_(set(person_ids)), Identity.reachable.is_(True))
+        .order_by(Identity.last_seen_at.desc(), Identity.id.desc())
+    )
+    chosen: dict[int, Identity] = {}
+    for identity in found.scalars():
+        chosen.setdefault(identity.person_id, identity)
+    return chosen

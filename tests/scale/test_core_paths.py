@@ -6,7 +6,7 @@ still let the rest of the program run."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -190,6 +190,53 @@ async def test_job_batches_give_the_database_back_and_still_run_everything_in_or
     assert ran == list(range(7))
     assert len(committed) == 7 and all("job" in tables for tables in committed)
     assert await runner.run_due_then_next() is None  # nothing pending any more
+
+
+async def test_jobs_of_a_batched_kind_run_together_and_a_bad_one_fails_only_itself(
+    db: Database,
+) -> None:
+    clock = VirtualClock(START)
+    router = Router()
+    calls: list[list[int]] = []
+
+    @router.job_batch("test.burst")
+    async def burst(ctx: Context, jobs: Sequence[JobInfo]) -> None:
+        calls.append([int(job.payload["n"]) for job in jobs])
+        for job in jobs:
+            await ctx.schedule("test.after", START, key=f"after:{job.payload['n']}")
+        if any(job.payload["n"] == 3 for job in jobs):
+            raise ValueError("job 3 is broken")
+
+    @router.job("test.after")
+    async def after(ctx: Context, job: JobInfo) -> None:
+        return None
+
+    async with db.transaction() as session:
+        for n in range(6):
+            await schedule_job(
+                session, kind="test.burst", due_at=START, key=f"b{n}", now=START, payload={"n": n}
+            )
+    runner = JobRunner(db, job_services(clock), router, batch=50)
+    await runner.run_due()
+    # All six at once; that failed, so each alone: five done, job 3 kept for a retry.
+    assert calls[0] == [0, 1, 2, 3, 4, 5]
+    assert calls[1:] == [[0], [1], [2], [3], [4], [5]]
+    async with db.transaction() as session:
+        rows = (await session.execute(select(Job).order_by(Job.id))).scalars().all()
+        burst_rows = {
+            int(j.payload["n"]): (j.status, j.attempts) for j in rows if j.kind == "test.burst"
+        }
+        followers = sorted(j.idempotency_key for j in rows if j.kind == "test.after")
+    assert burst_rows == {
+        0: ("done", 0),
+        1: ("done", 0),
+        2: ("done", 0),
+        3: ("pending", 1),
+        4: ("done", 0),
+        5: ("done", 0),
+    }
+    # The failed batch's work was rolled back: each good job's follower exists once, job 3's not.
+    assert followers == ["after:0", "after:1", "after:2", "after:4", "after:5"]
 
 
 async def test_a_timer_on_a_shifted_clock_fires_after_the_clock_s_interval() -> None:
