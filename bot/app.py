@@ -23,6 +23,7 @@ from handlers import privacy
 from handlers.permissions import PERMISSIONS
 from storage.engine import Database, sqlite_path
 from storage.migrate import upgrade
+from storage.repositories.chats import DbChatMoves
 from storage.repositories.kv import DbStateStore
 from storage.repositories.reachability import DbReachability
 
@@ -110,7 +111,11 @@ def configured_platforms(config: Config, clock: Clock, db: Database) -> dict[str
         from bot.adapters.telegram import TelegramPlatform
 
         platforms["telegram"] = TelegramPlatform(
-            config.telegram, clock, state, reachability=DbReachability(db)
+            config.telegram,
+            clock,
+            state,
+            reachability=DbReachability(db),
+            chat_moves=DbChatMoves(db),
         )
     if config.matrix.enabled:
         from bot.adapters.matrix import MatrixPlatform

@@ -11,7 +11,7 @@ import itertools
 import logging
 import math
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
@@ -34,6 +34,7 @@ from bot.platform import Platform
 from bot.ratelimit import Windows
 from storage.engine import Database
 from storage.models import Identity, OutboxMessage
+from storage.repositories.chats import move_chat
 
 log = logging.getLogger(__name__)
 
@@ -306,27 +307,40 @@ class Delivery:
         async def chat_lane(items: list[Claimed]) -> None:
             nonlocal settled
             async with gate:
-                for index, item in enumerate(items):
-                    status = None
+                index = 0
+                while index < len(items):
+                    item = items[index]
+                    result = None
                     if not stop.is_set() and platform not in self._stopping:
-                        status = await self._send_one(platform, item)
-                    if status is None:  # stopped (a flood wait elsewhere, or the delivery)
+                        result = await self._send_one(platform, item)
+                    if result is None:  # stopped (a flood wait elsewhere, or the delivery)
                         settled = False
                         await self._release([i.id for i in items[index:]])
                         return
+                    status = result.status
+                    if status is SendStatus.MOVED and result.moved_to is not None:
+                        # The chat has a new id and the rows were re-addressed with the move:
+                        # this message (still claimed) goes again at once, to the new chat,
+                        # and so does the rest of the lane.
+                        items = items[:index] + _readdressed(items[index:], result.moved_to)
+                        items[index] = replace(items[index], attempts=item.attempts + 1)
+                        continue
                     if status in (SendStatus.RETRY_AFTER, SendStatus.TRANSIENT):
                         settled = False
                     if status is SendStatus.RETRY_AFTER:
                         stop.set()
                         await self._release([i.id for i in items[index + 1 :]])
                         return
+                    index += 1
 
         await asyncio.gather(*(chat_lane(items) for items in by_chat.values()))
         return settled
 
-    async def _send_one(self, platform: str, item: Claimed) -> SendStatus | None:
+    async def _send_one(self, platform: str, item: Claimed) -> SendResult | None:
         """Send one message and record the outcome. RETRY_AFTER: the platform asked everyone
-        to slow down. None: not sent, the delivery is stopping."""
+        to slow down. MOVED: the chat has a new id, everything addressed to it now goes there
+        (the row stays claimed, to be sent again at once). None: not sent, the delivery is
+        stopping."""
         limiter = self.limiters[platform]
         gate = self.in_flight[platform]
         while True:  # the limits allow it, then a slot; the limits again (others went meanwhile)
@@ -346,13 +360,29 @@ class Delivery:
             except Exception as error:  # an adapter bug or an unclassified library error
                 log.exception("send failed", extra={"outbox_id": item.id, "platform": platform})
                 result = SendResult(SendStatus.TRANSIENT, reason=type(error).__name__)
+            if result.status is SendStatus.MOVED:
+                result = await self._moved(platform, item, result)
             await self._record(platform, item, result)
         finally:
             gate.leave(ticket)
         if result.status is SendStatus.RETRY_AFTER:
             pause = timedelta(seconds=result.retry_after or 1.0)
             limiter.paused_until = self.clock.now() + pause
-        return result.status
+        return result
+
+    async def _moved(self, platform: str, item: Claimed, result: SendResult) -> SendResult:
+        """The platform says the chat has a new id: move every reference to the old one
+        (bound chats, waiting rows -- this one too --, questions) in one transaction, before the
+        outcome is recorded. A crash in between sends the row to the new chat later."""
+        old, new = item.outbound.to.chat_id, result.moved_to
+        if not new or new == old:
+            return SendResult(SendStatus.PERMANENT, reason="moved without a new chat id")
+        if item.attempts + 1 >= MAX_ATTEMPTS:
+            return SendResult(SendStatus.PERMANENT, reason="moved too often")
+        async with self.db.transaction() as session:
+            moved = await move_chat(session, platform, old, new)
+        log.info("chat moved", extra={"outbox_id": item.id, "platform": platform, "rows": moved})
+        return result
 
     async def _release(self, ids: list[int]) -> None:
         if not ids:
@@ -401,7 +431,7 @@ class Delivery:
                     if not waiting.done():
                         waiting.set_result(None)
         await future
-        if result.status is not SendStatus.SENT:
+        if result.status not in (SendStatus.SENT, SendStatus.MOVED):
             log.warning(
                 "send not done",
                 extra={"outbox_id": item.id, "status": result.status.value, "platform": platform},
@@ -411,6 +441,9 @@ class Delivery:
         self, platform: str, item: Claimed, result: SendResult
     ) -> list[tuple[Executable, dict[str, Any]]]:
         """The statements that record one outcome."""
+        if result.status is SendStatus.MOVED:  # still claimed: the lane sends it again now
+            moved = {"r_id": item.id, "chat_id": result.moved_to, "attempts": item.attempts + 1}
+            return [(_RECORD, moved)]
         now = self.clock.now()
         values: dict[str, object] = {"claimed_until": None, "claimed_by": None}
         forget: dict[str, object] = {"text": "", "choices": [], "file_content": None}
@@ -445,6 +478,13 @@ class Delivery:
                 )
             )
         return statements
+
+
+def _readdressed(items: list[Claimed], chat_id: str) -> list[Claimed]:
+    return [
+        replace(i, outbound=replace(i.outbound, to=replace(i.outbound.to, chat_id=chat_id)))
+        for i in items
+    ]
 
 
 def _forget_content(row: OutboxMessage) -> None:

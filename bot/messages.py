@@ -42,6 +42,9 @@ class Inbound:
     text: str
     received_at: datetime
     display_name: str | None = None
+    # The person's public handle on the platform, without "@" (Telegram's username); None when
+    # they have none or the platform has no such thing (a Matrix id is its own handle).
+    username: str | None = None
     language_hint: str | None = None
     # A pressed button carries the question id and the choice key instead of (or beside) text.
     question_id: int | None = None
@@ -70,6 +73,9 @@ class SendStatus(Enum):
     BLOCKED = "blocked"  # the person blocked the bot or left: record, never retry
     TRANSIENT = "transient"  # network trouble: retry with backoff
     PERMANENT = "permanent"  # the platform refused this message: give up
+    # The chat has a new id (a Telegram group upgraded to a supergroup): every reference to the
+    # old chat moves to `moved_to`, and the message is sent there instead.
+    MOVED = "moved"
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,7 @@ class SendResult:
     platform_message_id: str | None = None
     retry_after: float | None = None
     reason: str | None = None
+    moved_to: str | None = None  # with MOVED: the chat's new id on the same platform
 
     @staticmethod
     def sent(message_id: str | None = None) -> SendResult:

@@ -125,11 +125,14 @@ class Pipeline:
                 private_chat_id=private_chat,
                 language=lang,
                 now=now,
+                username=inbound.username,
             )
         identity, person = known
         identity.last_seen_at = now
         if inbound.display_name:
             identity.display_name = inbound.display_name
+        if identity.username != inbound.username:  # changed, or removed by the person
+            identity.username = inbound.username
         if private_chat is not None:
             identity.private_chat_id = private_chat
             identity.reachable = True

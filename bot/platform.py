@@ -47,3 +47,11 @@ class Reachability(Protocol):
     send fails on it. Wired in by bot/app.py."""
 
     async def set_reachable(self, platform: str, user_id: str, reachable: bool) -> None: ...
+
+
+class ChatMoves(Protocol):
+    """Lets an adapter report that a chat got a new id on its platform (a Telegram group
+    upgraded to a supergroup): every reference to the old chat -- bound chats, messages on
+    their way, questions about it -- moves to the new one. Wired in by bot/app.py."""
+
+    async def chat_moved(self, platform: str, old_chat_id: str, new_chat_id: str) -> None: ...

@@ -273,6 +273,14 @@ def name_of(person: Person, identities: Sequence[Identity]) -> str:
     return f"#{person.id}"
 
 
+def handle_of(identities: Sequence[Identity]) -> str | None:
+    """The first public handle (Telegram @username) among a person's identities."""
+    for identity in identities:
+        if identity.username:
+            return f"@{identity.username}"
+    return None
+
+
 def sender_name(ctx: Context) -> str:
     if ctx.identity is not None and ctx.identity.display_name:
         return ctx.identity.display_name
@@ -299,13 +307,16 @@ def parse_role(ctx: Context, text: str) -> str | None:
 
 
 def row_matches(row: RosterRow, wanted: str) -> bool:
-    """A member by display name or by @username (Matrix user id or its localpart too)."""
+    """A member by display name or by @username (a Telegram username, a Matrix user id or its
+    localpart), in any case, with or without the @."""
     target = fold(wanted.removeprefix("@"))
     for identity in row.identities:
         external = fold(identity.external_id).removeprefix("@")
         known = {external, external.split(":")[0]}
         if identity.display_name:
             known.add(fold(identity.display_name).removeprefix("@"))
+        if identity.username:  # a Telegram @username
+            known.add(fold(identity.username).removeprefix("@"))
         if target in known:
             return True
     return False
@@ -429,10 +440,14 @@ def roster_line(ctx: Context, row: RosterRow) -> str:
         else ctx.t(_("cohorts.roster_no_language"))
     )
     platforms = list(dict.fromkeys(i.platform.capitalize() for i in row.identities))
+    name = name_of(person, row.identities)
+    handle = handle_of(row.identities)
+    if handle is not None:  # tells apart two members of the same name, and is what /role takes
+        name = ctx.t(_("cohorts.roster_name_handle"), name=name, handle=handle)
     return ctx.t(
         _("cohorts.roster_line"),
         number=row.number,
-        name=name_of(person, row.identities),
+        name=name,
         role=role_name(ctx, row.membership.role),
         platform=", ".join(platforms) or "-",
         time=time,

@@ -7,6 +7,8 @@ changes nothing). Both hand every update to the Application's update queue; ours
 committed it. So Telegram is told "received" (the next getUpdates offset, or the webhook's 200)
 only after the update is stored: a crash re-delivers it, and the pipeline's update-id dedupe
 processes it once. PTB's handler machinery is not used; nothing PTB-typed reaches the core.
+A group upgraded to a supergroup gets a new chat id: its service messages are reported to the
+core through the ChatMoves interface, and a send to the old id comes back as MOVED.
 
 Sending. `send` makes the Bot API calls for one Outbound and classifies the outcome; it never
 sleeps or retries (the delivery layer owns rate limits, retry_after and backoff), and PTB is built
@@ -55,7 +57,7 @@ from bot.config import TelegramConfig
 from bot.errors import ConfigError
 from bot.i18n import Catalogs
 from bot.messages import Attachment, Inbound, Outbound, RateLimits, SendResult, SendStatus
-from bot.platform import Capabilities, InboundHandler, Reachability, StateStore
+from bot.platform import Capabilities, ChatMoves, InboundHandler, Reachability, StateStore
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +95,14 @@ class TelegramPlatform:
         state: StateStore,
         *,
         reachability: Reachability | None = None,
+        chat_moves: ChatMoves | None = None,
         poll_timeout: float = 30.0,
     ) -> None:
         self.config = config
         self.clock = clock
         self.state = state
         self.reachability = reachability
+        self.chat_moves = chat_moves
         self.poll_timeout = poll_timeout
         self.username: str | None = None  # known after start (getMe)
         self.webhook_secret: str | None = None  # the secret in use (generated if not configured)
@@ -287,6 +291,10 @@ class TelegramPlatform:
         elif update.my_chat_member is not None:
             await self._membership(update.my_chat_member)
         elif update.message is not None:
+            moved = convert.chat_migration(update.message)
+            if moved is not None:
+                await self._migrated(*moved)
+                return
             inbound = convert.message_inbound(
                 update.update_id, update.message, self.username, self.clock.now()
             )
@@ -345,6 +353,13 @@ class TelegramPlatform:
             return
         # Groups: nothing to record; a coordinator links the group with /bindchat.
         log.info("telegram: group membership", extra={"chat": change.chat.id, "present": present})
+
+    async def _migrated(self, old: str, new: str) -> None:
+        """A group was upgraded to a supergroup, which has a new chat id: the core moves the
+        cohort binding and the messages on their way. Both service messages (one in each chat)
+        report the same move; the second finds nothing left to do."""
+        if self.chat_moves is not None:
+            await self.chat_moves.chat_moved(NAME, old, new)
 
     # Sending ---------------------------------------------------------------------------------
     def _bot(self) -> Bot:
@@ -430,7 +445,9 @@ def classify(error: TelegramError) -> SendResult:
         return SendResult(SendStatus.RETRY_AFTER, retry_after=seconds, reason=reason)
     if isinstance(error, Forbidden):  # blocked by the user, or removed from the group
         return SendResult(SendStatus.BLOCKED, reason=f"{reason}: {error.message}"[:200])
-    if isinstance(error, (BadRequest, ChatMigrated)):
+    if isinstance(error, ChatMigrated):  # the group is a supergroup now, with a new id
+        return SendResult(SendStatus.MOVED, moved_to=str(error.new_chat_id), reason=reason)
+    if isinstance(error, BadRequest):
         return SendResult(SendStatus.PERMANENT, reason=f"{reason}: {error.message}"[:200])
     # NetworkError (TimedOut, 5xx answers), a refused token, anything new: try again later.
     return SendResult(SendStatus.TRANSIENT, reason=reason)

@@ -160,8 +160,19 @@ def _address(chat_id: int, chat_type: str) -> Address:
     return Address(PLATFORM, str(chat_id), is_group=is_group(chat_type))
 
 
-def _person(user: User) -> tuple[str, str | None, str | None]:
-    return str(user.id), user.full_name or None, user.language_code or None
+@dataclass(frozen=True)
+class _Person:
+    user_id: str
+    name: str | None
+    username: str | None
+    language: str | None
+
+
+def _person(user: User) -> _Person:
+    # No username means the person has none (or removed it): the core clears what it had.
+    return _Person(
+        str(user.id), user.full_name or None, user.username or None, user.language_code or None
+    )
 
 
 def message_inbound(
@@ -185,17 +196,29 @@ def message_inbound(
             return None  # "/help@otherbot" is for another bot in the group
     elif not text and not _has_content(message):
         return None  # a service message (pinned, ...) in a private chat
-    user_id, name, language = _person(user)
+    person = _person(user)
     return Inbound(
         platform=PLATFORM,
         update_id=str(update_id),
-        user_id=user_id,
+        user_id=person.user_id,
         chat=_address(message.chat.id, chat_type),
         text=text,
         received_at=now,
-        display_name=name,
-        language_hint=language,
+        display_name=person.name,
+        username=person.username,
+        language_hint=person.language,
     )
+
+
+def chat_migration(message: Message) -> tuple[str, str] | None:
+    """(old chat id, new chat id) when `message` is the service message of a group upgraded to
+    a supergroup: `migrate_to_chat_id` in the old group, `migrate_from_chat_id` in the new
+    supergroup (Telegram sends both)."""
+    if message.migrate_to_chat_id:
+        return str(message.chat.id), str(message.migrate_to_chat_id)
+    if message.migrate_from_chat_id:
+        return str(message.migrate_from_chat_id), str(message.chat.id)
+    return None
 
 
 def _has_content(message: Message) -> bool:
@@ -217,7 +240,7 @@ def button_inbound(
     if message is None:
         return None
     chat = message.chat
-    user_id, name, language = _person(query.from_user)
+    person = _person(query.from_user)
     if press.question_id is not None:
         text = label or ""
         question_id: int | None = press.question_id
@@ -228,12 +251,13 @@ def button_inbound(
     return Inbound(
         platform=PLATFORM,
         update_id=str(update_id),
-        user_id=user_id,
+        user_id=person.user_id,
         chat=_address(chat.id, chat.type),
         text=text,
         received_at=now,
-        display_name=name,
-        language_hint=language,
+        display_name=person.name,
+        username=person.username,
+        language_hint=person.language,
         question_id=question_id,
         choice_key=key,
     )

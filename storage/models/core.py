@@ -40,6 +40,8 @@ class Identity(Base):
     platform: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str | None] = mapped_column(String(255))
+    # The public handle without "@" (Telegram's username), as the platform last reported it.
+    username: Mapped[str | None] = mapped_column(String(64))
     private_chat_id: Mapped[str | None] = mapped_column(String(255))
     reachable: Mapped[bool] = mapped_column(default=True)
     last_seen_at: Mapped[datetime]

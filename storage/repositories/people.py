@@ -40,6 +40,7 @@ async def create_person(
     private_chat_id: str | None,
     language: str | None,
     now: datetime,
+    username: str | None = None,
 ) -> tuple[Person, Identity]:
     person = Person(language=language, created_at=now, onboarding_step=None)
     session.add(person)
@@ -49,6 +50,7 @@ async def create_person(
         platform=platform,
         external_id=external_id,
         display_name=display_name,
+        username=username,
         private_chat_id=private_chat_id,
         reachable=True,
         last_seen_at=now,

@@ -68,6 +68,7 @@ class Telegram:
         question_id: int | None = None,
         choice_key: str | None = None,
         display_name: str | None = None,
+        username: str | None = None,
     ) -> list[OutboxMessage]:
         before = await outbox(self.bot, self.platform)
         chat = Address(self.platform, group or user, is_group=group is not None)
@@ -80,6 +81,7 @@ class Telegram:
                 text=text,
                 received_at=self.bot.clock.now(),
                 display_name=display_name or f"tg{user}",
+                username=username,
                 question_id=question_id,
                 choice_key=choice_key,
             )

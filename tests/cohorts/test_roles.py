@@ -169,3 +169,44 @@ async def test_matrix_members_by_user_id_or_localpart(bot: BotHarness) -> None:
     assert await role_of(bot, "@alice:example.org", "Spring Exchange", "matrix") == "alumni"
     sent = await matrix.send("@bob:example.org", "!roster")
     assert "can't use /roster as mentor" in sent[-1].text
+
+
+async def test_telegram_members_by_username(bot: BotHarness) -> None:
+    from tests.cohorts.helpers import Telegram
+
+    code = await bot.new_cohort("coord", "Spring Exchange")
+    telegram = Telegram(bot)
+    await telegram.send("101", f"/join {code}", display_name="Ana Souza", username="ana_k")
+    await telegram.send("102", f"/join {code}", display_name="Ana Souza", username="Ana_M")
+    assert "Several members" in await bot.ask("coord", "/role Ana Souza mentor")
+    await bot.send("coord", "/role @ANA_K facilitator")
+    assert await role_of(bot, "101", "Spring Exchange", "telegram") == "facilitator"
+    assert await role_of(bot, "102", "Spring Exchange", "telegram") == "participant"
+    await bot.send("coord", "/role ana_m mentor")
+    assert await role_of(bot, "102", "Spring Exchange", "telegram") == "mentor"
+    roster = await bot.ask("coord", "/roster")
+    assert "2. Ana Souza (@ana_k) — facilitator" in roster
+    assert "3. Ana Souza (@Ana_M) — mentor" in roster
+    assert "1. coord — coordinator" in roster  # no handle on the console
+    # Telegram no longer reports a username: it is forgotten and no longer matches.
+    await telegram.send("101", "/me", display_name="Ana Souza")
+    reply = await bot.ask("coord", "/role @ana_k mentor")
+    assert 'No member of Spring Exchange is called "@ana_k"' in reply
+    assert "Ana Souza — facilitator" in await bot.ask("coord", "/roster")
+
+
+def test_usernames_match_in_any_case_with_or_without_the_at() -> None:
+    from handlers.cohorts import row_matches
+    from storage.models import Identity, Membership, Person
+    from storage.repositories.cohorts import RosterRow
+
+    identity = Identity(
+        platform="telegram", external_id="4242", display_name="Ana Souza", username="Ana_K"
+    )
+    row = RosterRow(1, Membership(role="participant"), Person(), (identity,))
+    for wanted in ("@ana_k", "ANA_K", "Ana_K", "@Ana_K", "ana souza", "4242"):
+        assert row_matches(row, wanted), wanted
+    for wanted in ("@ana", "ana_k2", "@ana_m", "@@ana_k"):
+        assert not row_matches(row, wanted), wanted
+    without = Identity(platform="telegram", external_id="4243", display_name="Bo", username=None)
+    assert not row_matches(RosterRow(2, Membership(role="mentor"), Person(), (without,)), "@")

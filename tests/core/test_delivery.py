@@ -21,7 +21,7 @@ from bot.messages import Address, Outbound, RateLimits, SendResult, SendStatus
 from bot.outbox import enqueue_message
 from storage.engine import Database
 from storage.migrate import upgrade
-from storage.models import Identity, OutboxMessage, Person
+from storage.models import BoundChat, Cohort, Identity, OutboxMessage, Person
 from tests.fakes.platform import FakePlatform
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -150,6 +150,58 @@ async def test_transient_failures_back_off_then_give_up(db: Database) -> None:
     assert len(platform.attempts) == MAX_ATTEMPTS
     (row,) = await rows(db)
     assert row.status == "failed" and row.text == ""
+
+
+async def test_a_moved_chat_is_followed_and_each_message_sent_once(db: Database) -> None:
+    """MOVED (a Telegram group upgraded to a supergroup): the binding and the rows waiting for
+    the old chat move to the new id, the refused message goes there at once, keys unchanged."""
+    clock = VirtualClock(START)
+    async with db.transaction() as session:
+        cohort = Cohort(name="Spring", code="K7MP3XQ2", zone="UTC", created_at=START, settings={})
+        session.add(cohort)
+        await session.flush()
+        session.add(BoundChat(cohort_id=cohort.id, platform="fake", chat_id="-1", bound_at=START))
+    platform = FakePlatform(clock, limits=RateLimits(per_minute_group=20))
+    platform.script.append(SendResult(SendStatus.MOVED, moved_to="-1001", reason="ChatMigrated"))
+    delivery = Delivery(db, {"fake": platform}, clock, sleep=virtual_sleep(clock))
+    await queue(db, clock, ("a", "-1", True), ("b", "-1", True), ("c", "alice", False))
+    await delivery.deliver_due("fake")
+    tried = [(s.message.key, s.message.to.chat_id) for s in platform.attempts]
+    assert sorted(tried) == [("a", "-1"), ("a", "-1001"), ("b", "-1001"), ("c", "alice")]
+    assert tried.index(("a", "-1")) < tried.index(("a", "-1001")) < tried.index(("b", "-1001"))
+    assert sorted(s.message.key for s in platform.sent) == ["a", "b", "c"]
+    assert all(s.message.to.is_group for s in platform.sent if s.message.key != "c")
+    by_key = {r.idempotency_key: r for r in await rows(db)}
+    assert {k: (r.status, r.chat_id) for k, r in by_key.items()} == {
+        "a": ("sent", "-1001"),
+        "b": ("sent", "-1001"),
+        "c": ("sent", "alice"),
+    }
+    assert by_key["a"].error is None and by_key["a"].attempts == 1
+    async with db.transaction() as session:
+        assert (await session.execute(select(BoundChat.chat_id))).scalars().all() == ["-1001"]
+    assert await delivery.next_due("fake") is None
+
+
+async def test_a_chat_that_keeps_moving_or_names_no_new_id_fails(db: Database) -> None:
+    clock = VirtualClock(START)
+    platform = FakePlatform(clock)
+    platform.script.extend(
+        SendResult(SendStatus.MOVED, moved_to=f"-{n}") for n in range(2, MAX_ATTEMPTS + 5)
+    )
+    delivery = Delivery(db, {"fake": platform}, clock, sleep=virtual_sleep(clock))
+    await queue(db, clock, ("a", "-1", True))
+    await delivery.deliver_due("fake")
+    assert len(platform.attempts) == MAX_ATTEMPTS  # bounded like any other retry
+    (row,) = await rows(db)
+    assert row.status == "failed" and row.error == "moved too often" and row.text == ""
+
+    platform.script.clear()
+    platform.script.append(SendResult(SendStatus.MOVED))  # no new id: nowhere to go
+    await queue(db, clock, ("b", "-7", True))
+    await delivery.deliver_due("fake")
+    row = next(r for r in await rows(db) if r.idempotency_key == "b")
+    assert (row.status, row.chat_id, row.error) == ("failed", "-7", "moved without a new chat id")
 
 
 async def test_sent_messages_keep_no_text(db: Database) -> None:

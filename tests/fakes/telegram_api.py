@@ -122,16 +122,29 @@ NOT_MODIFIED = (
 class ApiError(Exception):
     """An error answer of the Bot API: HTTP status = error_code, body in the Bot API shape."""
 
-    def __init__(self, code: int, description: str, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        description: str,
+        *,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
     def body(self) -> JSON:
         body: JSON = {"ok": False, "error_code": self.code, "description": self.description}
+        parameters: JSON = {}
+        if self.migrate_to_chat_id is not None:
+            parameters["migrate_to_chat_id"] = self.migrate_to_chat_id
         if self.retry_after is not None:
-            body["parameters"] = {"retry_after": self.retry_after}
+            parameters["retry_after"] = self.retry_after
+        if parameters:
+            body["parameters"] = parameters
         return body
 
 
@@ -1096,6 +1109,7 @@ class _Chat:
     messages: dict[int, JSON] = field(default_factory=dict)
     members: dict[int, str] = field(default_factory=dict)
     bot_status: str = "member"
+    migrated_to: int | None = None  # a group upgraded to this supergroup
 
     @property
     def id(self) -> int:
@@ -1479,6 +1493,40 @@ class FakeTelegram:
         self._push_update("message", service)
         return update
 
+    def upgrade_group(
+        self, chat_id: int, by_user_id: int, *, new_chat_id: int | None = None
+    ) -> int:
+        """A user upgrades the basic group ``chat_id`` to a supergroup; returns its new id
+        (``-100`` followed by the digits, as Telegram's supergroup ids read).
+
+        As on Telegram, members and the bot's status carry over, two service messages are
+        queued (``migrate_to_chat_id`` in the old group, then ``migrate_from_chat_id`` in the
+        new supergroup), and every later request for the old id is refused with 400 and
+        ``parameters.migrate_to_chat_id``. Nobody can write in the old group any more.
+        """
+        chat = self._chats.get(chat_id)
+        if chat is None or chat.type != "group":
+            raise ValueError(f"unknown basic group {chat_id}")
+        if chat.migrated_to is not None:
+            raise ValueError(f"group {chat_id} was already upgraded")
+        new_id = new_chat_id if new_chat_id is not None else -(10**12 + abs(chat_id))
+        if new_id > -(10**12) or new_id in self._chats:
+            raise ValueError(f"{new_id} is not a free supergroup id")
+        data: JSON = {"id": new_id, "title": chat.data.get("title", "Group"), "type": "supergroup"}
+        supergroup = _Chat(data, members=dict(chat.members), bot_status=chat.bot_status)
+        self._chats[new_id] = supergroup
+        chat.migrated_to = new_id
+        user = self._ensure_user(by_user_id)
+        present = chat.bot_status in {"member", "administrator", "creator"}
+        # Service messages reach the bot whatever its privacy mode, while it is in the group.
+        moved_to = self._new_message(chat, user.data)
+        moved_to["migrate_to_chat_id"] = new_id
+        self._push_update("message", moved_to, deliver=present)
+        moved_from = self._new_message(supergroup, user.data)
+        moved_from["migrate_from_chat_id"] = chat_id
+        self._push_update("message", moved_from, deliver=present)
+        return new_id
+
     def bot_removed_from_group(self, chat_id: int, by_user_id: int, *, kicked: bool = True) -> JSON:
         """A user removes the bot from a group; returns the my_chat_member Update."""
         chat = self._chats.get(chat_id)
@@ -1662,6 +1710,8 @@ class FakeTelegram:
         if chat is None:
             chat = _Chat({"id": chat_id, "title": title, "type": kind}, bot_status=bot_status)
             self._chats[chat_id] = chat
+        if chat.migrated_to is not None:
+            raise ValueError(f"group {chat_id} was upgraded to supergroup {chat.migrated_to}")
         return chat
 
     def _new_message(self, chat: _Chat, sender: JSON) -> JSON:
@@ -1767,6 +1817,12 @@ class FakeTelegram:
         raise _bad("chat not found")
 
     def _check_can_write(self, chat: _Chat) -> None:
+        if chat.migrated_to is not None:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=chat.migrated_to,
+            )
         if chat.type == "private":
             user = self._users[chat.id]
             if user.blocked:

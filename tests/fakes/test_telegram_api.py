@@ -17,7 +17,14 @@ import pytest
 import telegram
 from aiohttp import web
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+)
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from tests.fakes.telegram_api import (
@@ -644,6 +651,47 @@ async def test_removed_bot_cannot_write_to_the_group(fake: FakeTelegram, bot: te
     fake.bot_removed_from_group(-55, ALICE)
     with pytest.raises(Forbidden, match="bot was kicked from the group chat"):
         await bot.send_message(-55, "hello?")
+
+
+async def test_an_upgraded_group_moves_to_a_supergroup_with_a_new_id(
+    fake: FakeTelegram, bot: telegram.Bot
+) -> None:
+    fake.bot_added_to_group(-4001, ALICE, title="Exchange 2026")
+    fake.send_group(-4001, BOB, "just chatting")  # privacy mode: not for the bot
+    before = len(await bot.get_updates())
+    new_id = fake.upgrade_group(-4001, ALICE)
+    assert new_id == -1000000004001
+
+    updates = (await bot.get_updates())[before:]
+    moved_to, moved_from = (u.message for u in updates)
+    assert moved_to is not None and moved_from is not None
+    assert (moved_to.chat.id, moved_to.chat.type) == (-4001, "group")
+    assert moved_to.migrate_to_chat_id == new_id and moved_to.from_user is not None
+    assert moved_to.from_user.id == ALICE
+    assert (moved_from.chat.id, moved_from.chat.type) == (new_id, "supergroup")
+    assert moved_from.migrate_from_chat_id == -4001 and moved_from.chat.title == "Exchange 2026"
+
+    status, body = await raw_call(fake, "sendMessage", chat_id=-4001, text="hello?")
+    assert (status, body) == (
+        400,
+        {
+            "ok": False,
+            "error_code": 400,
+            "description": "Bad Request: group chat was upgraded to a supergroup chat",
+            "parameters": {"migrate_to_chat_id": new_id},
+        },
+    )
+    with pytest.raises(ChatMigrated) as migrated:
+        await bot.send_message(-4001, "hello?")
+    assert migrated.value.new_chat_id == new_id
+    sent = await bot.send_message(new_id, "hello!")
+    assert sent.chat.id == new_id and sent.chat.type == "supergroup"
+    with pytest.raises(ValueError, match="upgraded"):
+        fake.send_group(-4001, BOB, "/help")  # nobody writes in the old group any more
+    fake.send_group(new_id, BOB, "/help")  # the members came along
+    assert [
+        u.message.text for u in await bot.get_updates(offset=updates[-1].update_id + 1) if u.message
+    ] == ["/help"]
 
 
 async def test_get_chat_and_chat_member_parse_in_ptb(fake: FakeTelegram, bot: telegram.Bot) -> None:

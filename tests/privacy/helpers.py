@@ -15,12 +15,21 @@ from tests.harness import BotHarness
 
 
 async def say(
-    bot: BotHarness, user: str, text: str, *, name: str | None = None, chat: str | None = None
+    bot: BotHarness,
+    user: str,
+    text: str,
+    *,
+    name: str | None = None,
+    chat: str | None = None,
+    username: str | None = None,
 ) -> str:
-    """`user` sends `text` with display name `name` (default: the user id). Returns the replies."""
+    """`user` sends `text` with display name `name` (default: the user id) and the platform
+    username `username` (default: none). Returns the replies."""
     inbound = bot.console.inbound(user, text, chat)
     if name is not None:
         inbound = dataclasses.replace(inbound, display_name=name)
+    if username is not None:
+        inbound = dataclasses.replace(inbound, username=username)
     before = len(bot.sent)
     await bot.app.runtime.handle(inbound)
     await bot.app.runtime.settle()

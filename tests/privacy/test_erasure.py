@@ -24,6 +24,7 @@ from tests.privacy.helpers import (
 ANA_NAME = "Anaïs Quillfeather"
 FREE_TEXT = "my brother works at the ministry, please keep this quiet"
 MATRIX_ID = "@anais.quillfeather:example.org"
+TELEGRAM_HANDLE = "anais_quillfeather"  # her @username on Telegram
 
 
 async def cohort(bot: BotHarness) -> str:
@@ -37,7 +38,8 @@ async def cohort(bot: BotHarness) -> str:
 async def free_text_everywhere(bot: BotHarness, pid: int) -> None:
     """What capabilities store about a person, in the core's own tables: a sticky question with
     the person's words in its payload, a job whose payload quotes them, a message that waits for
-    the end of quiet hours, a second identity on Matrix and that platform's DM room."""
+    the end of quiet hours, a second identity on Matrix and that platform's DM room, a third on
+    Telegram with her @username."""
     now = bot.clock.now()
     async with bot.db.transaction() as session:
         session.add(
@@ -81,6 +83,18 @@ async def free_text_everywhere(bot: BotHarness, pid: int) -> None:
             )
         )
         session.add(
+            Identity(
+                person_id=pid,
+                platform="telegram",
+                external_id="7700123456",
+                display_name=ANA_NAME,
+                username=TELEGRAM_HANDLE,
+                private_chat_id="7700123456",
+                reachable=True,
+                last_seen_at=now,
+            )
+        )
+        session.add(
             KeyValue(
                 namespace="matrix.dm",
                 key=MATRIX_ID,
@@ -119,6 +133,9 @@ async def test_no_keeps_everything_and_yes_erases_everything(bot: BotHarness) ->
     async with bot.db.transaction() as session:
         assert (
             await session.execute(select(Identity).where(Identity.external_id.in_(values)))
+        ).all() == []
+        assert (
+            await session.execute(select(Identity).where(Identity.username == TELEGRAM_HANDLE))
         ).all() == []
 
     # The bot treats her as someone new.
@@ -193,7 +210,15 @@ async def real_capabilities(bot: BotHarness) -> list[str]:
 
 
 def _needles(values: list[str]) -> list[bytes]:
-    texts = [ANA_NAME, FREE_TEXT, MATRIX_ID, "!dmroomofanais", "Africa/Nairobi", *values]
+    texts = [
+        ANA_NAME,
+        FREE_TEXT,
+        MATRIX_ID,
+        TELEGRAM_HANDLE,
+        "!dmroomofanais",
+        "Africa/Nairobi",
+        *values,
+    ]
     return sorted({t.encode("utf-8") for t in texts if len(t) >= 3}, key=len)
 
 

@@ -8,6 +8,8 @@ from tests.privacy.helpers import export_of, person_id, say
 ANA_NAME = "Anaïs Quillfeather"
 BO_NAME = "Bartholomew Zinnober"
 COORD_NAME = "Corvina Stellamaris"
+ANA_HANDLE = "anais_quill"
+BO_HANDLE = "bartholomew_zin"
 
 
 async def cohort_with_two_members(bot: BotHarness) -> str:
@@ -17,13 +19,13 @@ async def cohort_with_two_members(bot: BotHarness) -> str:
     await say(bot, "ana", "/timezone Nairobi", name=ANA_NAME)
     await say(bot, "ana", "/quiet 23:00-07:00", name=ANA_NAME)
     await say(bot, "bo", f"/join {code}", name=BO_NAME)
-    await say(bot, "bo", "/timezone America/Sao_Paulo", name=BO_NAME)
+    await say(bot, "bo", "/timezone America/Sao_Paulo", name=BO_NAME, username=BO_HANDLE)
     return code
 
 
 async def test_mydata_sends_a_json_file_with_the_persons_data(bot: BotHarness) -> None:
     code = await cohort_with_two_members(bot)
-    reply = await say(bot, "ana", "/mydata", name=ANA_NAME)
+    reply = await say(bot, "ana", "/mydata", name=ANA_NAME, username=ANA_HANDLE)
     assert "JSON" in reply
     data, raw = export_of(bot, "ana")
     ana = await person_id(bot, "ana")
@@ -36,11 +38,12 @@ async def test_mydata_sends_a_json_file_with_the_persons_data(bot: BotHarness) -
     assert person["country"] == "KE"
     (identity,) = tables["identity"]
     assert identity["external_id"] == "ana" and identity["display_name"] == ANA_NAME
+    assert identity["username"] == ANA_HANDLE
     (member,) = tables["membership"]
     assert member["role"] == "participant" and member["person_id"] == ana
     assert data["referenced"]["cohort"][0]["name"] == "Harbour Exchange"
     # Nothing about anybody else, and never the cohort's invite code.
-    for other in (BO_NAME, COORD_NAME, "America/Sao_Paulo", code):
+    for other in (BO_NAME, BO_HANDLE, COORD_NAME, "America/Sao_Paulo", code):
         assert other not in raw
     assert '"bo"' not in raw and '"coord"' not in raw
 

@@ -17,6 +17,7 @@ from bot.app import App, build_app, open_database
 from bot.clock import SystemClock
 from bot.config import TelegramConfig, load_config
 from storage.models import Identity, ProcessedUpdate
+from storage.repositories.chats import DbChatMoves
 from storage.repositories.kv import DbStateStore
 from storage.repositories.reachability import DbReachability
 from tests.fakes.telegram_api import FakeTelegram, SentMessage
@@ -45,6 +46,7 @@ class TelegramBot:
         *,
         mode: str = "polling",
         reachability: bool = True,
+        chat_moves: bool = True,
         secret_token: str = WEBHOOK_SECRET,
         db_url: str | None = None,
     ) -> TelegramBot:
@@ -75,6 +77,7 @@ class TelegramBot:
             clock,
             DbStateStore(db, clock),
             reachability=DbReachability(db) if reachability else None,
+            chat_moves=DbChatMoves(db) if chat_moves else None,
         )
         app = await build_app(config, clock, {"telegram": platform}, db=db)
         await app.runtime.serve()

@@ -1,17 +1,23 @@
-"""The pure parts of the adapter: splitting texts and packing choices into callback data."""
+"""The pure parts of the adapter: splitting texts, packing choices into callback data, and
+reading updates (usernames, group upgrades)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from hypothesis import given
 from hypothesis import strategies as st
+from telegram import Chat, Message, User
 
 from bot.adapters.telegram_convert import (
     MAX_CALLBACK_BYTES,
     ButtonPress,
     answered_text,
     callback_data,
+    chat_migration,
     keyboard,
     label_text,
+    message_inbound,
     needs_key_table,
     parse_callback_data,
     split_text,
@@ -79,3 +85,31 @@ def test_keyboard_has_one_button_per_row_with_short_labels() -> None:
 def test_answered_text_leaves_room_or_gives_up() -> None:
     assert answered_text("Which language?", "español") == "Which language?\n\n✓ español"
     assert answered_text("x" * 4090, "español") is None
+
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def _message(chat: Chat, user: User, text: str | None = "/help", **extra: int) -> Message:
+    return Message(1, NOW, chat, from_user=user, text=text, **extra)  # type: ignore[arg-type]
+
+
+def test_the_username_travels_without_the_at_and_none_when_there_is_none() -> None:
+    private = Chat(7, "private")
+    ana = User(7, "Ana", False, last_name="K", username="Ana_K")
+    inbound = message_inbound(1, _message(private, ana), "cohort_test_bot", NOW)
+    assert inbound is not None
+    assert (inbound.display_name, inbound.username) == ("Ana K", "Ana_K")
+    plain = message_inbound(2, _message(private, User(7, "Ana", False)), None, NOW)
+    assert plain is not None and plain.username is None
+
+
+def test_group_upgrade_service_messages_name_the_old_and_the_new_chat() -> None:
+    ana = User(7, "Ana", False)
+    group, supergroup = Chat(-4001, "group"), Chat(-1000000004001, "supergroup")
+    moved_to = _message(group, ana, None, migrate_to_chat_id=supergroup.id)
+    moved_from = _message(supergroup, ana, None, migrate_from_chat_id=group.id)
+    assert chat_migration(moved_to) == ("-4001", "-1000000004001")
+    assert chat_migration(moved_from) == ("-4001", "-1000000004001")
+    assert chat_migration(_message(group, ana)) is None
+    assert message_inbound(1, moved_to, "cohort_test_bot", NOW) is None  # not for the pipeline

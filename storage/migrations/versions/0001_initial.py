@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:09:55.532416
+Create Date: 2026-11-23 14:02:30.032664
 """
 
 from __future__ import annotations
@@ -248,6 +248,7 @@ def upgrade() -> None:
         sa.Column("platform", sa.String(length=16), nullable=False),
         sa.Column("external_id", sa.String(length=255), nullable=False),
         sa.Column("display_name", sa.String(length=255), nullable=True),
+        sa.Column("username", sa.String(length=64), nullable=True),
         sa.Column("private_chat_id", sa.String(length=255), nullable=True),
         sa.Column("reachable", sa.Boolean(), nullable=False),
         sa.Column("last_seen_at", storage.base.UTCDateTime(timezone=True), nullable=False),
