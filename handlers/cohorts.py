@@ -161,7 +161,7 @@ async def newcohort(ctx: Context, args: Args) -> None:
         zone=zone,
         status="active",
         created_at=ctx.now,
-        settings={},
+        settings=settings,
     )
     ctx.session.add(cohort)
     await ctx.session.flush()
