@@ -47,7 +47,22 @@ def machine() -> dict[str, Any]:
         "load_average": load,
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
+        "cpu_speed": cpu_speed(),
     }
+
+
+def cpu_speed() -> float:
+    """How fast one core runs plain Python here: millions of simple loop steps per second (best
+    of three short runs): a rough yardstick for comparing figures from different machines
+    (and it drops when the machine is busy)."""
+    best = float("inf")
+    for _ in range(3):
+        began = time.perf_counter()
+        total = 0
+        for i in range(300_000):
+            total += i & 7
+        best = min(best, time.perf_counter() - began)
+    return round(0.3 / best, 1)
 
 
 def peak_rss_mib() -> float:
