@@ -83,6 +83,8 @@ class Context:
         self.cohort: Cohort | None = None
         self.role: str | None = None
         self.reply_to: Address | None = None
+        # Whether the person may have questions a new command cancels (the pipeline knows).
+        self.open_questions = True
         if identity is not None:
             self.reply_to = inbound.chat if inbound is not None else private_address(identity)
         self._key_prefix = key_prefix
@@ -91,15 +93,6 @@ class Context:
         self.tr: Translator = services.catalogs.translator(
             lang or services.config.bot.default_language
         )
-
-    async def reload(self) -> None:
-        """After a rolled-back savepoint: re-read the person and identity, reset the language."""
-        if self.person is not None:
-            await self.session.refresh(self.person)
-        if self.identity is not None:
-            await self.session.refresh(self.identity)
-        lang = self.person.language if self.person is not None else None
-        self.tr = self.services.catalogs.translator(lang or self.config.bot.default_language)
 
     # Who and where ---------------------------------------------------------------------------
     @property

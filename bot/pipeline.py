@@ -1,8 +1,9 @@
 """One inbound update, start to finish, in one unit of work:
 
 dedupe -> identity -> size and rate checks -> route (question answer or command, cohort choice,
-authorization) -> handler. A person's mistake (UserError) rolls back the handler's changes and
-answers with a localized message; a bug is logged with a correlation id and gets an apology."""
+authorization) -> handler. A person's mistake (UserError) rolls the unit of work back, and a new
+one records the update and answers with a localized message; a bug is logged with a correlation
+id and gets an apology the same way."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import NoReturn
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.authz import Access
@@ -18,7 +19,7 @@ from bot.commands import ParsedCommand, parse_command
 from bot.context import Context, Services, private_address
 from bot.errors import UserError
 from bot.i18n import _
-from bot.messages import Choice, Inbound
+from bot.messages import Address, Choice, Inbound
 from bot.ratelimit import Buckets
 from bot.router import Answer, Router
 from storage.engine import Database, written_tables
@@ -34,7 +35,14 @@ PICK_COHORT = "core.pick_cohort"
 
 # The statements of every update, built once (their values travel as parameters).
 _IDENTITY_AND_PERSON = (
-    select(Identity, Person)
+    select(
+        Identity,
+        Person,
+        # Whether a new command has questions to cancel (most have none: no DELETE then).
+        exists()
+        .where(PendingQuestion.person_id == Person.id, PendingQuestion.sticky.is_(False))
+        .label("open_questions"),
+    )
     .join(Person, Person.id == Identity.person_id)
     .where(
         Identity.platform == bindparam("i_platform"),
@@ -55,6 +63,17 @@ _LATEST_QUESTION = (
     .order_by(PendingQuestion.created_at.desc(), PendingQuestion.id.desc())
     .limit(1)
 )
+
+
+class _Undone(Exception):
+    """A person's mistake (`error`) or a bug (`ref`, the log's correlation id): the update's
+    unit of work is rolled back, then answered (at `reply_to`) in a new one."""
+
+    def __init__(self, reply_to: Address | None, error: UserError | None, ref: str = "") -> None:
+        super().__init__(ref)
+        self.reply_to = reply_to
+        self.error = error
+        self.ref = ref
 
 
 class Pipeline:
@@ -79,33 +98,58 @@ class Pipeline:
         self._warned_slow: set[int] = set()
 
     async def handle(self, inbound: Inbound) -> None:
-        async with self.db.transaction() as session:
-            fresh = await insert_ignore(
-                session,
-                ProcessedUpdate,
-                {
-                    "platform": inbound.platform,
-                    "update_id": inbound.update_id,
-                    "processed_at": self.services.clock.now(),
-                },
-                ["platform", "update_id"],
-            )
-            if not fresh:
-                log.info("duplicate update skipped", extra={"platform": inbound.platform})
-                return
-            person, identity = await self._identity(session, inbound)
-            ctx = Context(
-                session=session,
-                services=self.services,
-                person=person,
-                identity=identity,
-                inbound=inbound,
-                key_prefix=f"in:{inbound.platform}:{inbound.update_id}",
-            )
-            await self._checked(ctx, inbound)
+        try:
+            async with self.db.transaction() as session:
+                ctx = await self._begin(session, inbound)
+                if ctx is None:
+                    return
+                await self._checked(ctx, inbound)
+        except _Undone as undone:
+            # The whole unit of work was rolled back (no savepoint per update: two statements
+            # fewer on every update); a second one records the update and answers.
+            async with self.db.transaction() as session:
+                ctx = await self._begin(session, inbound)
+                if ctx is None:
+                    return
+                ctx.reply_to = undone.reply_to
+                if undone.error is not None:
+                    await ctx.say(ctx.t(undone.error.message_id, **undone.error.params))
+                else:
+                    await ctx.reply(_("core.bug"), ref=undone.ref)
         self.on_committed(written_tables(session))
 
-    async def _identity(self, session: AsyncSession, inbound: Inbound) -> tuple[Person, Identity]:
+    async def _begin(self, session: AsyncSession, inbound: Inbound) -> Context | None:
+        """Dedupe and identity: the Context of a new update, None for one seen before."""
+        fresh = await insert_ignore(
+            session,
+            ProcessedUpdate,
+            {
+                "platform": inbound.platform,
+                "update_id": inbound.update_id,
+                "processed_at": self.services.clock.now(),
+            },
+            ["platform", "update_id"],
+        )
+        if not fresh:
+            log.info("duplicate update skipped", extra={"platform": inbound.platform})
+            return None
+        person, identity, open_questions = await self._identity(session, inbound)
+        ctx = Context(
+            session=session,
+            services=self.services,
+            person=person,
+            identity=identity,
+            inbound=inbound,
+            key_prefix=f"in:{inbound.platform}:{inbound.update_id}",
+        )
+        ctx.open_questions = open_questions
+        return ctx
+
+    async def _identity(
+        self, session: AsyncSession, inbound: Inbound
+    ) -> tuple[Person, Identity, bool]:
+        """The sender (created on first contact), their identity here, and whether they have
+        questions a new command would cancel."""
         now = self.services.clock.now()
         # storage.repositories.people.find_person_by_identity, as a statement built once
         found = await session.execute(
@@ -113,11 +157,12 @@ class Pipeline:
         )
         row = found.first()
         known = (row[0], row[1]) if row is not None else None
+        open_questions = bool(row[2]) if row is not None else False
         private_chat = None if inbound.chat.is_group else inbound.chat.chat_id
         if known is None:
             hint = inbound.language_hint
             lang = self.services.catalogs.normalize(hint) if hint else None
-            return await create_person(
+            person, identity = await create_person(
                 session,
                 platform=inbound.platform,
                 external_id=inbound.user_id,
@@ -127,6 +172,7 @@ class Pipeline:
                 now=now,
                 username=inbound.username,
             )
+            return person, identity, False
         identity, person = known
         identity.last_seen_at = now
         if inbound.display_name:
@@ -136,7 +182,7 @@ class Pipeline:
         if private_chat is not None:
             identity.private_chat_id = private_chat
             identity.reachable = True
-        return person, identity
+        return person, identity, open_questions
 
     async def _checked(self, ctx: Context, inbound: Inbound) -> None:
         person = ctx.require_person()
@@ -151,16 +197,13 @@ class Pipeline:
             return
         self._warned_slow.discard(person.id)
         try:
-            async with ctx.session.begin_nested():
-                await self.route(ctx, inbound)
+            await self.route(ctx, inbound)
         except UserError as error:
-            await ctx.reload()
-            await ctx.say(ctx.t(error.message_id, **error.params))
+            raise _Undone(ctx.reply_to, error) from None
         except Exception:
             ref = inbound.update_id[-8:]
             log.exception("handler failed", extra={"correlation_id": ref})
-            await ctx.reload()
-            await ctx.reply(_("core.bug"), ref=ref)
+            raise _Undone(ctx.reply_to, None, ref) from None
 
     # Routing -----------------------------------------------------------------------------------
     async def route(self, ctx: Context, inbound: Inbound) -> None:
@@ -186,11 +229,12 @@ class Pipeline:
             raise UserError(_("core.unknown_command"), command=command.name)
         # Nothing loaded in this session can be among these rows (the one being answered, if
         # any, is already deleted), so the session needs no synchronizing.
-        await ctx.session.execute(
-            _FORGET_QUESTIONS,
-            {"q_person": person.id},
-            execution_options={"synchronize_session": False},
-        )
+        if ctx.open_questions:
+            await ctx.session.execute(
+                _FORGET_QUESTIONS,
+                {"q_person": person.id},
+                execution_options={"synchronize_session": False},
+            )
         access = self.permissions[spec.name]
         if access.creator and not self._may_create(ctx):
             raise UserError(_("core.not_allowed_create"))
