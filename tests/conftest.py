@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from storage.engine import Database
+from storage.migrate import upgrade
 from tests.harness import BotHarness
 
 PG_ENV = "COHORTBOT_TEST_POSTGRES_URL"
@@ -86,6 +88,15 @@ async def db_url(
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    """A migrated, empty database on each backend."""
+    database = Database(db_url)
+    await upgrade(database)
+    yield database
+    await database.close()
 
 
 @pytest.fixture

@@ -3,29 +3,18 @@ their way and the questions about the chat; what was already sent stays where it
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import select, update
 
 from bot.messages import Address
 from bot.outbox import enqueue_message
 from storage.engine import Database
-from storage.migrate import upgrade
 from storage.models import BoundChat, Cohort, OutboxMessage, PendingQuestion, Person
 from storage.repositories.chats import DbChatMoves, move_chat
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 OLD, NEW = "-4001", "-1000000004001"
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[Database]:
-    database = Database(db_url)
-    await upgrade(database)
-    yield database
-    await database.close()
 
 
 async def cohort(db: Database, name: str, code: str) -> int:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from bot.app import build_app
@@ -20,19 +19,10 @@ from bot.delivery import MAX_ATTEMPTS, Delivery
 from bot.messages import Address, Outbound, RateLimits, SendResult, SendStatus
 from bot.outbox import enqueue_message
 from storage.engine import Database
-from storage.migrate import upgrade
 from storage.models import BoundChat, Cohort, Identity, OutboxMessage, Person
 from tests.fakes.platform import FakePlatform
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[Database]:
-    database = Database(db_url)
-    await upgrade(database)
-    yield database
-    await database.close()
 
 
 def virtual_sleep(clock: VirtualClock) -> Callable[[float], Awaitable[None]]:

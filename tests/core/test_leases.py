@@ -3,26 +3,14 @@ runtime starts a platform only in the instance holding its lease."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from bot.clock import VirtualClock
 from bot.lease import TTL, Leases
 from storage.engine import Database
-from storage.migrate import upgrade
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[Database]:
-    database = Database(db_url)
-    await upgrade(database)
-    yield database
-    await database.close()
 
 
 async def test_one_holder_at_a_time_with_take_over_after_expiry(db: Database) -> None:

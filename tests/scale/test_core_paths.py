@@ -6,7 +6,7 @@ still let the rest of the program run."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -30,14 +30,6 @@ from tests.fakes.platform import FakePlatform
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 TELEGRAM = RateLimits(per_second_global=30, per_second_private_chat=1, per_minute_group=20)
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[Database]:
-    database = Database(db_url)
-    await upgrade(database)
-    yield database
-    await database.close()
 
 
 async def queue(db: Database, now: datetime, chats: list[str]) -> None:
