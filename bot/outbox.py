@@ -21,15 +21,38 @@ PRIORITY_BROADCAST = 10
 
 @dataclass(frozen=True)
 class NewMessage:
-    """One outbox row for `enqueue_many`; the fields of `enqueue_message`."""
+    """One outbox row, as `enqueue_message` and `enqueue_many` write it."""
 
     key: str
     to: Address
     text: str
     choices: Sequence[Choice] = ()
     question_id: int | None = None
+    attachment: Attachment | None = None
     person_id: int | None = None
+    not_before: datetime | None = None
     priority: int = PRIORITY_NOTICE
+    broadcast_id: int | None = None
+
+    def row(self, now: datetime) -> dict[str, Any]:
+        return {
+            "idempotency_key": self.key,
+            "platform": self.to.platform,
+            "chat_id": self.to.chat_id,
+            "is_group": self.to.is_group,
+            "person_id": self.person_id,
+            "text": self.text,
+            "choices": [[c.key, c.label] for c in self.choices],
+            "question_id": self.question_id,
+            "file_name": self.attachment.filename if self.attachment else None,
+            "file_content": self.attachment.content if self.attachment else None,
+            "broadcast_id": self.broadcast_id,
+            "priority": self.priority,
+            "status": "pending",
+            "attempts": 0,
+            "not_before": self.not_before or now,
+            "created_at": now,
+        }
 
 
 async def enqueue_many(
@@ -37,34 +60,8 @@ async def enqueue_many(
 ) -> None:
     """Queue many messages in one statement (executed over all rows); keys already queued are
     skipped, as with `enqueue_message`."""
-    if not messages:
-        return
-    await insert_ignore_many(
-        session,
-        OutboxMessage,
-        [
-            {
-                "idempotency_key": m.key,
-                "platform": m.to.platform,
-                "chat_id": m.to.chat_id,
-                "is_group": m.to.is_group,
-                "person_id": m.person_id,
-                "text": m.text,
-                "choices": [[c.key, c.label] for c in m.choices],
-                "question_id": m.question_id,
-                "file_name": None,
-                "file_content": None,
-                "broadcast_id": None,
-                "priority": m.priority,
-                "status": "pending",
-                "attempts": 0,
-                "not_before": now,
-                "created_at": now,
-            }
-            for m in messages
-        ],
-        ["idempotency_key"],
-    )
+    rows = [m.row(now) for m in messages]
+    await insert_ignore_many(session, OutboxMessage, rows, ["idempotency_key"])
 
 
 async def enqueue_message(
@@ -83,29 +80,19 @@ async def enqueue_message(
     broadcast_id: int | None = None,
 ) -> bool:
     """Queue one message; a second call with the same key is a no-op. True when queued."""
-    inserted = await insert_ignore(
-        session,
-        OutboxMessage,
-        {
-            "idempotency_key": key,
-            "platform": to.platform,
-            "chat_id": to.chat_id,
-            "is_group": to.is_group,
-            "person_id": person_id,
-            "text": text,
-            "choices": [[c.key, c.label] for c in choices],
-            "question_id": question_id,
-            "file_name": attachment.filename if attachment else None,
-            "file_content": attachment.content if attachment else None,
-            "broadcast_id": broadcast_id,
-            "priority": priority,
-            "status": "pending",
-            "attempts": 0,
-            "not_before": not_before or now,
-            "created_at": now,
-        },
-        ["idempotency_key"],
+    message = NewMessage(
+        key,
+        to,
+        text,
+        choices,
+        question_id,
+        attachment,
+        person_id,
+        not_before,
+        priority,
+        broadcast_id,
     )
+    inserted = await insert_ignore(session, OutboxMessage, message.row(now), ["idempotency_key"])
     return inserted > 0
 
 
