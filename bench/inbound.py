@@ -23,10 +23,11 @@ import os
 import signal
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from sqlalchemy import func, select
@@ -46,8 +47,11 @@ from bot.app import build_app, open_database
 from bot.clock import SystemClock, VirtualClock
 from bot.config import TelegramConfig
 from bot.messages import Inbound, Outbound, RateLimits, SendResult
-from bot.platform import Capabilities, InboundHandler, Platform
+from bot.platform import Capabilities, InboundGroupHandler, InboundHandler
 from storage.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from bot.adapters.telegram import TelegramPlatform
 
 COMMANDS = ["/timezone Europe/Berlin", "/me", "/quiet 23:00-07:00", "/language es", "/help"]
 WARM_UP = "/timezone Africa/Nairobi"  # each person's first message (creates them), not timed
@@ -135,7 +139,7 @@ class Unlimited:
     """A platform with its rate limits lifted (and inbound updates counted); all else is the
     real adapter."""
 
-    def __init__(self, inner: Platform) -> None:
+    def __init__(self, inner: TelegramPlatform) -> None:
         self.inner = inner
         self.name = inner.name
         self.handled = 0
@@ -163,6 +167,14 @@ class Unlimited:
             self.progress.set()
 
         await self.inner.start(counted)
+
+    def take_groups(self, handler: InboundGroupHandler) -> None:
+        async def counted(inbounds: Sequence[Inbound]) -> None:
+            await handler(inbounds)
+            self.handled += len(inbounds)
+            self.progress.set()
+
+        self.inner.take_groups(counted)
 
     async def stop(self) -> None:
         await self.inner.stop()

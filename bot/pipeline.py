@@ -8,8 +8,10 @@ id and gets an apology the same way."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from typing import NoReturn
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import timedelta
+from typing import Literal, NoReturn
 
 from sqlalchemy import bindparam, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +21,7 @@ from bot.commands import ParsedCommand, parse_command
 from bot.context import Context, Services, private_address
 from bot.errors import UserError
 from bot.i18n import _
+from bot.logsetup import log_scope
 from bot.messages import Address, Choice, Inbound
 from bot.ratelimit import Buckets
 from bot.router import Answer, Router
@@ -31,6 +34,7 @@ from storage.upsert import insert_ignore
 log = logging.getLogger(__name__)
 
 PICK_COHORT = "core.pick_cohort"
+SEEN_EVERY = timedelta(minutes=1)  # how stale an identity's last_seen_at may get
 
 
 # The statements of every update, built once (their values travel as parameters).
@@ -65,6 +69,15 @@ _LATEST_QUESTION = (
 )
 
 
+_Admission = Literal["admitted", "warned", "ignored"]  # the per-person rate limit's verdict
+
+
+def _scope(inbound: Inbound) -> AbstractContextManager[object]:
+    """The correlation id is the reference a person sees when something breaks; the update's
+    text and the sender's name and id are redacted from anything logged meanwhile."""
+    return log_scope(inbound.update_id[-8:], inbound.text, inbound.display_name, inbound.user_id)
+
+
 class _Undone(Exception):
     """A person's mistake (`error`) or a bug (`ref`, the log's correlation id): the update's
     unit of work is rolled back, then answered (at `reply_to`) in a new one."""
@@ -95,18 +108,46 @@ class Pipeline:
         self.on_committed = on_committed
         per_minute = services.config.bot.commands_per_minute
         self._person_limits = Buckets(services.clock, per_minute / 60.0, float(per_minute))
-        self._warned_slow: set[int] = set()
+        self._warned_slow: set[tuple[str, str]] = set()
 
     async def handle(self, inbound: Inbound) -> None:
-        try:
-            async with self.db.transaction() as session:
-                ctx = await self._begin(session, inbound)
-                if ctx is None:
-                    return
-                await self._checked(ctx, inbound)
-        except _Undone as undone:
-            # The whole unit of work was rolled back (no savepoint per update: two statements
-            # fewer on every update); a second one records the update and answers.
+        await self.handle_many((inbound,))
+
+    async def handle_many(self, inbounds: Sequence[Inbound]) -> None:
+        """Consecutive updates, in order, in one unit of work: one commit for all of them (a
+        group commit; Telegram's getUpdates hands them over in batches). A mistake or a bug in
+        one rolls the unit back (no savepoint per update: two statements fewer on every update);
+        the updates before it are processed again in one unit, it is answered in a unit of its
+        own, and the rest go on. The per-person rate limit is applied once per update."""
+        await self._run(list(inbounds), [self._admission(inbound) for inbound in inbounds])
+
+    async def _run(self, inbounds: list[Inbound], admissions: list[_Admission]) -> None:
+        start = 0
+        while start < len(inbounds):
+            current = start
+            try:
+                async with self.db.transaction() as session:
+                    for current in range(start, len(inbounds)):
+                        await self._one(session, inbounds[current], admissions[current])
+            except _Undone as undone:
+                if current > start:  # those before it went well: again, in one unit
+                    await self._run(inbounds[start:current], admissions[start:current])
+                await self._answer_undone(inbounds[current], undone)
+                start = current + 1
+                continue
+            self.on_committed(written_tables(session))
+            return
+
+    async def _one(self, session: AsyncSession, inbound: Inbound, admission: _Admission) -> None:
+        with _scope(inbound):
+            ctx = await self._begin(session, inbound)
+            if ctx is not None:
+                await self._checked(ctx, inbound, admission)
+
+    async def _answer_undone(self, inbound: Inbound, undone: _Undone) -> None:
+        """The update's unit was rolled back: a new one records it and answers (at the address
+        saved when it failed: privately for a personal command)."""
+        with _scope(inbound):
             async with self.db.transaction() as session:
                 ctx = await self._begin(session, inbound)
                 if ctx is None:
@@ -116,7 +157,19 @@ class Pipeline:
                     await ctx.say(ctx.t(undone.error.message_id, **undone.error.params))
                 else:
                     await ctx.reply(_("core.bug"), ref=undone.ref)
-        self.on_committed(written_tables(session))
+            self.on_committed(written_tables(session))
+
+    def _admission(self, inbound: Inbound) -> _Admission:
+        """The per-person command rate (per identity: a person is known only inside the unit
+        of work), decided once per update even when its unit is run again."""
+        sender = (inbound.platform, inbound.user_id)
+        if self._person_limits.try_take(sender):
+            self._warned_slow.discard(sender)
+            return "admitted"
+        if sender in self._warned_slow:
+            return "ignored"
+        self._warned_slow.add(sender)
+        return "warned"
 
     async def _begin(self, session: AsyncSession, inbound: Inbound) -> Context | None:
         """Dedupe and identity: the Context of a new update, None for one seen before."""
@@ -174,28 +227,31 @@ class Pipeline:
             )
             return person, identity, False
         identity, person = known
-        identity.last_seen_at = now
-        if inbound.display_name:
+        # Only what changed is set: an object left untouched costs the ORM no flush, and most
+        # updates change nothing here (last_seen_at moves at most once a minute; it only ranks a
+        # person's identities, to reach them where they wrote last).
+        if now - identity.last_seen_at >= SEEN_EVERY:
+            identity.last_seen_at = now
+        if inbound.display_name and identity.display_name != inbound.display_name:
             identity.display_name = inbound.display_name
         if identity.username != inbound.username:  # changed, or removed by the person
             identity.username = inbound.username
         if private_chat is not None:
-            identity.private_chat_id = private_chat
-            identity.reachable = True
+            if identity.private_chat_id != private_chat:
+                identity.private_chat_id = private_chat
+            if not identity.reachable:
+                identity.reachable = True
         return person, identity, open_questions
 
-    async def _checked(self, ctx: Context, inbound: Inbound) -> None:
-        person = ctx.require_person()
+    async def _checked(self, ctx: Context, inbound: Inbound, admission: _Admission) -> None:
         limit = self.services.config.bot.max_text_length
         if len(inbound.text) > limit:
             await ctx.reply(_("core.too_long"), limit=limit, length=len(inbound.text))
             return
-        if not self._person_limits.try_take(person.id):
-            if person.id not in self._warned_slow:
-                self._warned_slow.add(person.id)
+        if admission != "admitted":
+            if admission == "warned":
                 await ctx.reply(_("core.slow_down"))
             return
-        self._warned_slow.discard(person.id)
         try:
             await self.route(ctx, inbound)
         except UserError as error:

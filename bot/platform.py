@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.messages import Inbound, Outbound, RateLimits, SendResult
 
 InboundHandler = Callable[[Inbound], Awaitable[None]]
+# Consecutive updates stored in one unit of work (a platform that receives in batches).
+InboundGroupHandler = Callable[[Sequence[Inbound]], Awaitable[None]]
 
 
 @dataclass(frozen=True)

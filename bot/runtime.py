@@ -6,14 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.delivery import Delivery
 from bot.errors import ConfigError
 from bot.lease import RENEW_EVERY, Leases
-from bot.logsetup import log_scope
 from bot.messages import Inbound
 from bot.pipeline import Pipeline
 from bot.platform import Platform
@@ -83,10 +82,11 @@ class Runtime:
                 waker.poke()
 
     async def handle(self, inbound: Inbound) -> None:
-        # The correlation id is the reference a person sees when something breaks; the update's
-        # text and the sender's name and id are redacted from anything logged meanwhile.
-        with log_scope(inbound.update_id[-8:], inbound.text, inbound.display_name, inbound.user_id):
-            await self.pipeline.handle(inbound)
+        await self.pipeline.handle(inbound)
+
+    async def handle_many(self, inbounds: Sequence[Inbound]) -> None:
+        """Consecutive updates in one unit of work (see Pipeline.handle_many)."""
+        await self.pipeline.handle_many(inbounds)
 
     # Real time -----------------------------------------------------------------------------
     async def serve(self, leases: Leases | None = None) -> None:
@@ -112,7 +112,11 @@ class Runtime:
         await self.delivery.remember(name)
         self.delivery_wakers[name].start()
         self._senders[name] = asyncio.create_task(self._delivery_loop(name), name=f"send-{name}")
-        await self.platforms[name].start(self.handle)
+        platform = self.platforms[name]
+        groups = getattr(platform, "take_groups", None)  # a platform that receives in batches
+        if callable(groups):
+            groups(self.handle_many)
+        await platform.start(self.handle)
         self._learn_identity(name)
         log.info("platform started", extra={"platform": name})
 

@@ -24,8 +24,9 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,6 +45,7 @@ from telegram.error import (
     ChatMigrated,
     Forbidden,
     InvalidToken,
+    NetworkError,
     RetryAfter,
     TelegramError,
 )
@@ -62,7 +64,14 @@ from bot.config import TelegramConfig
 from bot.errors import ConfigError
 from bot.i18n import Catalogs
 from bot.messages import Attachment, Inbound, Outbound, RateLimits, SendResult, SendStatus
-from bot.platform import Capabilities, ChatMoves, InboundHandler, Reachability, StateStore
+from bot.platform import (
+    Capabilities,
+    ChatMoves,
+    InboundGroupHandler,
+    InboundHandler,
+    Reachability,
+    StateStore,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +82,7 @@ LIMITS = RateLimits(per_second_global=30, per_second_private_chat=1, per_minute_
 STATE = "telegram"  # StateStore namespace
 MAX_UPDATE_ATTEMPTS = 10  # polling: give up on one update after ~5 minutes of core failures
 DRAIN_SECONDS = 10.0
+GROUP_MAX = 50  # consecutive messages stored in one unit of work
 
 PtbApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -86,8 +96,12 @@ class _InlineQueue(asyncio.Queue[object]):
         self._platform = platform
 
     async def put(self, item: object) -> None:
-        if isinstance(item, Update):
-            await self._platform.accept(item)
+        if not isinstance(item, Update):
+            return
+        if self._platform.config.mode == "webhook":
+            await self._platform.accept(item)  # the webhook's answer waits for the core
+        else:
+            self._platform.collect(item)
 
 
 class TelegramPlatform:
@@ -117,6 +131,10 @@ class TelegramPlatform:
         self.publishing: asyncio.Task[None] | None = None  # the command menu, set on start
         self._inflight: set[asyncio.Task[None]] = set()
         self._order = asyncio.Lock()
+        self._on_group: InboundGroupHandler | None = None
+        self._backlog: list[Update] = []  # fetched by getUpdates, not yet processed
+        self._worker: asyncio.Task[None] | None = None
+        self._abandoned = False  # fetched updates were given up (stopping): never confirm them
         self._stopping = asyncio.Event()
 
     # Identity and capabilities ---------------------------------------------------------------
@@ -141,6 +159,11 @@ class TelegramPlatform:
         """The command menu and descriptions to publish on start (called by bot/app.py)."""
         self._profiles = build_profiles(catalogs, commands, default_language)
 
+    def take_groups(self, handler: InboundGroupHandler) -> None:
+        """Where consecutive messages of one getUpdates batch go together, to be stored in one
+        unit of work (called by the runtime before `start`)."""
+        self._on_group = handler
+
     @property
     def _root(self) -> str:
         return self.config.base_url.rstrip("/")
@@ -154,7 +177,7 @@ class TelegramPlatform:
             .update_queue(_InlineQueue(self))
             .job_queue(None)
             .request(AiohttpRequest())
-            .get_updates_request(AiohttpRequest(pool_size=1))
+            .get_updates_request(AiohttpRequest(pool_size=1, before=self._stored))
             .build()
         )
 
@@ -165,6 +188,7 @@ class TelegramPlatform:
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         self._on_inbound = on_inbound
         self._stopping.clear()
+        self._abandoned = False  # a new Updater fetches from the last confirmed update
         if self.config.mode == "webhook":
             _check_port(self.config.listen, self.config.port)
         app = self._build()
@@ -248,6 +272,77 @@ class TelegramPlatform:
             log.info("telegram: command menu published", extra={"languages": len(self._profiles)})
 
     # Receiving -------------------------------------------------------------------------------
+    # Long polling: PTB's Updater puts each update of a getUpdates batch into `_InlineQueue`,
+    # which collects them; a worker processes them in order, consecutive messages together in
+    # one unit of work. The next getUpdates call carries the offset that tells Telegram the
+    # batch is done with, so it waits (`_stored`) until the worker has stored the batch.
+    # Webhook: each request's update is processed before the request is answered (`accept`).
+
+    def collect(self, update: Update) -> None:
+        self._backlog.append(update)
+        if self._worker is None or self._worker.done():
+            worker = asyncio.create_task(self._work(), name="tg-updates")
+            self._worker = worker
+            self._inflight.add(worker)
+            worker.add_done_callback(self._finished)
+
+    async def _stored(self) -> None:
+        """Before each getUpdates: the updates fetched before are stored (or given up, and then
+        the request fails, so that their offset is not confirmed)."""
+        worker = self._worker
+        if worker is not None and not worker.done():
+            await asyncio.wait({worker})
+        if self._abandoned:
+            raise NetworkError("updates fetched before were not stored")
+
+    async def _work(self) -> None:
+        try:
+            while self._backlog:
+                batch = self._backlog[:]
+                self._backlog.clear()
+                await self._process_batch(batch)
+        except BaseException:
+            self._abandoned = True
+            self._backlog.clear()
+            raise
+
+    async def _process_batch(self, updates: list[Update]) -> None:
+        """In order: runs of plain messages as groups, anything else (buttons, membership,
+        group upgrades) one by one."""
+        run: list[Inbound] = []
+        for update in updates:
+            message = update.message
+            if message is None or convert.chat_migration(message) is not None:
+                await self._process_group(run)
+                run = []
+                await self._process(update)
+                continue
+            inbound = convert.message_inbound(
+                update.update_id, message, self.username, self.clock.now()
+            )
+            if inbound is not None:
+                run.append(inbound)
+        await self._process_group(run)
+
+    async def _process_group(self, inbounds: list[Inbound]) -> None:
+        if len(inbounds) > 1 and self._on_group is not None:
+            for start in range(0, len(inbounds), GROUP_MAX):
+                group = inbounds[start : start + GROUP_MAX]
+                try:
+                    async with self._order:
+                        await self._on_group(group)
+                    continue
+                except Exception:
+                    log.warning(
+                        "telegram: updates not processed together, one by one",
+                        extra={"updates": len(group)},
+                    )
+                for inbound in group:
+                    await self._retrying(inbound.update_id, partial(self._deliver, inbound))
+            return
+        for inbound in inbounds:
+            await self._retrying(inbound.update_id, partial(self._deliver, inbound))
+
     async def accept(self, update: Update) -> None:
         """Process one update; returns when the core has committed it. The work runs in its own
         task so that stopping the Updater mid-update lets it finish instead of tearing it."""
@@ -262,23 +357,26 @@ class TelegramPlatform:
             task.exception()  # retrieved: it was logged, and re-raised to a waiting webhook
 
     async def _process(self, update: Update) -> None:
+        await self._retrying(str(update.update_id), partial(self._dispatch, update))
+
+    async def _retrying(self, update_id: str | int, action: Callable[[], Awaitable[None]]) -> None:
         async with self._order:  # one update at a time, in the order Telegram sent them
             attempt = 0
             while True:
                 try:
-                    await self._dispatch(update)
+                    await action()
                     return
                 except Exception:
                     attempt += 1
                     log.exception(
                         "telegram: update not processed",
-                        extra={"update_id": update.update_id, "attempt": attempt},
+                        extra={"update_id": update_id, "attempt": attempt},
                     )
                     # A webhook answers 500 and Telegram sends the update again later.
                     if self.config.mode == "webhook" or self._stopping.is_set():
                         raise
                     if attempt >= MAX_UPDATE_ATTEMPTS:
-                        log.error("telegram: update dropped", extra={"update_id": update.update_id})
+                        log.error("telegram: update dropped", extra={"update_id": update_id})
                         return
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(

@@ -14,6 +14,8 @@ class name only.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import FieldTuple, ODVInput
@@ -33,8 +35,10 @@ class AiohttpRequest(BaseRequest):
         write_timeout: float | None = 30.0,
         media_write_timeout: float | None = 60.0,
         pool_timeout: float | None = 10.0,
+        before: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.pool_size = pool_size
+        self._before = before  # awaited before each request (it may raise a TelegramError)
         self._connect = connect_timeout
         self._read = read_timeout
         self._write = write_timeout
@@ -70,6 +74,8 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        if self._before is not None:
+            await self._before()
         session = self._session
         if session is None or session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")

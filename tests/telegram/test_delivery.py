@@ -7,6 +7,7 @@ import asyncio
 import os
 import socket
 import sys
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -297,6 +298,63 @@ async def test_polling_keeps_an_update_until_the_core_has_it(fake: FakeTelegram)
         await fake.wait_until(lambda: not fake.pending_updates, 15)  # confirmed only now
     finally:
         await platform.stop()
+
+
+async def test_messages_fetched_together_reach_the_core_as_one_group_in_order(
+    fake: FakeTelegram,
+) -> None:
+    """One getUpdates batch: consecutive messages go to the core together (one unit of work),
+    anything else between them (here: Ben blocks the bot) on its own, and the order is kept."""
+    fake.add_user(ANA, "Ana")
+    fake.add_user(ANA + 1, "Ben")
+    fake.send_private(ANA, "/timezone Europe/Berlin")
+    fake.send_private(ANA + 1, "/me")
+    fake.block(ANA + 1)
+    fake.send_private(ANA, "/me")
+    seen: list[list[str]] = []
+
+    async def one(inbound: Inbound) -> None:
+        seen.append([inbound.text])
+
+    async def many(inbounds: Sequence[Inbound]) -> None:
+        seen.append([inbound.text for inbound in inbounds])
+
+    platform = TelegramPlatform(
+        TelegramConfig(token=fake.token, base_url=fake.url), SystemClock(), MemoryState()
+    )
+    platform.take_groups(many)
+    await platform.start(one)
+    try:
+        await fake.wait_until(lambda: sum(map(len, seen)) == 3, 15)
+        await fake.wait_until(lambda: not fake.pending_updates, 15)  # confirmed after
+    finally:
+        await platform.stop()
+    assert seen == [["/timezone Europe/Berlin", "/me"], ["/me"]]
+
+
+async def test_a_group_the_core_cannot_store_is_tried_one_by_one(fake: FakeTelegram) -> None:
+    fake.add_user(ANA, "Ana")
+    for text in ("/start", "/me", "/help"):
+        fake.send_private(ANA, text)
+    received: list[str] = []
+
+    async def one(inbound: Inbound) -> None:
+        received.append(inbound.text)
+
+    async def many(inbounds: Sequence[Inbound]) -> None:
+        raise RuntimeError("database unavailable")
+
+    platform = TelegramPlatform(
+        TelegramConfig(token=fake.token, base_url=fake.url), SystemClock(), MemoryState()
+    )
+    platform.take_groups(many)
+    await platform.start(one)
+    try:
+        await fake.wait_until(lambda: len(received) == 3, 15)
+        await fake.wait_until(lambda: not fake.pending_updates, 15)
+    finally:
+        await platform.stop()
+    assert received == ["/start", "/me", "/help"]
 
 
 async def test_a_webhook_answers_500_until_the_core_has_the_update(fake: FakeTelegram) -> None:
