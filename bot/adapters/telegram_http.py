@@ -15,12 +15,15 @@ class name only.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlencode
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import FieldTuple, ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -92,15 +95,18 @@ class AiohttpRequest(BaseRequest):
             # Reading the answer starts once the request is written: the write time counts too.
             sock_read=None if read is None else read + (write or 0.0),
         )
-        body: aiohttp.FormData | dict[str, str] | None = None
-        if request_data is not None:
-            body = (
-                _form(request_data.json_parameters, files)
-                if files
-                else request_data.json_parameters
-            )
+        body: aiohttp.FormData | bytes | None = None
+        headers: dict[str, str] | None = None
+        if request_data is not None and files:
+            body = _form(request_data.json_parameters, files)
+        elif request_data is not None:
+            # Encoded here: aiohttp's FormData costs more than the rest of the request.
+            body = urlencode(request_data.json_parameters).encode()
+            headers = FORM_HEADERS
         try:
-            async with session.request(method, url, data=body, timeout=timeout) as answer:
+            async with session.request(
+                method, url, data=body, headers=headers, timeout=timeout
+            ) as answer:
                 return answer.status, await answer.read()
         except TimeoutError as error:  # aiohttp's own timeouts are TimeoutErrors too
             raise TimedOut from error
