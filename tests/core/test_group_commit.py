@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, func, select
 
-from bot.config import load_config
 from bot.messages import Inbound
 from storage.models import Identity, Person, ProcessedUpdate
-from tests.conftest import START
+from tests.cohorts.helpers import quick_bot
 from tests.harness import BotHarness
 
 
@@ -127,9 +126,7 @@ async def test_the_same_update_twice_in_one_group_is_handled_once(bot: BotHarnes
 async def test_updates_run_again_after_a_mistake_count_once_against_the_rate_limit(
     db_url: str, tmp_path: Path
 ) -> None:
-    base = load_config(None, env={})
-    config = replace(base, bot=replace(base.bot, commands_per_minute=2))
-    bot = await BotHarness.create(db_url, tmp_path, START, config)
+    bot = await quick_bot(db_url, tmp_path, commands_per_minute=2)
     try:
         # ana's first command runs twice (again after ben's mistake); it is still one of two.
         await _handle_many(
