@@ -99,6 +99,12 @@ async def build_app(
     runtime = Runtime(
         db=db, clock=clock, pipeline=pipeline, jobs=jobs, delivery=delivery, platforms=platforms
     )
+    for platform in platforms.values():
+        # Platforms that receive in batches (Telegram's getUpdates) store a batch's messages
+        # in one unit of work.
+        take_groups = getattr(platform, "take_groups", None)
+        if take_groups is not None:
+            take_groups(runtime.handle_many)
     await privacy.on_startup(db, services)  # the daily retention job (idempotent)
     return App(config, db, services, runtime, platforms)
 

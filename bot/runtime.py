@@ -112,11 +112,7 @@ class Runtime:
         await self.delivery.remember(name)
         self.delivery_wakers[name].start()
         self._senders[name] = asyncio.create_task(self._delivery_loop(name), name=f"send-{name}")
-        platform = self.platforms[name]
-        groups = getattr(platform, "take_groups", None)  # a platform that receives in batches
-        if callable(groups):
-            groups(self.handle_many)
-        await platform.start(self.handle)
+        await self.platforms[name].start(self.handle)
         self._learn_identity(name)
         log.info("platform started", extra={"platform": name})
 

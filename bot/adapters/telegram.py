@@ -317,17 +317,17 @@ class TelegramPlatform:
                 run = []
                 await self._process(update)
                 continue
-            inbound = convert.message_inbound(
-                update.update_id, message, self.username, self.clock.now()
-            )
+            inbound = self._message_inbound(update.update_id, message)
             if inbound is not None:
                 run.append(inbound)
         await self._process_group(run)
 
     async def _process_group(self, inbounds: list[Inbound]) -> None:
-        if len(inbounds) > 1 and self._on_group is not None:
-            for start in range(0, len(inbounds), GROUP_MAX):
-                group = inbounds[start : start + GROUP_MAX]
+        """Up to GROUP_MAX messages at a time in one unit of work; one by one (with retries)
+        when there is no group handler, a single message, or the group failed."""
+        for start in range(0, len(inbounds), GROUP_MAX):
+            group = inbounds[start : start + GROUP_MAX]
+            if len(group) > 1 and self._on_group is not None:
                 try:
                     async with self._order:
                         await self._on_group(group)
@@ -337,11 +337,8 @@ class TelegramPlatform:
                         "telegram: updates not processed together, one by one",
                         extra={"updates": len(group)},
                     )
-                for inbound in group:
-                    await self._retrying(inbound.update_id, partial(self._deliver, inbound))
-            return
-        for inbound in inbounds:
-            await self._retrying(inbound.update_id, partial(self._deliver, inbound))
+            for inbound in group:
+                await self._retrying(inbound.update_id, partial(self._deliver, inbound))
 
     async def accept(self, update: Update) -> None:
         """Process one update; returns when the core has committed it. The work runs in its own
@@ -359,7 +356,7 @@ class TelegramPlatform:
     async def _process(self, update: Update) -> None:
         await self._retrying(str(update.update_id), partial(self._dispatch, update))
 
-    async def _retrying(self, update_id: str | int, action: Callable[[], Awaitable[None]]) -> None:
+    async def _retrying(self, update_id: str, action: Callable[[], Awaitable[None]]) -> None:
         async with self._order:  # one update at a time, in the order Telegram sent them
             attempt = 0
             while True:
@@ -395,11 +392,13 @@ class TelegramPlatform:
             if moved is not None:
                 await self._migrated(*moved)
                 return
-            inbound = convert.message_inbound(
-                update.update_id, update.message, self.username, self.clock.now()
-            )
+            inbound = self._message_inbound(update.update_id, update.message)
             if inbound is not None:
                 await self._deliver(inbound)
+
+    def _message_inbound(self, update_id: int, message: Message) -> Inbound | None:
+        """A message as the core sees it (None: nothing for the core, e.g. a service message)."""
+        return convert.message_inbound(update_id, message, self.username, self.clock.now())
 
     async def _deliver(self, inbound: Inbound) -> None:
         if self._on_inbound is None:
