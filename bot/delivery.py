@@ -315,7 +315,7 @@ class Delivery:
                         result = await self._send_one(platform, item)
                     if result is None:  # stopped (a flood wait elsewhere, or the delivery)
                         settled = False
-                        await self._release([i.id for i in items[index:]])
+                        await self._release(platform, [i.id for i in items[index:]])
                         return
                     status = result.status
                     if status is SendStatus.MOVED and result.moved_to is not None:
@@ -329,7 +329,7 @@ class Delivery:
                         settled = False
                     if status is SendStatus.RETRY_AFTER:
                         stop.set()
-                        await self._release([i.id for i in items[index + 1 :]])
+                        await self._release(platform, [i.id for i in items[index + 1 :]])
                         return
                     index += 1
 
@@ -384,14 +384,20 @@ class Delivery:
         log.info("chat moved", extra={"outbox_id": item.id, "platform": platform, "rows": moved})
         return result
 
-    async def _release(self, ids: list[int]) -> None:
+    async def _release(self, platform: str, ids: list[int]) -> None:
+        """Claimed rows not sent go back to the queue; while the platform asked everyone to
+        wait (a flood wait), they fall due when the wait ends, not at once."""
         if not ids:
             return
+        values: dict[str, object] = {"status": "pending", "claimed_until": None, "claimed_by": None}
+        paused = self.limiters[platform].paused_until
+        if paused is not None and paused > self.clock.now():
+            values["not_before"] = paused
         async with self.db.core() as conn:
             await conn.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "claimed")
-                .values(status="pending", claimed_until=None, claimed_by=None)
+                .values(**values)
             )
 
     async def _record(self, platform: str, item: Claimed, result: SendResult) -> None:

@@ -88,6 +88,13 @@ def make_engine(url: str) -> AsyncEngine:
 
 
 WRITTEN = "written_tables"
+CHECKPOINT_AFTER_COMMIT = "checkpoint_after_commit"
+
+
+def checkpoint_after_commit(session: AsyncSession) -> None:
+    """After this unit of work commits, fold the SQLite WAL into the database file and truncate
+    it (`Database.transaction` does it, still holding the write lock). Nothing on PostgreSQL."""
+    session.info[CHECKPOINT_AFTER_COMMIT] = True
 
 
 def written_tables(session: AsyncSession) -> frozenset[str]:
@@ -131,6 +138,15 @@ class Database:
         # than SQLite's busy handler (which sleeps in growing steps) and never surfaces
         # "database is locked". Other processes still queue on busy_timeout.
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        # ... and since they queue anyway, they all write through one connection, held open:
+        # a pool checkout, its reset and its return cost more than the unit's own statements.
+        self._writer: AsyncConnection | None = None
+
+    async def _writer_connection(self) -> AsyncConnection:
+        writer = self._writer
+        if writer is None or writer.closed or writer.invalidated:
+            writer = self._writer = await self.engine.connect()
+        return writer
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -138,8 +154,14 @@ class Database:
             async with self._sessions() as session, session.begin():
                 yield session
             return
-        async with self._write_lock, self._sessions() as session, session.begin():
-            yield session
+        async with self._write_lock:
+            writer = await self._writer_connection()
+            # The session joins the writer's transaction: its commit flushes, the writer's
+            # commits; a rollback of either rolls back the whole unit.
+            async with writer.begin(), self._sessions(bind=writer) as session, session.begin():
+                yield session
+            if session.info.pop(CHECKPOINT_AFTER_COMMIT, False):
+                await self._checkpoint()
 
     @asynccontextmanager
     async def core(self) -> AsyncIterator[AsyncConnection]:
@@ -149,15 +171,26 @@ class Database:
             async with self.engine.begin() as conn:
                 yield conn
             return
-        async with self._write_lock, self.engine.begin() as conn:
-            yield conn
+        async with self._write_lock:
+            writer = await self._writer_connection()
+            async with writer.begin():
+                yield writer
 
     async def checkpoint(self) -> None:
         """Fold the SQLite WAL into the main file and truncate it (after an erasure)."""
-        if self.is_sqlite:
-            async with self.engine.connect() as conn:
-                auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        if self._write_lock is not None:
+            async with self._write_lock:
+                await self._checkpoint()
+
+    async def _checkpoint(self) -> None:
+        # On a connection of its own, outside any transaction; the writer is idle meanwhile
+        # (the caller holds the write lock), so only other processes' readers can hold it up.
+        async with self.engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            await writer.close()
         await self.engine.dispose()

@@ -41,18 +41,16 @@ from sqlalchemy import (
     MetaData,
     Table,
     delete,
-    event,
     false,
     func,
     or_,
     select,
     update,
 )
-from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, SessionTransaction
 
 from storage.base import Base
+from storage.engine import checkpoint_after_commit as checkpoint_after_commit
 from storage.models import Identity, Job, OutboxMessage, PendingQuestion, ProcessedUpdate
 
 if TYPE_CHECKING:
@@ -500,38 +498,6 @@ async def erase_person(
             if count := _rowcount(result):
                 deleted[name] = count
     return ErasureReport(deleted, anonymized, unlinked)
-
-
-# SQLite: make deleted bytes really go ------------------------------------------------------
-_CHECKPOINT_FLAG = "privacy.checkpoint_after_commit"
-
-
-def checkpoint_after_commit(session: AsyncSession) -> None:
-    """After this unit of work commits, fold the SQLite WAL into the database file and truncate
-    it, so erased rows survive in neither file (secure_delete zeroes them in the main file).
-    Nothing to do on PostgreSQL."""
-    sync = session.sync_session
-    if sync.info.get(_CHECKPOINT_FLAG):
-        return
-    bind = sync.get_bind()
-    engine = bind.engine if isinstance(bind, Connection) else bind
-    assert isinstance(engine, Engine)
-    if engine.dialect.name != "sqlite":
-        return
-    sync.info[_CHECKPOINT_FLAG] = True
-
-    def checkpoint(_session: Session, transaction: SessionTransaction) -> None:
-        # Only once the outermost transaction has ended and its connection is back in the pool:
-        # a connection with a statement still open would hold the WAL and stall the checkpoint
-        # for the whole busy timeout. Runs inside the session's greenlet, so the sync API drives
-        # the async driver.
-        if transaction.parent is not None or not sync.info.pop(_CHECKPOINT_FLAG, False):
-            return
-        with engine.connect() as conn:
-            auto = conn.execution_options(isolation_level="AUTOCOMMIT")
-            auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-
-    event.listen(sync, "after_transaction_end", checkpoint)
 
 
 # Retention ---------------------------------------------------------------------------------
