@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, insert
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Config, load_config
 from storage.engine import Database
@@ -115,12 +114,15 @@ class Counts:
 
 
 class DbCounter:
-    """Counts statements and transactions (database round trips) on an engine. A transaction is
-    a BEGIN; savepoints are statements inside it."""
+    """Counts statements and transactions (database round trips) of a database: those through
+    SQLAlchemy and those run on the driver connection (storage/lean.py). A transaction is a
+    BEGIN; savepoints are statements inside it."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, db: Database) -> None:
         self.counts = Counts()
-        sync = engine.sync_engine
+        self.db = db
+        self._lean_at_start = db.lean_statements()
+        sync = db.engine.sync_engine
         event.listen(sync, "before_cursor_execute", self._statement)
         event.listen(sync, "begin", self._begin)
 
@@ -131,7 +133,8 @@ class DbCounter:
         self.counts.transactions += 1
 
     def snapshot(self) -> Counts:
-        return replace(self.counts)
+        lean = self.db.lean_statements() - self._lean_at_start
+        return replace(self.counts, statements=self.counts.statements + lean)
 
 
 @dataclass

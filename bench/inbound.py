@@ -75,7 +75,7 @@ async def run_console(commands: int, people: int, db_url: str, files: Path) -> N
         await app.runtime.handle(console.inbound(f"p{i}", WARM_UP))
     await app.runtime.settle()
     received.clear()
-    counter = DbCounter(app.db.engine)
+    counter = DbCounter(app.db)
     watch = Stopwatch()
     for i in range(commands):
         await app.runtime.handle(console.inbound(f"p{i % people}", command(i)))
@@ -210,7 +210,7 @@ async def run_telegram(commands: int, people: int, db_url: str, files: Path) -> 
         db = await open_database(config)
         platform = Unlimited(TelegramPlatform(config.telegram, clock, DbStateStore(db, clock)))
         app = await build_app(config, clock, {"telegram": platform}, db=db)
-        counter = DbCounter(db.engine)
+        counter = DbCounter(db)
         stalls = StallMeter()
         await app.runtime.serve()
         await _until(lambda: platform.handled >= people, platform.progress)

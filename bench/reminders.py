@@ -128,7 +128,7 @@ async def run(db_url: str, files: Path, reminders: int, spread: float, within: f
     clock.set(first_due - LEAD_IN)
     platform = RecordingPlatform(clock, len(dues))
     app = await build_app(bench_config(db_url, str(files)), clock, {"console": platform})
-    counter = DbCounter(app.db.engine)
+    counter = DbCounter(app.db)
     stalls = StallMeter()
     stalls.start()
     watch = Stopwatch()

@@ -70,7 +70,7 @@ async def broadcast(db_url: str, files: Path, recipients: int, limits: str) -> N
     await seed_people(app.db, recipients, START, platform="console", cohort_id=cohort_id)
     await say('/announce "Round trips"')
     before = len(platform.sent)
-    counter = DbCounter(app.db.engine)
+    counter = DbCounter(app.db)
     await say("1")  # confirmed: fan-out, delivery, then the report
     await app.runtime.advance_to(clock.now() + timedelta(minutes=3), clock.set)
     counts = counter.snapshot()
@@ -96,7 +96,7 @@ async def reminders(db_url: str, files: Path, count: int, limits: str) -> None:
     platform = Limited(clock, limits_of(limits))
     app = await build_app(bench_config(db_url, str(files)), clock, {"console": platform})
     app.runtime.delivery.sleep = virtual_sleep(clock)
-    counter = DbCounter(app.db.engine)
+    counter = DbCounter(app.db)
     await app.runtime.settle()
     counts = counter.snapshot()
     await app.close()

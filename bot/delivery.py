@@ -18,7 +18,6 @@ from typing import Any, cast
 
 from sqlalchemy import (
     BindParameter,
-    Executable,
     Table,
     bindparam,
     func,
@@ -33,6 +32,7 @@ from bot.messages import Address, Attachment, Choice, Outbound, SendResult, Send
 from bot.platform import Platform
 from bot.ratelimit import Windows
 from storage.engine import Database
+from storage.lean import Lean, lean_execute
 from storage.models import Identity, OutboxMessage
 from storage.repositories.chats import move_chat
 
@@ -183,7 +183,7 @@ class Delivery:
             name: InFlight(p.capabilities.limits.per_second_global, concurrency)
             for name, p in platforms.items()
         }
-        self._records: list[tuple[list[tuple[Executable, dict[str, Any]]], asyncio.Future[None]]]
+        self._records: list[tuple[list[tuple[Lean, dict[str, Any]]], asyncio.Future[None]]]
         self._records = []
         self._recording = asyncio.Lock()
         self._stopping: set[str] = set()
@@ -236,8 +236,8 @@ class Delivery:
 
     async def next_due(self, platform: str) -> datetime | None:
         async with self.db.core() as conn:
-            found = await conn.execute(_NEXT_DUE, {"n_platform": platform})
-            values = [v for v in found.one() if v is not None]
+            found = await lean_execute(conn, _NEXT_DUE, {"n_platform": platform})
+            values = [v for v in found.rows[0] if v is not None]
             return min(values) if values else None
 
     async def deliver_due(self, platform: str) -> int:
@@ -285,11 +285,11 @@ class Delivery:
         if platform in self._stopping:
             return [], None
         async with self.db.core() as conn:
-            found = await conn.execute(_claim_statement(self.db.is_sqlite), params)
-            rows = sorted(found.all(), key=lambda row: (row.priority, row.id))
+            found = await lean_execute(conn, _claim_statement(self.db.is_sqlite), params)
+            rows = sorted(found.rows, key=lambda row: (row.priority, row.id))
             if want_next and len(rows) < self.batch:
-                after = await conn.execute(_NEXT_DUE_AFTER_CLAIM, params)
-                values = [v for v in after.one() if v is not None]
+                after = await lean_execute(conn, _NEXT_DUE_AFTER_CLAIM, params)
+                values = [v for v in after.rows[0] if v is not None]
                 upcoming = min(values) if values else None
         await asyncio.sleep(0)  # a claim never holds the event loop for a whole batch
         return [Claimed(row.id, _outbound(row), row.attempts) for row in rows], upcoming
@@ -421,7 +421,7 @@ class Delivery:
                             await conn.execute(_ASYNC_COMMIT)
                         for pending, _future in group:
                             for statement, params in pending:
-                                await conn.execute(statement, params)
+                                await lean_execute(conn, statement, params)
                 except BaseException as error:
                     # This lane raises it; the others waiting on this group get it too (or
                     # are cancelled with it, when the whole delivery is being stopped).
@@ -445,7 +445,7 @@ class Delivery:
 
     def _outcome(
         self, platform: str, item: Claimed, result: SendResult
-    ) -> list[tuple[Executable, dict[str, Any]]]:
+    ) -> list[tuple[Lean, dict[str, Any]]]:
         """The statements that record one outcome."""
         if result.status is SendStatus.MOVED:  # still claimed: the lane sends it again now
             moved = {"r_id": item.id, "chat_id": result.moved_to, "attempts": item.attempts + 1}
@@ -473,9 +473,7 @@ class Delivery:
             values |= {"status": "failed", "attempts": item.attempts + 1, **forget}
         if status is not SendStatus.SENT:
             values["error"] = (result.reason or status.value)[:255]
-        statements: list[tuple[Executable, dict[str, Any]]] = [
-            (_RECORD, {"r_id": item.id, **values})
-        ]
+        statements: list[tuple[Lean, dict[str, Any]]] = [(_RECORD, {"r_id": item.id, **values})]
         if status is SendStatus.BLOCKED:
             statements.append(
                 (
@@ -519,9 +517,9 @@ def _outbound(row: Any) -> Outbound:
 
 # Statements built once; the values travel as parameters (compiled once, cached by SQLAlchemy).
 _OUTBOX = cast(Table, OutboxMessage.__table__)
-_RECORD = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("r_id"))
+_RECORD = Lean(update(_OUTBOX).where(_OUTBOX.c.id == bindparam("r_id")))
 _ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
-_UNREACHABLE = (
+_UNREACHABLE = Lean(
     update(Identity)
     .where(
         Identity.platform == bindparam("u_platform"),
@@ -529,36 +527,40 @@ _UNREACHABLE = (
     )
     .values(reachable=False)
 )
-_NEXT_DUE = select(
-    select(func.min(_OUTBOX.c.not_before))
-    .where(_OUTBOX.c.platform == bindparam("n_platform"), _OUTBOX.c.status == "pending")
-    .scalar_subquery(),
-    select(func.min(_OUTBOX.c.claimed_until))
-    .where(_OUTBOX.c.platform == bindparam("n_platform"), _OUTBOX.c.status == "claimed")
-    .scalar_subquery(),
+_NEXT_DUE = Lean(
+    select(
+        select(func.min(_OUTBOX.c.not_before))
+        .where(_OUTBOX.c.platform == bindparam("n_platform"), _OUTBOX.c.status == "pending")
+        .scalar_subquery(),
+        select(func.min(_OUTBOX.c.claimed_until))
+        .where(_OUTBOX.c.platform == bindparam("n_platform"), _OUTBOX.c.status == "claimed")
+        .scalar_subquery(),
+    )
 )
 
 # After a claim, in its transaction: the next instant anything else on the platform falls due
 # (the rows just claimed, which this instance is about to send, left out).
-_NEXT_DUE_AFTER_CLAIM = select(
-    select(func.min(_OUTBOX.c.not_before))
-    .where(_OUTBOX.c.platform == bindparam("c_platform"), _OUTBOX.c.status == "pending")
-    .scalar_subquery(),
-    select(func.min(_OUTBOX.c.claimed_until))
-    .where(
-        _OUTBOX.c.platform == bindparam("c_platform"),
-        _OUTBOX.c.status == "claimed",
-        or_(
-            _OUTBOX.c.claimed_by != bindparam("c_by"),
-            _OUTBOX.c.claimed_until != bindparam("c_until"),
-        ),
+_NEXT_DUE_AFTER_CLAIM = Lean(
+    select(
+        select(func.min(_OUTBOX.c.not_before))
+        .where(_OUTBOX.c.platform == bindparam("c_platform"), _OUTBOX.c.status == "pending")
+        .scalar_subquery(),
+        select(func.min(_OUTBOX.c.claimed_until))
+        .where(
+            _OUTBOX.c.platform == bindparam("c_platform"),
+            _OUTBOX.c.status == "claimed",
+            or_(
+                _OUTBOX.c.claimed_by != bindparam("c_by"),
+                _OUTBOX.c.claimed_until != bindparam("c_until"),
+            ),
+        )
+        .scalar_subquery(),
     )
-    .scalar_subquery(),
 )
 
 
 @lru_cache(maxsize=2)
-def _claim_statement(sqlite: bool) -> Executable:
+def _claim_statement(sqlite: bool) -> Lean:
     """UPDATE outbox SET claimed... WHERE id IN (the due rows, in order, skipping locked ones on
     PostgreSQL) RETURNING what sending needs."""
     now: BindParameter[datetime] = bindparam("c_now")
@@ -578,7 +580,7 @@ def _claim_statement(sqlite: bool) -> Executable:
     if not sqlite:  # materialized once, so the LIMIT holds whatever plan PostgreSQL picks
         due = due.with_for_update(skip_locked=True)
     chosen = due.cte("due")
-    return (
+    return Lean(
         update(_OUTBOX)
         .where(_OUTBOX.c.id.in_(select(chosen.c.id)))
         .values(status="claimed", claimed_until=bindparam("c_until"), claimed_by=bindparam("c_by"))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from storage.checkpoints import Checkpointer
+from storage.lean import LEAN_DRIVER, WRITTEN, LeanDriver
 from storage.sqlite_inline import BUSY_TIMEOUT_MS, InlineConnection, inline_creator
 
 
@@ -37,6 +39,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
         "PRAGMA foreign_keys=ON",
         "PRAGMA secure_delete=ON",
         "PRAGMA synchronous=NORMAL",
+        # Checkpoints run in a worker thread instead (storage/checkpoints.py).
+        "PRAGMA wal_autocheckpoint=0" if inline else "",
     ):
         if pragma:
             cursor.execute(pragma)
@@ -87,7 +91,6 @@ def make_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
-WRITTEN = "written_tables"
 CHECKPOINT_AFTER_COMMIT = "checkpoint_after_commit"
 
 
@@ -124,6 +127,26 @@ def _tracking_session_class() -> type[Session]:
     return tracked
 
 
+def _begin_unit(conn: Connection, session: Session) -> None:
+    conn.begin()
+    session.begin()
+
+
+def _commit_unit(conn: Connection, session: Session) -> None:
+    session.commit()  # flushes; the connection's transaction is the writer's to commit
+    conn.commit()
+    session.close()
+
+
+def _rollback_unit(conn: Connection, session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        if conn.in_transaction():
+            conn.rollback()
+        session.close()
+
+
 class Database:
     """The engine plus a session factory. `async with db.transaction() as s:` is one unit of work."""
 
@@ -141,12 +164,27 @@ class Database:
         # ... and since they queue anyway, they all write through one connection, held open:
         # a pool checkout, its reset and its return cost more than the unit's own statements.
         self._writer: AsyncConnection | None = None
+        path = sqlite_path(url)
+        self.checkpoints: Checkpointer | None = None
+        if self._write_lock is not None and path is not None:
+            self.checkpoints = Checkpointer(path, self._write_lock)
 
     async def _writer_connection(self) -> AsyncConnection:
         writer = self._writer
         if writer is None or writer.closed or writer.invalidated:
+            if writer is not None and not writer.closed:
+                await writer.close()  # invalidated by an error: a new one from the pool
             writer = self._writer = await self.engine.connect()
+            driver = (await writer.get_raw_connection()).driver_connection
+            if isinstance(driver, InlineConnection):  # storage/lean.py runs statements on it
+                writer.info[LEAN_DRIVER] = LeanDriver(driver, self.engine.dialect)
         return writer
+
+    def lean_statements(self) -> int:
+        """Statements run on the driver connection (storage/lean.py), which SQLAlchemy's
+        events do not see."""
+        driver = self._writer.info.get(LEAN_DRIVER) if self._writer is not None else None
+        return driver.statements if isinstance(driver, LeanDriver) else 0
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -157,9 +195,20 @@ class Database:
         async with self._write_lock:
             writer = await self._writer_connection()
             # The session joins the writer's transaction: its commit flushes, the writer's
-            # commits; a rollback of either rolls back the whole unit.
-            async with writer.begin(), self._sessions(bind=writer) as session, session.begin():
+            # commits; a rollback rolls back the whole unit. Each end of the unit is one hop
+            # into SQLAlchemy's greenlet (the async API would take five).
+            session = self._sessions(bind=writer)
+            await writer.run_sync(_begin_unit, session.sync_session)
+            try:
+                if (driver := writer.info.get(LEAN_DRIVER)) is not None:
+                    session.info[LEAN_DRIVER] = driver
                 yield session
+                await writer.run_sync(_commit_unit, session.sync_session)
+            except BaseException:
+                await writer.run_sync(_rollback_unit, session.sync_session)
+                raise
+            if self.checkpoints is not None:
+                self.checkpoints.committed()
             if session.info.pop(CHECKPOINT_AFTER_COMMIT, False):
                 await self._checkpoint()
 
@@ -175,6 +224,8 @@ class Database:
             writer = await self._writer_connection()
             async with writer.begin():
                 yield writer
+            if self.checkpoints is not None:
+                self.checkpoints.committed()
 
     async def checkpoint(self) -> None:
         """Fold the SQLite WAL into the main file and truncate it (after an erasure)."""
@@ -190,6 +241,8 @@ class Database:
             await auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
+        if self.checkpoints is not None:
+            await self.checkpoints.close()
         if self._writer is not None:
             writer, self._writer = self._writer, None
             await writer.close()

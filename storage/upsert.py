@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.base import Base
+from storage.lean import Lean, lean_execute
 
 
 async def insert_ignore(
@@ -23,9 +24,8 @@ async def insert_ignore(
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     if isinstance(values, dict):
         # One row: the values travel as parameters of a statement built (and compiled) once.
-        single = _insert_ignore_statement(dialect, model, tuple(conflict))
-        result = await session.execute(single, values)
-        return int(getattr(result, "rowcount", 0) or 0)
+        single = _insert_ignore_lean(dialect, model, tuple(conflict))
+        return (await lean_execute(session, single, values)).rowcount
     rows = list(values)
     if not rows:
         return 0
@@ -51,6 +51,11 @@ async def insert_ignore_many(
     if rows:
         dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
         await session.execute(_insert_ignore_statement(dialect, model, tuple(conflict)), rows)
+
+
+@lru_cache(maxsize=256)
+def _insert_ignore_lean(dialect: str, model: type[Base], conflict: tuple[str, ...]) -> Lean:
+    return Lean(_insert_ignore_statement(dialect, model, conflict))
 
 
 @lru_cache(maxsize=256)

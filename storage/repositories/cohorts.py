@@ -6,20 +6,26 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.lean import LeanLoad
 from storage.models import BoundChat, Cohort, FailedJoin, Identity, Membership, Person
+
+_MEMBERSHIPS_OF = LeanLoad(
+    (Membership, Cohort),
+    lambda base: (
+        base.join_from(Membership, Cohort, Cohort.id == Membership.cohort_id)
+        .where(Membership.person_id == bindparam("m_person"))
+        .order_by(Cohort.created_at, Cohort.id)
+    ),
+)
 
 
 async def memberships_of(session: AsyncSession, person_id: int) -> list[tuple[Membership, Cohort]]:
-    found = await session.execute(
-        select(Membership, Cohort)
-        .join(Cohort, Cohort.id == Membership.cohort_id)
-        .where(Membership.person_id == person_id)
-        .order_by(Cohort.created_at, Cohort.id)
-    )
-    return [(m, c) for m, c in found.all()]
+    """A person's memberships with their cohorts, oldest cohort first (on every command that
+    acts on a cohort: a statement built once, storage/lean.py)."""
+    return [(m, c) for m, c in await _MEMBERSHIPS_OF.load(session, {"m_person": person_id})]
 
 
 async def membership(session: AsyncSession, cohort_id: int, person_id: int) -> Membership | None:
