@@ -43,7 +43,7 @@ from bench.common import (
     peak_rss_mib,
 )
 from bot.adapters.console import ConsoleMessage, ConsolePlatform
-from bot.app import build_app, open_database
+from bot.app import build_app, open_database, settle_heap
 from bot.clock import SystemClock, VirtualClock
 from bot.config import TelegramConfig
 from bot.messages import Inbound, Outbound, RateLimits, SendResult
@@ -75,6 +75,7 @@ async def run_console(commands: int, people: int, db_url: str, files: Path) -> N
         await app.runtime.handle(console.inbound(f"p{i}", WARM_UP))
     await app.runtime.settle()
     received.clear()
+    settle_heap()  # as `cohortbot console` and `cohortbot run` do once started
     counter = DbCounter(app.db)
     watch = Stopwatch()
     for i in range(commands):
@@ -215,6 +216,7 @@ async def run_telegram(commands: int, people: int, db_url: str, files: Path) -> 
         await app.runtime.serve()
         await _until(lambda: platform.handled >= people, platform.progress)
         await _drained(db)
+        settle_heap()  # as `cohortbot run` does once started
         before = counter.snapshot()
         stalls.start()
         watch = Stopwatch()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -130,3 +131,13 @@ def configured_platforms(config: Config, clock: Clock, db: Database) -> dict[str
             config.matrix, clock, state, language=config.bot.default_language
         )
     return platforms
+
+
+def settle_heap() -> None:
+    """For a long-running process, once it has started: the objects built at start (modules,
+    mappings, catalogs, the app and its platforms) live as long as the process, so the cyclic
+    garbage collector stops walking them (`gc.freeze`). Its full collections then look only at
+    what came later; before, each took 120-160 ms with the event loop stopped (measured with
+    bench.inbound on Telegram)."""
+    gc.collect()
+    gc.freeze()

@@ -16,7 +16,13 @@ from pathlib import Path
 
 from bot.adapters.console import ConsoleMessage, ConsolePlatform, render
 from bot.adapters.scenario import ScenarioError, ScenarioRunner, Transcript, parse_span
-from bot.app import build_app, configured_platforms, files_dir_for, open_database
+from bot.app import (
+    build_app,
+    configured_platforms,
+    files_dir_for,
+    open_database,
+    settle_heap,
+)
 from bot.clock import OffsetClock, SystemClock, VirtualClock
 from bot.config import Config, load_config, world_readable
 from bot.errors import ConfigError
@@ -182,6 +188,7 @@ async def interactive(config: Config, name: str) -> int:
     console = ConsolePlatform(clock, files_dir_for(config), sink)
     app = await build_app(config, clock, {"console": console})
     await app.runtime.serve()
+    settle_heap()
     print(
         "cohortbot console. Type /start to begin, /help for commands.\n"
         "  ':as NAME' switches person, 'NAME> text' speaks as NAME, 'NAME@GROUP> text' in a group,\n"
@@ -244,6 +251,7 @@ async def run_platforms(config: Config) -> int:
     fatal = app.runtime.fatal
     try:
         await app.runtime.serve(Leases(db, clock, instance))
+        settle_heap()
         log.info("running", extra={"platforms": ",".join(platforms), "instance": instance})
         fatal.add_done_callback(lambda _error: stop.set())
         await stop.wait()

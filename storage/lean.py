@@ -194,7 +194,10 @@ def attach(session: AsyncSession, model: type[_M], values: Mapping[str, Any]) ->
     held = sync.identity_map.get(key)
     if held is not None:
         return cast(_M, held)
-    instance = model(**values)
+    # As SQLAlchemy's loading does: a new instance without __init__, its values set straight
+    # into its dict (no attribute events, no history), then marked as loaded.
+    instance = cast(_M, mapper.class_manager.new_instance())
+    instance.__dict__.update(values)
     make_transient_to_detached(instance)  # as loaded: no history, nothing pending
     sync.add(instance)
     return instance
