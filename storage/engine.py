@@ -48,6 +48,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
 
 
 def _sqlite_begin(conn: Any) -> None:
+    driver = getattr(conn.connection, "driver_connection", None)
+    if isinstance(driver, InlineConnection) and driver.raw.in_transaction:
+        return  # begun already, on the driver (Database._begin_inline)
     if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
         # On the driver's cursor: SQLAlchemy's statement machinery cost a tenth of a
         # transaction's overhead here, for a statement with no parameters and no result.
@@ -127,6 +130,20 @@ def _tracking_session_class() -> type[Session]:
     return tracked
 
 
+def _sync(conn: AsyncConnection) -> Connection:
+    sync = conn.sync_connection
+    assert sync is not None, "a connection that is open"
+    return sync
+
+
+async def _begin_inline(driver: LeanDriver) -> None:
+    """BEGIN IMMEDIATE straight on the inline driver (waiting in a worker thread when another
+    process holds the write lock). SQLAlchemy's own begin, which follows, then has no I/O to do
+    (`_sqlite_begin` sees the transaction open) and needs no hop into its greenlet."""
+    inline = driver.connection
+    await inline.run("BEGIN IMMEDIATE", inline.raw.execute, "BEGIN IMMEDIATE")
+
+
 def _begin_unit(conn: Connection, session: Session) -> None:
     conn.begin()
     session.begin()
@@ -198,10 +215,14 @@ class Database:
             # commits; a rollback rolls back the whole unit. Each end of the unit is one hop
             # into SQLAlchemy's greenlet (the async API would take five).
             session = self._sessions(bind=writer)
-            await writer.run_sync(_begin_unit, session.sync_session)
+            driver = writer.info.get(LEAN_DRIVER)
+            if driver is not None:
+                await _begin_inline(driver)
+                _begin_unit(_sync(writer), session.sync_session)  # no I/O left to do
+                session.info[LEAN_DRIVER] = driver
+            else:
+                await writer.run_sync(_begin_unit, session.sync_session)
             try:
-                if (driver := writer.info.get(LEAN_DRIVER)) is not None:
-                    session.info[LEAN_DRIVER] = driver
                 yield session
                 await writer.run_sync(_commit_unit, session.sync_session)
             except BaseException:
@@ -222,8 +243,19 @@ class Database:
             return
         async with self._write_lock:
             writer = await self._writer_connection()
-            async with writer.begin():
-                yield writer
+            driver = writer.info.get(LEAN_DRIVER)
+            if driver is None:
+                async with writer.begin():
+                    yield writer
+            else:
+                await _begin_inline(driver)
+                _sync(writer).begin()  # no I/O left to do
+                try:
+                    yield writer
+                    await writer.commit()
+                except BaseException:
+                    await writer.rollback()
+                    raise
             if self.checkpoints is not None:
                 self.checkpoints.committed()
 

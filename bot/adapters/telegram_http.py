@@ -39,9 +39,11 @@ class AiohttpRequest(BaseRequest):
         media_write_timeout: float | None = 60.0,
         pool_timeout: float | None = 10.0,
         before: Callable[[], Awaitable[None]] | None = None,
+        answered: Callable[[bytes], bytes] | None = None,
     ) -> None:
         self.pool_size = pool_size
         self._before = before  # awaited before each request (it may raise a TelegramError)
+        self._answered = answered  # given each successful answer's body, returns what PTB gets
         self._connect = connect_timeout
         self._read = read_timeout
         self._write = write_timeout
@@ -107,7 +109,10 @@ class AiohttpRequest(BaseRequest):
             async with session.request(
                 method, url, data=body, headers=headers, timeout=timeout
             ) as answer:
-                return answer.status, await answer.read()
+                content = await answer.read()
+                if self._answered is not None and answer.status == 200:
+                    content = self._answered(content)
+                return answer.status, content
         except TimeoutError as error:  # aiohttp's own timeouts are TimeoutErrors too
             raise TimedOut from error
         except aiohttp.ClientError as error:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from hypothesis import given
 from hypothesis import strategies as st
-from telegram import Chat, Message, User
+from telegram import Chat, Message, Update, User
 
 from bot.adapters.telegram_convert import (
     MAX_CALLBACK_BYTES,
@@ -15,11 +15,13 @@ from bot.adapters.telegram_convert import (
     answered_text,
     callback_data,
     chat_migration,
+    json_message_inbound,
     keyboard,
     label_text,
     message_inbound,
     needs_key_table,
     parse_callback_data,
+    plain_text_message,
     split_text,
 )
 from bot.messages import Choice
@@ -113,3 +115,62 @@ def test_group_upgrade_service_messages_name_the_old_and_the_new_chat() -> None:
     assert chat_migration(moved_from) == ("-4001", "-1000000004001")
     assert chat_migration(_message(group, ana)) is None
     assert message_inbound(1, moved_to, "cohort_test_bot", NOW) is None  # not for the pipeline
+
+
+users = st.fixed_dictionaries(
+    {"id": st.integers(1, 2**40), "is_bot": st.booleans(), "first_name": st.text(max_size=8)},
+    optional={
+        "last_name": st.text(max_size=8),
+        "username": st.from_regex(r"[A-Za-z][A-Za-z0-9_]{3,10}", fullmatch=True),
+        "language_code": st.sampled_from(["en", "es", "pt-br", "ar", ""]),
+    },
+)
+chats = st.fixed_dictionaries(
+    {
+        "id": st.integers(-(2**45), 2**40),
+        "type": st.sampled_from(["private", "group", "supergroup", "channel"]),
+    }
+)
+message_texts = st.one_of(
+    texts.filter(bool),
+    st.sampled_from(["/help", "/help@cohort_test_bot now", "/help@other_bot", "/me", " /x"]),
+)
+
+
+@given(st.integers(1, 2**31), users, chats, message_texts)
+def test_plain_messages_read_from_json_are_what_ptb_objects_give(
+    update_id: int, user: dict[str, object], chat: dict[str, object], text: str
+) -> None:
+    """Plain text messages skip PTB's objects (`_sift`): the same Inbound either way."""
+    update = {
+        "update_id": update_id,
+        "message": {
+            "message_id": 5,
+            "date": 1_790_000_000,
+            "chat": chat,
+            "from": user,
+            "text": text,
+        },
+    }
+    message = plain_text_message(update)
+    assert message is not None
+    from_json = json_message_inbound(update_id, message, "cohort_test_bot", NOW)
+    parsed = Update.de_json(update, None)
+    assert parsed is not None and parsed.message is not None
+    assert from_json == message_inbound(update_id, parsed.message, "cohort_test_bot", NOW)
+
+
+def test_anything_but_a_plain_text_message_goes_through_ptb_objects() -> None:
+    ana = {"id": 7, "is_bot": False, "first_name": "Ana"}
+    chat = {"id": 7, "type": "private"}
+    base = {"message_id": 5, "date": 1_790_000_000, "chat": chat, "from": ana}
+    assert plain_text_message({"update_id": 1, "message": {**base, "text": "hi"}}) is not None
+    not_plain = [
+        {"update_id": 1, "message": {**base, "caption": "a photo", "photo": []}},
+        {"update_id": 1, "message": {**base, "text": ""}},
+        {"update_id": 1, "message": {**base, "text": "hi", "migrate_to_chat_id": -100}},
+        {"update_id": 1, "edited_message": {**base, "text": "hi"}},
+        {"update_id": 1, "callback_query": {"id": "q", "from": ana, "chat_instance": "c"}},
+        {"update_id": 1, "message": {"message_id": 5, "date": 1, "chat": chat, "text": "hi"}},
+    ]
+    assert [plain_text_message(update) for update in not_plain] == [None] * len(not_plain)
