@@ -13,8 +13,8 @@ from storage.engine import Database
 from storage.migrate import current_revision, upgrade
 
 
-async def test_migrations_match_the_models(db_url: str) -> None:
-    db = Database(db_url)
+async def test_migrations_match_the_models(empty_db_url: str) -> None:
+    db = Database(empty_db_url)
     try:
         await upgrade(db)
         await upgrade(db)  # idempotent
