@@ -100,9 +100,9 @@ def schema() -> MetaData:
 
 
 @pytest.fixture
-async def world(db_url: str) -> AsyncIterator[tuple[Database, MetaData]]:
-    md = schema()
-    db = Database(db_url)
+async def world(empty_db_url: str) -> AsyncIterator[tuple[Database, MetaData]]:
+    md = schema()  # a throwaway schema of its own, in an empty database
+    db = Database(empty_db_url)
     try:
         await _fill(db, md)
         yield db, md
