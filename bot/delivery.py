@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     BindParameter,
+    ColumnElement,
     Table,
     bindparam,
     func,
@@ -527,35 +528,33 @@ _UNREACHABLE = Lean(
     )
     .values(reachable=False)
 )
-_NEXT_DUE = Lean(
-    select(
-        select(func.min(_OUTBOX.c.not_before))
-        .where(_OUTBOX.c.platform == bindparam("n_platform"), _OUTBOX.c.status == "pending")
-        .scalar_subquery(),
-        select(func.min(_OUTBOX.c.claimed_until))
-        .where(_OUTBOX.c.platform == bindparam("n_platform"), _OUTBOX.c.status == "claimed")
-        .scalar_subquery(),
-    )
-)
 
-# After a claim, in its transaction: the next instant anything else on the platform falls due
-# (the rows just claimed, which this instance is about to send, left out).
-_NEXT_DUE_AFTER_CLAIM = Lean(
-    select(
-        select(func.min(_OUTBOX.c.not_before))
-        .where(_OUTBOX.c.platform == bindparam("c_platform"), _OUTBOX.c.status == "pending")
-        .scalar_subquery(),
-        select(func.min(_OUTBOX.c.claimed_until))
-        .where(
-            _OUTBOX.c.platform == bindparam("c_platform"),
-            _OUTBOX.c.status == "claimed",
-            or_(
-                _OUTBOX.c.claimed_by != bindparam("c_by"),
-                _OUTBOX.c.claimed_until != bindparam("c_until"),
-            ),
+
+def _next_due(platform: str, *still_claimed: ColumnElement[bool]) -> Lean:
+    """The next instant anything on the platform falls due: the earliest pending row, or the
+    earliest claim to expire among claimed rows (those matching `still_claimed`, if given)."""
+    on_platform = _OUTBOX.c.platform == bindparam(platform)
+    return Lean(
+        select(
+            select(func.min(_OUTBOX.c.not_before))
+            .where(on_platform, _OUTBOX.c.status == "pending")
+            .scalar_subquery(),
+            select(func.min(_OUTBOX.c.claimed_until))
+            .where(on_platform, _OUTBOX.c.status == "claimed", *still_claimed)
+            .scalar_subquery(),
         )
-        .scalar_subquery(),
     )
+
+
+_NEXT_DUE = _next_due("n_platform")
+# After a claim, in its transaction: the rows just claimed, which this instance is about to
+# send, are left out.
+_NEXT_DUE_AFTER_CLAIM = _next_due(
+    "c_platform",
+    or_(
+        _OUTBOX.c.claimed_by != bindparam("c_by"),
+        _OUTBOX.c.claimed_until != bindparam("c_until"),
+    ),
 )
 
 

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Literal, NoReturn
 
-from sqlalchemy import bindparam, delete, exists, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.authz import Access
@@ -26,10 +26,9 @@ from bot.messages import Address, Choice, Inbound
 from bot.ratelimit import Buckets
 from bot.router import Answer, Router
 from storage.engine import Database, written_tables
-from storage.lean import LeanLoad
 from storage.models import Cohort, Identity, PendingQuestion, Person, ProcessedUpdate
 from storage.repositories.cohorts import cohort_for_chat, membership, memberships_of
-from storage.repositories.people import create_person
+from storage.repositories.people import create_person, find_person_by_identity
 from storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -39,19 +38,6 @@ SEEN_EVERY = timedelta(minutes=1)  # how stale an identity's last_seen_at may ge
 
 
 # The statements of every update, built once (their values travel as parameters).
-_IDENTITY_AND_PERSON = LeanLoad(
-    (Identity, Person),
-    lambda base: base.join_from(Identity, Person, Person.id == Identity.person_id).where(
-        Identity.platform == bindparam("i_platform"),
-        Identity.external_id == bindparam("i_external"),
-    ),
-    # Whether a new command has questions to cancel (most have none: no DELETE then).
-    extra=[
-        exists()
-        .where(PendingQuestion.person_id == Person.id, PendingQuestion.sticky.is_(False))
-        .label("open_questions")
-    ],
-)
 _FORGET_QUESTIONS = delete(PendingQuestion).where(
     PendingQuestion.person_id == bindparam("q_person"), PendingQuestion.sticky.is_(False)
 )
@@ -203,12 +189,9 @@ class Pipeline:
         """The sender (created on first contact), their identity here, and whether they have
         questions a new command would cancel."""
         now = self.services.clock.now()
-        # storage.repositories.people.find_person_by_identity, as a statement built once
-        found = await _IDENTITY_AND_PERSON.load(
-            session, {"i_platform": inbound.platform, "i_external": inbound.user_id}
-        )
+        found = await find_person_by_identity(session, inbound.platform, inbound.user_id)
         private_chat = None if inbound.chat.is_group else inbound.chat.chat_id
-        if not found:
+        if found is None:
             hint = inbound.language_hint
             lang = self.services.catalogs.normalize(hint) if hint else None
             person, identity = await create_person(
@@ -222,7 +205,7 @@ class Pipeline:
                 username=inbound.username,
             )
             return person, identity, False
-        identity, person, open_questions = found[0]
+        identity, person, open_questions = found
         # Only what changed is set: an object left untouched costs the ORM no flush, and most
         # updates change nothing here (last_seen_at moves at most once a minute; it only ranks a
         # person's identities, to reach them where they wrote last).
@@ -237,7 +220,7 @@ class Pipeline:
                 identity.private_chat_id = private_chat
             if not identity.reachable:
                 identity.reachable = True
-        return person, identity, bool(open_questions)
+        return person, identity, open_questions
 
     async def _checked(self, ctx: Context, inbound: Inbound, admission: _Admission) -> None:
         limit = self.services.config.bot.max_text_length

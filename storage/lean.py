@@ -64,9 +64,6 @@ class LeanResult:
     def first(self) -> Any:
         return self.rows[0] if self.rows else None
 
-    def scalar(self) -> Any:
-        return self.rows[0][0] if self.rows else None
-
 
 @dataclass(frozen=True)
 class _Compiled:

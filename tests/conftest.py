@@ -71,7 +71,8 @@ async def _drop_pg_database(server: str, url: str) -> None:
         await conn.close()
 
 
-async def _migrated(url: str) -> None:
+async def migrated(url: str) -> None:
+    """Run the migrations on `url` (then close the connections)."""
     database = Database(url)
     try:
         await upgrade(database)
@@ -84,7 +85,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, made once per test process: each test gets a copy (running the
     migration for every test took a tenth of the suite's time)."""
     path = tmp_path_factory.mktemp("template") / "bot.db"
-    asyncio.run(_migrated(f"sqlite+aiosqlite:///{path}"))
+    asyncio.run(migrated(f"sqlite+aiosqlite:///{path}"))
     return path
 
 
@@ -97,7 +98,7 @@ def postgres_template(postgres_server: str | None) -> Iterator[str | None]:
         return
     url = asyncio.run(_create_pg_database(postgres_server))
     try:
-        asyncio.run(_migrated(url))
+        asyncio.run(migrated(url))
         yield url
     finally:
         asyncio.run(_drop_pg_database(postgres_server, url))

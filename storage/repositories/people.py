@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Identity, Person
+from storage.lean import LeanLoad
+from storage.models import Identity, PendingQuestion, Person
 
 
 async def find_identity(session: AsyncSession, platform: str, external_id: str) -> Identity | None:
@@ -18,17 +19,33 @@ async def find_identity(session: AsyncSession, platform: str, external_id: str) 
     return found.scalar_one_or_none()
 
 
+_IDENTITY_AND_PERSON = LeanLoad(
+    (Identity, Person),
+    lambda base: base.join_from(Identity, Person, Person.id == Identity.person_id).where(
+        Identity.platform == bindparam("i_platform"),
+        Identity.external_id == bindparam("i_external"),
+    ),
+    # Whether a new command has questions to cancel (most have none: no DELETE then).
+    extra=[
+        exists()
+        .where(PendingQuestion.person_id == Person.id, PendingQuestion.sticky.is_(False))
+        .label("open_questions")
+    ],
+)
+
+
 async def find_person_by_identity(
     session: AsyncSession, platform: str, external_id: str
-) -> tuple[Identity, Person] | None:
-    """The identity and its person in one query (the hot path of every inbound update)."""
-    found = await session.execute(
-        select(Identity, Person)
-        .join(Person, Person.id == Identity.person_id)
-        .where(Identity.platform == platform, Identity.external_id == external_id)
+) -> tuple[Identity, Person, bool] | None:
+    """The identity, its person, and whether they have questions a new command would cancel,
+    in one statement built once (the hot path of every inbound update: storage/lean.py)."""
+    found = await _IDENTITY_AND_PERSON.load(
+        session, {"i_platform": platform, "i_external": external_id}
     )
-    row = found.first()
-    return (row[0], row[1]) if row is not None else None
+    if not found:
+        return None
+    identity, person, open_questions = found[0]
+    return identity, person, bool(open_questions)
 
 
 async def create_person(

@@ -21,8 +21,8 @@ from sqlalchemy import select
 from bench.common import seed_people
 from bot.clock import SystemClock
 from storage.engine import Database
-from storage.migrate import upgrade
 from storage.models import Cohort
+from tests.conftest import migrated as migrated
 from tests.fakes.telegram_api import FakeTelegram, SentMessage
 
 TOKEN = "7012345678:AAHk2vQm9xZr4TpW8yLb3NcFd6GsJe1UoIq"
@@ -127,14 +127,6 @@ async def started_users(fake: FakeTelegram, users: Iterable[int]) -> None:
         http.get(f"{fake.url}/bot{fake.token}/getUpdates", params={"offset": offset}) as answer,
     ):
         await answer.read()
-
-
-async def migrated(db_url: str) -> None:
-    db = Database(db_url)
-    try:
-        await upgrade(db)
-    finally:
-        await db.close()
 
 
 async def seed_members(db_url: str, cohort_name: str, count: int) -> list[int]:
