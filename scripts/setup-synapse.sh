@@ -6,14 +6,17 @@
 #   COHORTBOT_SYNAPSE_VENV=/x scripts/setup-synapse.sh
 #   PYTHON=python3.12 scripts/setup-synapse.sh
 #
-# Needs only PyPI (matrix-synapse ships binary wheels for its Rust parts).
+# Installs exactly requirements/synapse.txt (every package pinned and checked by hash; written by
+# scripts/lock). Needs only PyPI (matrix-synapse ships binary wheels for its Rust parts).
 set -euo pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_dir="$(cd "${script_dir}/.." && pwd)"
 venv="${COHORTBOT_SYNAPSE_VENV:-${repo_dir}/.venv-synapse}"
 python_bin="${PYTHON:-python3}"
-spec='matrix-synapse>=1.120,<2'
+lock="${repo_dir}/requirements/synapse.txt"
+# shellcheck source=scripts/lib/uv.sh
+. "${script_dir}/lib/uv.sh"
 
 start=$(date +%s)
 report() {
@@ -24,6 +27,7 @@ report() {
 
 synapse_works() {
     [ -x "${venv}/bin/python" ] &&
+        [ "${venv}/.installed" -nt "${lock}" ] &&
         "${venv}/bin/python" -m synapse.app.homeserver --help >/dev/null 2>&1
 }
 
@@ -42,8 +46,10 @@ if [ ! -x "${venv}/bin/python" ]; then
     "${python_bin}" -m venv "${venv}"
 fi
 
-echo "setup-synapse: installing ${spec}"
-"${venv}/bin/python" -m pip install --disable-pip-version-check --quiet "${spec}"
+echo "setup-synapse: installing ${lock#"${repo_dir}/"}"
+uv="$(ensure_uv "${venv}")"
+"${uv}" pip sync --quiet --require-hashes --python "${venv}/bin/python" "${lock}"
+touch "${venv}/.installed"
 
 if ! synapse_works; then
     echo "setup-synapse: Synapse installed but 'python -m synapse.app.homeserver --help' fails:" >&2
