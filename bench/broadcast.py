@@ -5,7 +5,7 @@ default first gracefully (SIGTERM, as a deployment does) at a third, then killed
 crash) at two thirds.
 
     .venv/bin/python -m bench.broadcast [--size 10000] [--stops term@0.33,kill@0.66]
-                                        [--adapter ptb|http] [--db URL]
+                                        [--adapter ptb|http] [--db URL] [--max-unrecorded N] [--latency S]
     .venv/bin/python -m bench.broadcast --fanout [--size 10000] [--batches 250,500,1000,10000]
 
 Prints JSON lines: messages/s achieved against the 30/s limit (per run of the bot and overall
@@ -73,12 +73,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 # The bot process ---------------------------------------------------------------------------
-def bot_config(db_url: str, base_url: str, files: str) -> Config:
+def bot_config(db_url: str, base_url: str, files: str, max_unrecorded: int) -> Config:
     base = load_config(None, env={})
     return replace(
         base,
         storage=replace(base.storage, url=db_url, files_dir=files),
-        telegram=TelegramConfig(token=TOKEN, base_url=base_url, mode="polling"),
+        telegram=TelegramConfig(
+            token=TOKEN, base_url=base_url, mode="polling", max_unrecorded=max_unrecorded
+        ),
         bot=replace(base.bot, commands_per_minute=1_000_000),
     )
 
@@ -150,7 +152,7 @@ async def child(args: argparse.Namespace) -> None:
     """The bot: on the first run it creates the cohort and announces; then it serves until the
     announcement is done (report sent), printing its memory every second."""
     clock = SystemClock()
-    config = bot_config(args.db, args.base_url, args.files)
+    config = bot_config(args.db, args.base_url, args.files, args.max_unrecorded)
     db = await open_database(config)
     platform = make_platform(args.adapter, config, db, clock)
     app = await build_app(config, clock, {"telegram": platform}, db=db)
@@ -245,6 +247,8 @@ async def spawn(args: argparse.Namespace, fake: FakeTelegram, db_url: str, phase
         args.adapter,
         "--files",
         args.files,
+        "--max-unrecorded",
+        str(args.max_unrecorded),
     ]
     log = Path(args.files).parent / f"bot-{phase}.log"  # its warnings, not in the figures
     with log.open("ab") as stderr:
@@ -311,7 +315,9 @@ async def driver(args: argparse.Namespace) -> None:
     blockers = set(users[1::100][: max(1, args.size // 100)])
     expected = (set(users) - blockers) | {GROUP}
     stops = parse_stops(args.stops)
-    async with FakeTelegram(token=TOKEN, limits=Limits(), on_sent=observed.on_sent) as fake:
+    async with FakeTelegram(
+        token=TOKEN, limits=Limits(), on_sent=observed.on_sent, latency=args.latency
+    ) as fake:
         for uid in users:
             fake.add_user(uid, f"u{uid}")
             fake.send_private(uid, "/start")  # a chat the bot may write to
@@ -355,6 +361,8 @@ async def driver(args: argparse.Namespace) -> None:
         "broadcast.throughput",
         adapter=args.adapter,
         backend=args.db.split(":", 1)[0],
+        max_unrecorded=args.max_unrecorded,
+        latency=args.latency,
         recipients=len(expected) + len(blockers),
         delivered=total,
         limit_per_second=LIMIT_PER_SECOND,
@@ -531,6 +539,15 @@ def main() -> None:
         help="SIGNAL@FRACTION,...: stop the bot when that share was reached ('' = never)",
     )
     parser.add_argument("--adapter", choices=("ptb", "http"), default="ptb")
+    parser.add_argument(
+        "--max-unrecorded",
+        type=int,
+        default=TelegramConfig().max_unrecorded,
+        help="[telegram] max_unrecorded: most sends out and not yet recorded (a crash repeats them)",
+    )
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds each Bot API answer takes (network)"
+    )
     parser.add_argument("--db", default="", help="database URL (default: a temporary SQLite)")
     parser.add_argument("--fanout", action="store_true", help="measure the fan-out only")
     parser.add_argument("--batches", default="250,500,1000,2000,10000")

@@ -96,7 +96,11 @@ async def build_app(
             describe(services.catalogs, services.commands, config.bot.default_language)
     pipeline = Pipeline(db, services, router, PERMISSIONS)
     jobs = JobRunner(db, services, router)
-    delivery = Delivery(db, platforms, clock, instance_id=instance_id)
+    unrecorded = {
+        "telegram": config.telegram.max_unrecorded,
+        "matrix": config.matrix.max_unrecorded,
+    }
+    delivery = Delivery(db, platforms, clock, instance_id=instance_id, unrecorded=unrecorded)
     runtime = Runtime(
         db=db, clock=clock, pipeline=pipeline, jobs=jobs, delivery=delivery, platforms=platforms
     )

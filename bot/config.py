@@ -33,6 +33,9 @@ class TelegramConfig:
     port: int = 8443
     url: str = ""
     secret_token: str = ""
+    # Most messages out and not yet recorded at once. A crash repeats at most these (Telegram
+    # has no idempotency key); fewer slow the sending when a send and its record take long.
+    max_unrecorded: int = 3
 
     @property
     def enabled(self) -> bool:
@@ -48,6 +51,9 @@ class MatrixConfig:
     device_id: str = ""
     store_path: str = "matrix-store"
     pickle_key: str = ""
+    # Most messages out and not yet recorded at once. A crash resends at most these, with their
+    # transaction ids, so the homeserver drops the repeats.
+    max_unrecorded: int = 8
 
     @property
     def enabled(self) -> bool:
@@ -234,6 +240,9 @@ def _validate(config: Config) -> None:
     for n in ("commands_per_minute", "max_text_length", "join_attempts_per_hour"):
         if getattr(config.bot, n) <= 0:
             raise ConfigError(f"bot.{n}", "must be positive")
+    for section in ("telegram", "matrix"):
+        if getattr(config, section).max_unrecorded < 1:
+            raise ConfigError(f"{section}.max_unrecorded", "must be at least 1")
 
 
 def world_readable(path: Path) -> bool:

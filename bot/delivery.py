@@ -1,7 +1,8 @@
 """The outbox dispatcher: claim due rows with a lease, send within the platform's rate limits,
-record the outcome. A crash after sending and before recording can repeat one message when the
-lease runs out; the idempotency key is handed to the platform (Matrix uses it as the
-transaction id, so the homeserver drops the repeat)."""
+record the outcome. A crash after sending and before recording repeats the messages that were
+out and not yet recorded, never more than the platform's configured `max_unrecorded`; the
+idempotency key is handed to the platform (Matrix uses it as the transaction id, so the
+homeserver drops the repeats)."""
 
 from __future__ import annotations
 
@@ -56,8 +57,9 @@ class InFlight:
     """How many sends may be out and not yet recorded at once. A crash repeats exactly those
     (the platform got them, the database does not know), so: as few as keep the platform's
     pace -- its rate times the time a send and its record take (a moving average) -- and at
-    least one. A send out for much longer than that (a slow or hung request) stops counting,
-    so it never holds up the others for long. Without an overall rate: up to `most`."""
+    least one. A send out for much longer than that (a slow or hung request) leaves room for
+    one more beside it, so it does not hold up the others, but never beyond `most`: the hard
+    bound on what a crash can repeat. Without an overall rate: `most`."""
 
     def __init__(self, per_second: float | None, most: int) -> None:
         self.per_second = per_second
@@ -170,7 +172,10 @@ class Delivery:
         lease: timedelta = timedelta(seconds=120),
         batch: int = 100,
         concurrency: int = 16,
+        unrecorded: Mapping[str, int] | None = None,
     ) -> None:
+        """`unrecorded`: per platform, the most sends out and not yet recorded at once (what a
+        crash can repeat); `concurrency` for a platform not named there."""
         self.db = db
         self.platforms = platforms
         self.clock = clock
@@ -180,8 +185,9 @@ class Delivery:
         self.batch = batch
         self.concurrency = concurrency
         self.limiters = {name: Limiter(p, clock) for name, p in platforms.items()}
+        most = dict(unrecorded or {})
         self.in_flight = {
-            name: InFlight(p.capabilities.limits.per_second_global, concurrency)
+            name: InFlight(p.capabilities.limits.per_second_global, most.get(name, concurrency))
             for name, p in platforms.items()
         }
         self._records: list[tuple[list[tuple[Lean, dict[str, Any]]], asyncio.Future[None]]]

@@ -1,8 +1,7 @@
 """What other capabilities use from scheduling: occurrences, RSVPs, and occurrence hooks.
 
 Debriefs (after an occurrence ends), consent check-ins (before occurrences of recorded
-sessions) and broadcasts (targeted by RSVP) build on these functions; see
-/work/notes/issue-5.md for the design.
+sessions) and broadcasts (targeted by RSVP) build on these functions.
 
 Hooks: a capability that reacts to occurrences adds ONE line to `occurrence_hooks()` below,
 naming an `OccurrenceHooks` value in its own module. Scheduling then calls

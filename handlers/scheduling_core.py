@@ -2,7 +2,7 @@
 overlap, public holidays. Everything takes "now" as an argument and works on aware UTC
 instants; wall-clock rules run in the session's own zone (bot.timeparse).
 
-Rules worth knowing (documented for coordinators in the README and /work/notes/issue-5.md):
+Rules worth knowing (documented for coordinators in the README):
 
 * A wall time in a spring-forward gap moves forward by the gap (02:30 -> 03:30); a wall
   time in a fall-back overlap takes the first (earlier) instant. The coordinator is told.

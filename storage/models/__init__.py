@@ -4,6 +4,8 @@ Each capability adds its own module here with one import line."""
 
 from __future__ import annotations
 
+from sqlalchemy.orm import configure_mappers
+
 from storage.models.alumni import (
     AlumniContact,
     Commitment,
@@ -67,3 +69,8 @@ __all__ = [
     "SessionOccurrence",
     "SessionRsvp",
 ]
+
+# Every model is imported above: set up the mappers' relationships and attribute instruments now,
+# at start, and not at whatever the first ORM query happens to be. Objects built from rows without
+# a query (storage.lean.attach) rely on it.
+configure_mappers()

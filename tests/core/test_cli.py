@@ -75,3 +75,20 @@ def test_interactive_console_chats_and_quits(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Africa/Lagos" in done.stdout and "bot → bob" in done.stdout
+
+
+async def test_a_returning_person_in_a_new_process(empty_db_url: str, tmp_path: Path) -> None:
+    """Two console processes on one database: the second begins with a person the first one
+    stored, so its very first statement loads that person (the ORM's mappers must be ready then,
+    whatever the first statement is)."""
+    first = tmp_path / "first.txt"
+    first.write_text("ana> /start\nana> /timezone America/Bogota\n:expect ana Bogota\n")
+    second = tmp_path / "second.txt"
+    second.write_text("ana> /me\n:expect ana America/Bogota\n:expect ana Colombia\n")
+    db = ["--db", empty_db_url]
+    done = cli("console", "--script", str(first), *db, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    again = cli("console", "--script", str(second), "--json", *db, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    (line,) = again.stdout.splitlines()
+    assert "America/Bogota" in json.loads(line)["text"]

@@ -10,12 +10,14 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import build_app
 from bot.clock import VirtualClock
 from bot.config import load_config
-from bot.delivery import MAX_ATTEMPTS, Delivery
+from bot.delivery import MAX_ATTEMPTS, Delivery, InFlight
+from bot.errors import ConfigError
 from bot.messages import Address, Outbound, RateLimits, SendResult, SendStatus
 from bot.outbox import enqueue_message
 from storage.engine import Database
@@ -274,3 +276,43 @@ async def test_shutdown_waits_for_the_send_on_the_wire_instead_of_cutting_it_off
     sent = [s.message.key for s in platform.sent]
     assert len(sent) == 1 and outcome[sent[0]] == "sent"  # finished and recorded, not repeated
     assert sorted(outcome.values()) == ["pending", "sent"]  # the other is queued for next time
+
+
+async def test_unrecorded_sends_never_exceed_the_configured_cap() -> None:
+    """What a crash can repeat is bounded: however long the sends out take (a slow or hung
+    request lets one more go beside it), no more than `most` are ever out unrecorded."""
+    gate = InFlight(per_second=30, most=2)
+    gate.latency = 0.2  # the usual need: 30/s x 0.2 s x 1.25 = 8, above the cap
+    loop = asyncio.get_running_loop()
+    tickets = [await gate.enter(), await gate.enter()]
+
+    assert gate.capacity(loop.time()) == 2
+    assert gate.capacity(loop.time() + 3600) == 2  # both hung for an hour: still two
+    entering = asyncio.create_task(gate.enter())
+    await asyncio.sleep(0)  # let it try: it must wait for a slot
+    assert not entering.done()
+    gate.leave(tickets[0])
+    third = await entering
+    gate.leave(tickets[1])
+    gate.leave(third)
+
+
+async def test_a_hung_send_lets_one_more_out_beside_it_within_the_cap() -> None:
+    gate = InFlight(per_second=30, most=3)  # no latency measured yet: one at a time
+    loop = asyncio.get_running_loop()
+    first = await gate.enter()
+
+    assert gate.capacity(loop.time()) == 1
+    assert gate.capacity(loop.time() + 60) == 2  # the first is overdue: one more may go
+    gate.leave(first)
+
+
+def test_the_cap_is_configured_per_platform() -> None:
+    config = load_config(None, env={"COHORTBOT_TELEGRAM_MAX_UNRECORDED": "1"})
+    assert config.telegram.max_unrecorded == 1
+    assert config.matrix.max_unrecorded == 8
+
+
+def test_a_cap_below_one_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"telegram\.max_unrecorded"):
+        load_config(None, env={"COHORTBOT_TELEGRAM_MAX_UNRECORDED": "0"})

@@ -1216,8 +1216,12 @@ class FakeTelegram:
         first_update_id: int = 100_000,
         extra_routes: Sequence[web.RouteDef] = (),
         on_sent: Callable[[SentMessage], None] | None = None,
+        latency: float = 0.0,
     ) -> None:
         self.token = token
+        # Seconds each answer takes after the method has run (a network round trip, in real
+        # time): what a sender sees from a distant server.
+        self.latency = latency
         self.bot_username = bot_username
         head = token.split(":", 1)[0]
         self.bot_id = int(head) if head.isdigit() else 123
@@ -1912,6 +1916,8 @@ class FakeTelegram:
         if description is not None:
             body["description"] = description
         self._notify()
+        if self.latency and method.lower() != "getupdates":
+            await asyncio.sleep(self.latency)  # the answer's way back over the network
         return _json_response(body, 200)
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
