@@ -30,10 +30,12 @@ from sqlalchemy import (
 )
 
 from bot.clock import Clock
+from bot.health import Backoff
 from bot.messages import Address, Attachment, Choice, Outbound, SendResult, SendStatus
 from bot.platform import Platform
 from bot.ratelimit import Windows
 from storage.engine import Database
+from storage.errors import StorageUnavailable
 from storage.lean import Lean, lean_execute
 from storage.models import Identity, OutboxMessage
 from storage.repositories.chats import move_chat
@@ -369,7 +371,7 @@ class Delivery:
                 result = SendResult(SendStatus.TRANSIENT, reason=type(error).__name__)
             if result.status is SendStatus.MOVED:
                 result = await self._moved(platform, item, result)
-            await self._record(platform, item, result)
+            await self._record_surely(platform, item, result)
         finally:
             gate.leave(ticket)
         if result.status is SendStatus.RETRY_AFTER:
@@ -406,6 +408,19 @@ class Delivery:
                 .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "claimed")
                 .values(**values)
             )
+
+    async def _record_surely(self, platform: str, item: Claimed, result: SendResult) -> None:
+        """Record the outcome of a send that happened, however long the storage is away: the
+        send keeps its place among those out and unrecorded meanwhile (a crash repeats no
+        more), and is not sent again when the storage is back."""
+        backoff = Backoff(self.sleep)
+        while True:
+            try:
+                await self._record(platform, item, result)
+                return
+            except StorageUnavailable:
+                log.warning("outcome not recorded yet", extra={"outbox_id": item.id})
+                await backoff.wait()
 
     async def _record(self, platform: str, item: Claimed, result: SendResult) -> None:
         """Record one outcome, durably, before the lane sends its next message: one UPDATE

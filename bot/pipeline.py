@@ -1,9 +1,15 @@
 """One inbound update, start to finish, in one unit of work:
 
-dedupe -> identity -> size and rate checks -> route (question answer or command, cohort choice,
-authorization) -> handler. A person's mistake (UserError) rolls the unit of work back, and a new
-one records the update and answers with a localized message; a bug is logged with a correlation
-id and gets an apology the same way."""
+clean (bot/sanitize.py) -> dedupe -> identity -> rate and size checks -> route (question answer
+or command, cohort choice, authorization) -> handler. A person's mistake (UserError) rolls the
+unit of work back, and a new one records the update and answers with a localized message; a
+bug is logged with a correlation id and gets an apology the same way.
+
+Whatever goes wrong with one update stays with it: a failure while storing its sender, in its
+handler or at its commit is answered (or, when even the answer cannot be stored, dropped with a
+log line), and the other updates of its batch and everyone after it go on. Only a failure of
+the storage itself (StorageUnavailable: a full disk, a lost PostgreSQL) leaves the updates
+unhandled, for the caller to hand over again once the storage is back."""
 
 from __future__ import annotations
 
@@ -25,7 +31,9 @@ from bot.logsetup import log_scope
 from bot.messages import Address, Choice, Inbound
 from bot.ratelimit import Buckets
 from bot.router import Answer, Router
+from bot.sanitize import clean_inbound
 from storage.engine import Database, written_tables
+from storage.errors import storage_problem
 from storage.models import Cohort, Identity, PendingQuestion, Person, ProcessedUpdate
 from storage.repositories.cohorts import cohort_for_chat, membership, memberships_of
 from storage.repositories.people import create_person, find_person_by_identity
@@ -103,8 +111,11 @@ class Pipeline:
         group commit; Telegram's getUpdates hands them over in batches). A mistake or a bug in
         one rolls the unit back (no savepoint per update: two statements fewer on every update);
         the updates before it are processed again in one unit, it is answered in a unit of its
-        own, and the rest go on. The per-person rate limit is applied once per update."""
-        await self._run(list(inbounds), [self._admission(inbound) for inbound in inbounds])
+        own, and the rest go on. The per-person rate limit is applied once per update.
+        Raises StorageUnavailable when the storage itself fails: nothing of the batch is then
+        kept, and handing the same updates over again later is safe."""
+        cleaned = [clean_inbound(inbound) for inbound in inbounds]
+        await self._run(cleaned, [self._admission(inbound) for inbound in cleaned])
 
     async def _run(self, inbounds: list[Inbound], admissions: list[_Admission]) -> None:
         start = 0
@@ -120,6 +131,20 @@ class Pipeline:
                 await self._answer_undone(inbounds[current], undone)
                 start = current + 1
                 continue
+            except Exception as error:
+                if storage_problem(error) is not None:
+                    raise
+                # Not inside a handler: storing an update or its sender, or the commit. Whose
+                # it was is not known in a batch, so each goes again alone.
+                if len(inbounds) - start > 1:
+                    for index in range(start, len(inbounds)):
+                        await self._run(inbounds[index : index + 1], admissions[index : index + 1])
+                    return
+                ref = inbounds[start].update_id[-8:]
+                with _scope(inbounds[start]):
+                    log.exception("update failed", extra={"correlation_id": ref})
+                await self._answer_undone(inbounds[start], _Undone(None, None, ref))
+                return
             self.on_committed(written_tables(session))
             return
 
@@ -131,28 +156,42 @@ class Pipeline:
 
     async def _answer_undone(self, inbound: Inbound, undone: _Undone) -> None:
         """The update's unit was rolled back: a new one records it and answers (at the address
-        saved when it failed: privately for a personal command)."""
+        saved when it failed: privately for a personal command). When even that fails, the
+        update is dropped with a log line, and everyone else goes on."""
         with _scope(inbound):
-            async with self.db.transaction() as session:
-                ctx = await self._begin(session, inbound)
-                if ctx is None:
-                    return
-                ctx.reply_to = undone.reply_to
-                if undone.error is not None:
-                    await ctx.say(ctx.t(undone.error.message_id, **undone.error.params))
-                else:
-                    await ctx.reply(_("core.bug"), ref=undone.ref)
+            try:
+                async with self.db.transaction() as session:
+                    ctx = await self._begin(session, inbound)
+                    if ctx is None:
+                        return
+                    ctx.reply_to = undone.reply_to or ctx.reply_to
+                    if undone.error is not None:
+                        await ctx.say(ctx.t(undone.error.message_id, **undone.error.params))
+                    else:
+                        await ctx.reply(_("core.bug"), ref=undone.ref)
+            except Exception as error:
+                if storage_problem(error) is not None:
+                    raise
+                log.exception(
+                    "update dropped: it could not be answered",
+                    extra={"correlation_id": inbound.update_id[-8:]},
+                )
+                return
             self.on_committed(written_tables(session))
 
     def _admission(self, inbound: Inbound) -> _Admission:
         """The per-person command rate (per identity: a person is known only inside the unit
-        of work), decided once per update even when its unit is run again."""
+        of work), decided once per update even when its unit is run again. Past the limit a
+        person is warned once, then nothing they send is answered until they have slowed
+        down: half their allowance has come back."""
         sender = (inbound.platform, inbound.user_id)
-        if self._person_limits.try_take(sender):
-            self._warned_slow.discard(sender)
-            return "admitted"
+        limits = self._person_limits
         if sender in self._warned_slow:
-            return "ignored"
+            if limits.available(sender) < limits.burst / 2:
+                return "ignored"
+            self._warned_slow.discard(sender)
+        if limits.try_take(sender):
+            return "admitted"
         self._warned_slow.add(sender)
         return "warned"
 
@@ -223,19 +262,22 @@ class Pipeline:
         return person, identity, open_questions
 
     async def _checked(self, ctx: Context, inbound: Inbound, admission: _Admission) -> None:
-        limit = self.services.config.bot.max_text_length
-        if len(inbound.text) > limit:
-            await ctx.reply(_("core.too_long"), limit=limit, length=len(inbound.text))
-            return
+        # The rate limit comes first: past it, nothing is answered (not even "too long").
         if admission != "admitted":
             if admission == "warned":
                 await ctx.reply(_("core.slow_down"))
+            return
+        limit = self.services.config.bot.max_text_length
+        if len(inbound.text) > limit:
+            await ctx.reply(_("core.too_long"), limit=limit, length=len(inbound.text))
             return
         try:
             await self.route(ctx, inbound)
         except UserError as error:
             raise _Undone(ctx.reply_to, error) from None
-        except Exception:
+        except Exception as error:
+            if storage_problem(error) is not None:
+                raise  # the storage failed, not this update: it is handled again later
             ref = inbound.update_id[-8:]
             log.exception("handler failed", extra={"correlation_id": ref})
             raise _Undone(ctx.reply_to, None, ref) from None

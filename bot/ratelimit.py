@@ -45,6 +45,10 @@ class Buckets:
         for key in stale or list(self._buckets)[: len(self._buckets) // 2]:
             del self._buckets[key]
 
+    def available(self, key: object) -> float:
+        """Tokens `key` has now. Takes nothing."""
+        return self._refill(key).tokens
+
     def wait_time(self, key: object, cost: float = 1.0) -> float:
         """Seconds until `cost` tokens are available (0 when available now). Takes nothing."""
         bucket = self._refill(key)

@@ -12,12 +12,14 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.delivery import Delivery
 from bot.errors import ConfigError
+from bot.health import Backoff, StorageHealth
 from bot.lease import RENEW_EVERY, Leases
 from bot.messages import Inbound
 from bot.pipeline import Pipeline
 from bot.platform import Platform
 from bot.scheduler import JobRunner, Waker
 from storage.engine import Database
+from storage.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,9 @@ class Runtime:
         # does not open the key store): `cohortbot run` says so in one line and exits 2.
         self.fatal: asyncio.Future[ConfigError] = asyncio.get_running_loop().create_future()
         self._job_pass_end = 0.0
+        # Real time (`serve`): updates met by a storage failure wait until it works again.
+        self.health = StorageHealth()
+        self._keep_through_outages = False
         pipeline.on_committed = self._committed
         # The job loop asks for its next due instant itself, in its last batch's transaction.
         jobs.on_committed = lambda tables: self._committed(tables - {"job"})
@@ -82,11 +87,24 @@ class Runtime:
                 waker.poke()
 
     async def handle(self, inbound: Inbound) -> None:
-        await self.pipeline.handle(inbound)
+        await self.handle_many((inbound,))
 
     async def handle_many(self, inbounds: Sequence[Inbound]) -> None:
-        """Consecutive updates in one unit of work (see Pipeline.handle_many)."""
-        await self.pipeline.handle_many(inbounds)
+        """Consecutive updates in one unit of work (see Pipeline.handle_many). While serving,
+        a failure of the storage keeps them: they are handled again, with growing pauses, until
+        the storage works (the platform meanwhile holds back what comes after them)."""
+        backoff = Backoff()
+        while True:
+            try:
+                await self.pipeline.handle_many(inbounds)
+            except StorageUnavailable as error:
+                if not self._keep_through_outages:
+                    raise
+                self.health.failed(error)
+                await backoff.wait()
+                continue
+            self.health.ok()
+            return
 
     # Real time -----------------------------------------------------------------------------
     async def serve(self, leases: Leases | None = None) -> None:
@@ -95,6 +113,7 @@ class Runtime:
         With `leases`, each platform connection (and its sending) runs in one instance at a
         time: the instance holding the lease `platform:<name>`; the others stand by and take
         over when the holder stops renewing. Jobs run in every instance (rows are claimed)."""
+        self._keep_through_outages = True
         await self.delivery.recover()
         self.job_waker.start()
         self._tasks.append(asyncio.create_task(self._job_loop(), name="jobs"))
@@ -177,6 +196,7 @@ class Runtime:
 
     async def _job_loop(self) -> None:
         loop = asyncio.get_running_loop()
+        backoff = Backoff()
         while True:
             await _pause_since(loop, self._job_pass_end)
             try:
@@ -184,6 +204,12 @@ class Runtime:
                 # At least every JOB_POLL: jobs written by another instance or process.
                 poll = self.clock.now() + JOB_POLL
                 self.job_waker.wake_at(poll if due is None else min(due, poll))
+                self.health.ok()
+                backoff.reset()
+            except StorageUnavailable as error:
+                self.health.failed(error)
+                await backoff.wait()
+                self.job_waker.poke()
             except Exception:
                 log.exception("job loop error")
             self._job_pass_end = loop.time()
@@ -193,6 +219,7 @@ class Runtime:
         waker = self.delivery_wakers[name]
         loop = asyncio.get_running_loop()
         pass_end = 0.0
+        backoff = Backoff()
         while not self.delivery.stopping(name):
             await _pause_since(loop, pass_end)
             try:
@@ -200,6 +227,12 @@ class Runtime:
                 # At least every OUTBOX_POLL: rows queued by jobs in other instances.
                 poll = self.clock.now() + OUTBOX_POLL
                 waker.wake_at(poll if due is None else max(min(due, poll), self.clock.now()))
+                self.health.ok()
+                backoff.reset()
+            except StorageUnavailable as error:
+                self.health.failed(error)
+                await backoff.wait()
+                waker.poke()
             except Exception:
                 log.exception("delivery loop error", extra={"platform": name})
             pass_end = loop.time()

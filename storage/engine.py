@@ -4,6 +4,7 @@ PostgreSQL through asyncpg. One transaction per inbound update or job."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +23,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from storage.checkpoints import Checkpointer
+from storage.errors import StorageUnavailable, storage_problem
 from storage.lean import LEAN_DRIVER, WRITTEN, LeanDriver
 from storage.sqlite_inline import BUSY_TIMEOUT_MS, InlineConnection, inline_creator
 
@@ -144,6 +146,12 @@ async def _begin_inline(driver: LeanDriver) -> None:
     await inline.run("BEGIN IMMEDIATE", inline.raw.execute, "BEGIN IMMEDIATE")
 
 
+def _raise_unavailable(error: Exception) -> None:
+    cause = storage_problem(error)
+    if cause is not None and not isinstance(error, StorageUnavailable):
+        raise StorageUnavailable(cause) from error
+
+
 def _begin_unit(conn: Connection, session: Session) -> None:
     conn.begin()
     session.begin()
@@ -205,28 +213,39 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work. A failure of the storage itself (see storage/errors.py) rolls it
+        back, resets the writer connection and raises StorageUnavailable."""
         if self._write_lock is None:
-            async with self._sessions() as session, session.begin():
-                yield session
+            try:
+                async with self._sessions() as session, session.begin():
+                    yield session
+            except Exception as error:
+                _raise_unavailable(error)
+                raise
             return
         async with self._write_lock:
-            writer = await self._writer_connection()
-            # The session joins the writer's transaction: its commit flushes, the writer's
-            # commits; a rollback rolls back the whole unit. Each end of the unit is one hop
-            # into SQLAlchemy's greenlet (the async API would take five).
-            session = self._sessions(bind=writer)
-            driver = writer.info.get(LEAN_DRIVER)
-            if driver is not None:
-                await _begin_inline(driver)
-                _begin_unit(_sync(writer), session.sync_session)  # no I/O left to do
-                session.info[LEAN_DRIVER] = driver
-            else:
-                await writer.run_sync(_begin_unit, session.sync_session)
+            try:
+                writer = await self._writer_connection()
+                # The session joins the writer's transaction: its commit flushes, the writer's
+                # commits; a rollback rolls back the whole unit. Each end of the unit is one hop
+                # into SQLAlchemy's greenlet (the async API would take five).
+                session = self._sessions(bind=writer)
+                driver = writer.info.get(LEAN_DRIVER)
+                if driver is not None:
+                    await _begin_inline(driver)
+                    _begin_unit(_sync(writer), session.sync_session)  # no I/O left to do
+                    session.info[LEAN_DRIVER] = driver
+                else:
+                    await writer.run_sync(_begin_unit, session.sync_session)
+            except Exception as error:
+                await self._reset_writer()
+                _raise_unavailable(error)
+                raise
             try:
                 yield session
                 await writer.run_sync(_commit_unit, session.sync_session)
-            except BaseException:
-                await writer.run_sync(_rollback_unit, session.sync_session)
+            except BaseException as error:
+                await self._undo(writer, error, session.sync_session)
                 raise
             if self.checkpoints is not None:
                 self.checkpoints.committed()
@@ -238,26 +257,66 @@ class Database:
         """One transaction on a Core connection, without the ORM session's bookkeeping: for
         the delivery layer's single statements (claim, record), which load no objects."""
         if self._write_lock is None:
-            async with self.engine.begin() as conn:
-                yield conn
+            try:
+                async with self.engine.begin() as conn:
+                    yield conn
+            except Exception as error:
+                _raise_unavailable(error)
+                raise
             return
         async with self._write_lock:
-            writer = await self._writer_connection()
-            driver = writer.info.get(LEAN_DRIVER)
-            if driver is None:
-                async with writer.begin():
-                    yield writer
-            else:
-                await _begin_inline(driver)
-                _sync(writer).begin()  # no I/O left to do
-                try:
-                    yield writer
-                    await writer.commit()
-                except BaseException:
-                    await writer.rollback()
-                    raise
+            try:
+                writer = await self._writer_connection()
+                driver = writer.info.get(LEAN_DRIVER)
+                if driver is not None:
+                    await _begin_inline(driver)
+                    _sync(writer).begin()  # no I/O left to do
+                else:
+                    await writer.begin()
+            except Exception as error:
+                await self._reset_writer()
+                _raise_unavailable(error)
+                raise
+            try:
+                yield writer
+                await writer.commit()
+            except BaseException as error:
+                await self._undo(writer, error, None)
+                raise
             if self.checkpoints is not None:
                 self.checkpoints.committed()
+
+    async def _undo(
+        self, writer: AsyncConnection, error: BaseException, session: Session | None
+    ) -> None:
+        """Roll the writer's unit back. When that fails, or the storage itself failed, the
+        writer is replaced (a connection left inside a transaction would refuse every later
+        unit); a storage failure then surfaces as StorageUnavailable."""
+        try:
+            if session is not None:
+                await writer.run_sync(_rollback_unit, session)
+            else:
+                await writer.rollback()
+            driver = writer.info.get(LEAN_DRIVER)
+            if isinstance(driver, LeanDriver) and driver.connection.raw.in_transaction:
+                driver.connection.raw.rollback()  # begun on the driver, never reached SQLAlchemy
+        except Exception:
+            await self._reset_writer()  # the caller raises the unit's own error
+        else:
+            if isinstance(error, Exception) and storage_problem(error) is not None:
+                await self._reset_writer()
+        if isinstance(error, Exception):
+            _raise_unavailable(error)
+
+    async def _reset_writer(self) -> None:
+        """Drop the held writer connection; the next unit opens a fresh one."""
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return
+        with contextlib.suppress(Exception):
+            await writer.invalidate()
+        with contextlib.suppress(Exception):
+            await writer.close()
 
     async def checkpoint(self) -> None:
         """Fold the SQLite WAL into the main file and truncate it (after an erasure)."""
