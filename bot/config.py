@@ -35,7 +35,7 @@ class TelegramConfig:
     secret_token: str = ""
     # Most messages out and not yet recorded at once. A crash repeats at most these (Telegram
     # has no idempotency key); fewer slow the sending when a send and its record take long.
-    max_unrecorded: int = 3
+    max_unrecorded: int = 8
 
     @property
     def enabled(self) -> bool:
