@@ -2,6 +2,8 @@
 
 - Login by password or access token; the device id is kept (config, else the StateStore) so a
   restart is the same device: same E2EE identity, same transaction-id scope.
+- Every start makes sure the device is cross-signed by the account's own identity
+  (matrix_crosssigning.py): without that, Element no longer talks to it.
 - The key store lives in `store_path` (nio's SqliteStore), encrypted with `pickle_key`.
 - Our own sync loop (not nio's sync_forever, which spins on errors): the first sync after a
   start carries full state (nio keeps no room list on disk); the sync token is saved through
@@ -53,6 +55,7 @@ from nio import (
 )
 from nio.store import SqliteStore
 
+from bot.adapters.matrix_crosssigning import CrossSigningResult, cross_sign
 from bot.adapters.matrix_rooms import DirectRooms, RoomFacts, is_group
 from bot.adapters.matrix_text import (
     MAX_EVENT_TEXT,
@@ -206,6 +209,7 @@ class MatrixPlatform:
         self._lock = asyncio.Lock()  # key upkeep and sends never interleave (keys_query races)
         self._dm_locks: dict[str, asyncio.Lock] = {}
         self._translator: Translator | None = None
+        self.cross_signing: CrossSigningResult | None = None  # how the last start went
 
     # Platform protocol --------------------------------------------------------------------------
     @property
@@ -245,6 +249,11 @@ class MatrixPlatform:
         self._ready.clear()
         self._synced_once = False
         self._client = await self._login()
+        try:
+            self.cross_signing = await cross_sign(self._client, self.state, self.config)
+        except BaseException:
+            await self._close_client()
+            raise
         self._token = await self.state.get(STATE_NS, self._token_key)
         self._skip_history = self._token is None  # first run ever: do not answer old messages
         self._names = await self._own_names()

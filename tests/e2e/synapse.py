@@ -289,6 +289,32 @@ class SynapseServer:
             access_token=self._admin_token(),
         )
 
+    def client_api(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, object] | None = None,
+        *,
+        access_token: str | None = None,
+    ) -> dict[str, Any]:
+        """One client-server API call (``path`` after ``/_matrix/client/v3``) as a user."""
+        return self._request(method, "/_matrix/client/v3" + path, body, access_token=access_token)
+
+    def login(self, user_id: str, password: str) -> RegisteredUser:
+        """A new device (and access token) for an existing user."""
+        reply = self.client_api(
+            "POST",
+            "/login",
+            {
+                "type": "m.login.password",
+                "identifier": {"type": "m.id.user", "user": user_id},
+                "password": password,
+            },
+        )
+        return RegisteredUser(
+            str(reply["user_id"]), str(reply["access_token"]), str(reply["device_id"])
+        )
+
     def _admin_token(self) -> str:
         if self._admin is None:
             self._admin = self.register_user(
