@@ -66,12 +66,13 @@ from bot.adapters.matrix_text import (
     txn_id,
 )
 from bot.adapters.matrix_undecryptable import REPORTED_NS, Waiting, WaitingRoom
+from bot.adapters.matrix_upgrades import RoomUpgrades
 from bot.clock import Clock
 from bot.config import MatrixConfig
 from bot.errors import ConfigError
 from bot.i18n import Catalogs, Translator, _
 from bot.messages import Address, Attachment, Inbound, Outbound, RateLimits, SendResult, SendStatus
-from bot.platform import Capabilities, InboundHandler, StateStore
+from bot.platform import Capabilities, ChatMoves, InboundHandler, StateStore
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +179,7 @@ class MatrixPlatform:
         *,
         language: str = "en",
         tuning: MatrixTuning | None = None,
+        chat_moves: ChatMoves | None = None,
     ) -> None:
         check_config(config)
         self.config = config
@@ -186,6 +188,7 @@ class MatrixPlatform:
         self.language = language
         self.tuning = tuning or MatrixTuning()
         self.rooms = DirectRooms(state)
+        self.upgrades = RoomUpgrades(state, self.rooms, chat_moves)
         self._client: AsyncClient | None = None
         self._on_inbound: InboundHandler | None = None
         self._task: asyncio.Task[None] | None = None
@@ -455,6 +458,7 @@ class MatrixPlatform:
             )
         await self._key_upkeep(client)
         await self._join_invites(client)
+        self._joined_unsynced.update(await self.upgrades.follow(client))
         batch, undecryptable = self._batch, self._undecryptable_batch
         if not self._skip_history:
             for item in batch:
@@ -695,6 +699,9 @@ class MatrixPlatform:
         if to.chat_id.startswith(USER_PREFIX):
             return await self._dm_with(to.chat_id[len(USER_PREFIX) :])
         room_id = to.chat_id
+        redirect = await self.upgrades.redirect(client.rooms.get(room_id))
+        if redirect is not None:
+            raise _SendProblem(redirect)
         if room_id in self._joined_unsynced:  # joined moments ago: wait for its state
             await self._wait_for(lambda: room_id in client.rooms, self.tuning.room_wait_s)
         room = client.rooms.get(room_id)
