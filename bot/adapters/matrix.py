@@ -56,6 +56,7 @@ from nio import (
 from nio.store import SqliteStore
 
 from bot.adapters.matrix_crosssigning import CrossSigningResult, cross_sign
+from bot.adapters.matrix_direct import DirectAccountData
 from bot.adapters.matrix_rooms import DirectRooms, RoomFacts, is_group
 from bot.adapters.matrix_text import (
     MAX_EVENT_TEXT,
@@ -188,7 +189,8 @@ class MatrixPlatform:
         self.language = language
         self.tuning = tuning or MatrixTuning()
         self.rooms = DirectRooms(state)
-        self.upgrades = RoomUpgrades(state, self.rooms, chat_moves)
+        self.direct = DirectAccountData()  # m.direct: how clients know a room is a DM
+        self.upgrades = RoomUpgrades(state, self.rooms, chat_moves, self.direct)
         self._client: AsyncClient | None = None
         self._on_inbound: InboundHandler | None = None
         self._task: asyncio.Task[None] | None = None
@@ -526,6 +528,7 @@ class MatrixPlatform:
                 self._joined_unsynced.add(room_id)
                 if direct and inviter:
                     await self.rooms.remember(inviter, room_id)
+                    await self.direct.record(client, inviter, room_id)
                 continue
             code = getattr(response, "status_code", None)
             log.warning("matrix join failed", extra={"room_id": room_id, "code": code})
@@ -747,6 +750,7 @@ class MatrixPlatform:
                 raise _SendProblem(_error_result(created, private=True))
             room_id = str(created.room_id)
             await self.rooms.remember(user_id, room_id)
+            await self.direct.record(client, user_id, room_id)
             log.info("matrix created a DM room", extra={"room_id": room_id})
         if not await self._wait_for(
             lambda: room_id in client.rooms and user_id in client.rooms[room_id].users,

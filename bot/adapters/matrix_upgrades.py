@@ -19,6 +19,7 @@ from typing import Any
 
 from nio import AsyncClient, JoinResponse, MatrixRoom, RoomGetStateResponse
 
+from bot.adapters.matrix_direct import DirectAccountData
 from bot.adapters.matrix_rooms import DirectRooms
 from bot.messages import SendResult, SendStatus
 from bot.platform import ChatMoves, StateStore
@@ -76,8 +77,15 @@ def honoured_tombstone(state: Sequence[Mapping[str, Any]]) -> Tombstone | None:
 
 
 class RoomUpgrades:
-    def __init__(self, state: StateStore, rooms: DirectRooms, chat_moves: ChatMoves | None) -> None:
+    def __init__(
+        self,
+        state: StateStore,
+        rooms: DirectRooms,
+        chat_moves: ChatMoves | None,
+        direct: DirectAccountData,
+    ) -> None:
         self._state = state
+        self._direct = direct
         self._rooms = rooms
         self._chat_moves = chat_moves
         self._successors: dict[str, str] = {}  # followed (cache of UPGRADED_NS)
@@ -113,7 +121,7 @@ class RoomUpgrades:
         for new, old in list(self._waiting.items()):
             if new in client.rooms:  # invited and joined meanwhile
                 del self._waiting[new]
-                await self._moved(old, new)
+                await self._moved(client, old, new)
         for room in list(client.rooms.values()):
             if not room.replacement_room or room.room_id in self._checked:
                 continue
@@ -151,16 +159,17 @@ class RoomUpgrades:
                 self._waiting[new] = old
                 return None
             joined = new
-        await self._moved(old, new)
+        await self._moved(client, old, new)
         return joined
 
-    async def _moved(self, old: str, new: str) -> None:
+    async def _moved(self, client: AsyncClient, old: str, new: str) -> None:
         if self._chat_moves is not None:
             await self._chat_moves.chat_moved(PLATFORM, old, new)
         partner = await self._rooms.partner(old)
         if partner is not None:
             await self._rooms.forget(old)
             await self._rooms.remember(partner, new)
+            await self._direct.record(client, partner, new)
         await self._state.put(UPGRADED_NS, old, new)
         self._successors[old] = new
         log.info("matrix room upgrade followed", extra={"room_id": old, "successor": new})
