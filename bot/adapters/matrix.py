@@ -11,7 +11,7 @@
   crash replays a batch (the pipeline drops duplicates by event id) and never loses one.
 - Replies are m.notice with an HTML body; the outbox idempotency key is the transaction id, so
   a resend is dropped by the homeserver; a 429 comes back as RETRY_AFTER (nio is told not to
-  sleep on it).
+  sleep on it), and later messages keep the pace it taught (matrix_pacing.py).
 - Never logs message text, tokens or keys; nio's own DEBUG logging (which dumps responses) is
   pinned to WARNING.
 """
@@ -57,6 +57,7 @@ from nio.store import SqliteStore
 
 from bot.adapters.matrix_crosssigning import CrossSigningResult, cross_sign
 from bot.adapters.matrix_direct import DirectAccountData
+from bot.adapters.matrix_pacing import Pacing
 from bot.adapters.matrix_rooms import DirectRooms, RoomFacts, is_group
 from bot.adapters.matrix_text import (
     MAX_EVENT_TEXT,
@@ -212,6 +213,7 @@ class MatrixPlatform:
         )
         self._names: tuple[str, ...] = ()
         self._lock = asyncio.Lock()  # key upkeep and sends never interleave (keys_query races)
+        self._pacing = Pacing()
         self._dm_locks: dict[str, asyncio.Lock] = {}
         self._translator: Translator | None = None
         self.cross_signing: CrossSigningResult | None = None  # how the last start went
@@ -783,12 +785,19 @@ class MatrixPlatform:
     ) -> SendResult:
         client = self._client_or_fail()
         async with self._lock:
+            wait = self._pacing.wait(self.clock.now())
+            if wait > 0:  # the homeserver's rate limit, learned from its 429s
+                return SendResult(SendStatus.RETRY_AFTER, retry_after=wait, reason="matrix pacing")
             response = await client.room_send(
                 room_id, "m.room.message", content, tx_id=txn, ignore_unverified_devices=True
             )
-        if isinstance(response, RoomSendResponse):
-            return SendResult.sent(str(response.event_id))
-        return _error_result(response, private=private)
+            if isinstance(response, RoomSendResponse):
+                self._pacing.sent(self.clock.now())
+                return SendResult.sent(str(response.event_id))
+            result = _error_result(response, private=private)
+            if result.status is SendStatus.RETRY_AFTER and result.retry_after is not None:
+                self._pacing.limited(self.clock.now(), result.retry_after)
+            return result
 
     async def _send_file(
         self, room_id: str, attachment: Attachment, txn: str, *, private: bool
