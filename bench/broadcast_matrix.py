@@ -49,13 +49,11 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-import vodozemac
 from sqlalchemy import insert, select
 
 from bench.common import emit, peak_rss_mib
 from bot.adapters.matrix import MatrixPlatform
 from bot.adapters.matrix_rooms import ROOM_NS, USER_NS
-from bot.adapters.matrix_signing import canonical_json
 from bot.app import build_app, open_database
 from bot.clock import SystemClock
 from bot.config import Config, load_config
@@ -64,6 +62,8 @@ from storage.engine import Database
 from storage.models import Cohort, Identity, KeyValue, Membership, OutboxMessage, Person
 from storage.repositories.chats import DbChatMoves
 from storage.repositories.kv import DbStateStore
+from tests.e2e.devices import publish_device
+from tests.e2e.synapse import RegisteredUser, SynapseServer
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = "Benchmark broadcast: please ignore"
@@ -256,53 +256,13 @@ async def child(args: argparse.Namespace) -> None:
 
 
 # The people --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Someone:
-    user_id: str
-    access_token: str
-    device_id: str
-
-
-def publish_device(synapse: Any, person: Someone) -> None:
-    """One device with identity keys and signed one-time keys, as a client publishes it."""
-    account = vodozemac.Account()
-    user, device = person.user_id, person.device_id
-
-    def signed(value: dict[str, Any]) -> dict[str, Any]:
-        signature = account.sign(canonical_json(value)).to_base64()
-        return {**value, "signatures": {user: {f"ed25519:{device}": signature}}}
-
-    device_keys = signed(
-        {
-            "user_id": user,
-            "device_id": device,
-            "algorithms": ["m.olm.v1.curve25519-aes-sha2", "m.megolm.v1.aes-sha2"],
-            "keys": {
-                f"curve25519:{device}": account.curve25519_key.to_base64(),
-                f"ed25519:{device}": account.ed25519_key.to_base64(),
-            },
-        }
-    )
-    account.generate_one_time_keys(4)
-    one_time = {
-        f"signed_curve25519:{key_id}": signed({"key": key.to_base64()})
-        for key_id, key in account.one_time_keys.items()
-    }
-    synapse.client_api(
-        "POST",
-        "/keys/upload",
-        {"device_keys": device_keys, "one_time_keys": one_time},
-        access_token=person.access_token,
-    )
-
-
-def register(synapse: Any, prefix: str) -> tuple[Someone, str]:
+def register(synapse: SynapseServer, prefix: str) -> tuple[RegisteredUser, str]:
     password = secrets.token_urlsafe(12)
     account = synapse.register_user(f"{prefix}-{secrets.token_hex(4)}", password)
-    return Someone(account.user_id, account.access_token, account.device_id), password
+    return account, password
 
 
-def open_dm(synapse: Any, bot: Someone, person: Someone) -> str:
+def open_dm(synapse: SynapseServer, bot: RegisteredUser, person: RegisteredUser) -> str:
     """An encrypted DM made by the bot's account, joined by the person."""
     created = synapse.client_api(
         "POST",
@@ -328,7 +288,7 @@ def open_dm(synapse: Any, bot: Someone, person: Someone) -> str:
     return room
 
 
-def bot_events(synapse: Any, room: str, bot_user: str) -> list[dict[str, Any]]:
+def bot_events(synapse: SynapseServer, room: str, bot_user: str) -> list[dict[str, Any]]:
     """The bot's events in a room, oldest first (admin API: works without decrypting)."""
     path = f"/v1/rooms/{urllib.parse.quote(room)}/messages?dir=f&limit=100"
     chunk = synapse.admin_api("GET", path).get("chunk", [])
@@ -421,7 +381,9 @@ def merged(stats: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return total
 
 
-async def sample_peers(synapse: Any, people: Sequence[Someone], workdir: Path) -> list[Any]:
+async def sample_peers(
+    synapse: SynapseServer, people: Sequence[RegisteredUser], workdir: Path
+) -> list[Any]:
     """Real nio clients on these people's devices (they publish their own keys)."""
     from nio import AsyncClient, AsyncClientConfig, MegolmEvent, RoomMessageNotice
 
@@ -447,7 +409,12 @@ async def sample_peers(synapse: Any, people: Sequence[Someone], workdir: Path) -
 
 
 async def scenario(
-    args: argparse.Namespace, synapse: Any, people: list[Someone], limits: str, tmp: Path
+    args: argparse.Namespace,
+    synapse: SynapseServer,
+    people: list[RegisteredUser],
+    samples: Sequence[Any],
+    limits: str,
+    tmp: Path,
 ) -> None:
     workdir = tmp / limits
     workdir.mkdir()
@@ -478,7 +445,6 @@ async def scenario(
         "workdir": str(workdir),
         "plan": str(plan),
     }
-    samples = await sample_peers(synapse, members[: args.samples], workdir)
     budget = 60 + len(members) * (10 if limits == "default" else 1)
     began = time.time()
     runs = [await spawn(args, info, "first")]
@@ -519,7 +485,6 @@ async def scenario(
                 syncs=20,
             )
         decrypted += any(TEXT in b for b in peer.bodies(room, bot.user_id))
-        await peer.close()
     emit(
         "broadcast_matrix.throughput",
         limits=limits,
@@ -570,8 +535,6 @@ async def scenario(
 
 
 async def driver(args: argparse.Namespace) -> None:
-    from tests.e2e.synapse import SynapseServer
-
     venv = Path(os.environ.get("COHORTBOT_SYNAPSE_VENV", ROOT / ".venv-synapse"))
     if not (venv / "bin" / "python").exists():
         emit("broadcast_matrix", skipped=f"no Synapse at {venv}: run scripts/setup-synapse.sh")
@@ -595,8 +558,13 @@ async def driver(args: argparse.Namespace) -> None:
                 people=len(people),
                 register_and_keys_seconds=round(time.monotonic() - watch, 1),
             )
-            for limits in args.limits:
-                await scenario(args, synapse, people, limits, tmp)
+            samples = await sample_peers(synapse, people[1 : 1 + args.samples], tmp)
+            try:
+                for limits in args.limits:
+                    await scenario(args, synapse, people, samples, limits, tmp)
+            finally:
+                for peer in samples:
+                    await peer.close()
         finally:
             synapse.stop()
 
