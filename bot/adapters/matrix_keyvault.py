@@ -172,11 +172,19 @@ class KeyVault:
         return found is not None and found.secrets() == keys.secrets()
 
     async def save_to_secret_storage(self, keys: CrossSigningKeys) -> None:
-        """Store the keys under the recovery key, which becomes the default secret-storage key
-        if it is not already."""
+        """Store the keys under the recovery key. An account without secret storage gets it,
+        with the recovery key as its default key; one whose default key is another is left
+        alone."""
         if self.recovery_key is None:
             return
         key_id = await self._matching_key_id()
+        if key_id is None and await self._default_key_id() is not None:
+            # Another key guards this account's secrets (e.g. Element's): never replaced.
+            log.warning(
+                "matrix.recovery_key does not open this account's secret storage: the "
+                "cross-signing keys are kept in the database only"
+            )
+            return
         if key_id is None:
             key_id = ssss.new_key_id()
             description = ssss.key_description(self.recovery_key, "cohortbot")

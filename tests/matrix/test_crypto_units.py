@@ -118,3 +118,35 @@ def test_the_published_identity_is_judged_by_its_signatures() -> None:
     forged = PublishedIdentity.from_query(query, USER, "DEV")
     assert not forged.device_signed and not forged.made_by(keys)
     assert PublishedIdentity.from_query({}, USER, "DEV").master is None
+
+
+class MemoryState:
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str], str] = {}
+
+    async def get(self, namespace: str, key: str) -> str | None:
+        return self.values.get((namespace, key))
+
+    async def put(self, namespace: str, key: str, value: str) -> None:
+        self.values[(namespace, key)] = value
+
+
+async def test_the_database_copy_is_sealed_with_the_pickle_key() -> None:
+    from nio import AsyncClient
+
+    from bot.adapters.matrix_keyvault import KeyVault
+
+    client = AsyncClient("http://127.0.0.1:9", USER)
+    state = MemoryState()
+    try:
+        vault = KeyVault(client, state, "pickle", None)
+        assert await vault.load_local() is None
+        keys = CrossSigningKeys.generate()
+        await vault.save_local(keys)
+        [stored] = state.values.values()
+        assert all(seed not in stored for seed in keys.secrets().values())
+        assert await KeyVault(client, state, "pickle", None).load_local() == keys
+        with pytest.raises(SealError):
+            await KeyVault(client, state, "another pickle key", None).load_local()
+    finally:
+        await client.close()
