@@ -55,6 +55,7 @@ from nio import (
 )
 from nio.store import SqliteStore
 
+from bot import recovery_key
 from bot.adapters.matrix_crosssigning import CrossSigningResult, cross_sign
 from bot.adapters.matrix_direct import DirectAccountData
 from bot.adapters.matrix_pacing import Pacing
@@ -99,6 +100,11 @@ def check_config(config: MatrixConfig) -> None:
             "needed to encrypt the key store in matrix.store_path: set a long random secret "
             "(COHORTBOT_MATRIX_PICKLE_KEY)",
         )
+    if config.recovery_key:
+        try:
+            recovery_key.decode(config.recovery_key)
+        except recovery_key.RecoveryKeyError as error:
+            raise ConfigError("matrix.recovery_key", str(error)) from None
 
 
 @dataclass(frozen=True)

@@ -150,3 +150,21 @@ async def test_the_database_copy_is_sealed_with_the_pickle_key() -> None:
             await KeyVault(client, state, "another pickle key", None).load_local()
     finally:
         await client.close()
+
+
+def test_the_platform_refuses_a_malformed_recovery_key() -> None:
+    from dataclasses import replace
+
+    from bot.adapters.matrix import MatrixPlatform
+    from bot.clock import SystemClock
+    from bot.config import MatrixConfig
+    from bot.errors import ConfigError
+
+    config = MatrixConfig(
+        homeserver="http://127.0.0.1:9", user_id=USER, password="pw", pickle_key="pickle"
+    )
+    MatrixPlatform(
+        replace(config, recovery_key=recovery_key.generate()), SystemClock(), MemoryState()
+    )
+    with pytest.raises(ConfigError, match=r"^config error: matrix\.recovery_key: "):
+        MatrixPlatform(replace(config, recovery_key="EsTc nope"), SystemClock(), MemoryState())
