@@ -7,6 +7,7 @@ crash) at two thirds.
     .venv/bin/python -m bench.broadcast [--size 10000] [--stops term@0.33,kill@0.66]
                                         [--adapter ptb|http] [--db URL] [--max-unrecorded N] [--latency S]
     .venv/bin/python -m bench.broadcast --fanout [--size 10000] [--batches 250,500,1000,10000]
+    .venv/bin/python -m bench.broadcast --platform matrix [...]   # bench/broadcast_matrix.py
 
 Prints JSON lines: messages/s achieved against the 30/s limit (per run of the bot and overall
 without the restart gaps), 429 answers received (goal 0), peak memory of the bot processes and
@@ -531,6 +532,15 @@ async def insert_methods(db: Database, now: datetime) -> None:
 
 # Command line ------------------------------------------------------------------------------
 def main() -> None:
+    platform = argparse.ArgumentParser(add_help=False)
+    platform.add_argument("--platform", choices=("telegram", "matrix"), default="telegram")
+    chosen, rest = platform.parse_known_args()
+    if chosen.platform == "matrix":  # a real Synapse: bench/broadcast_matrix.py
+        from bench import broadcast_matrix
+
+        sys.argv = [sys.argv[0], *rest]
+        broadcast_matrix.main()
+        return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=10_000, help="people in the cohort")
     parser.add_argument(

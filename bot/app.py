@@ -132,7 +132,11 @@ def configured_platforms(config: Config, clock: Clock, db: Database) -> dict[str
         from bot.adapters.matrix import MatrixPlatform
 
         platforms["matrix"] = MatrixPlatform(
-            config.matrix, clock, state, language=config.bot.default_language
+            config.matrix,
+            clock,
+            state,
+            language=config.bot.default_language,
+            chat_moves=DbChatMoves(db),
         )
     return platforms
 

@@ -98,6 +98,7 @@ def _secrets(config: Config) -> list[str]:
         config.matrix.password,
         config.matrix.access_token,
         config.matrix.pickle_key,
+        config.matrix.recovery_key,
     ]
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot import recovery_key
 from bot.errors import ConfigError
 
 ENV_PREFIX = "COHORTBOT_"
@@ -54,6 +55,11 @@ class MatrixConfig:
     # Most messages out and not yet recorded at once. A crash resends at most these, with their
     # transaction ids, so the homeserver drops the repeats.
     max_unrecorded: int = 8
+    # The account's secret-storage recovery key: the cross-signing private keys are kept there
+    # (and read from there when this database does not hold them).
+    recovery_key: str = ""
+    # Allow replacing the account's cross-signing identity when the bot cannot sign with it.
+    reset_cross_signing: bool = False
 
     @property
     def enabled(self) -> bool:
@@ -237,6 +243,11 @@ def _validate(config: Config) -> None:
             "needed to encrypt the key store in matrix.store_path: set a long random secret "
             "(COHORTBOT_MATRIX_PICKLE_KEY)",
         )
+    if config.matrix.recovery_key:
+        try:
+            recovery_key.decode(config.matrix.recovery_key)
+        except recovery_key.RecoveryKeyError as error:
+            raise ConfigError("matrix.recovery_key", str(error)) from None
     for n in ("commands_per_minute", "max_text_length", "join_attempts_per_hour"):
         if getattr(config.bot, n) <= 0:
             raise ConfigError(f"bot.{n}", "must be positive")

@@ -2,6 +2,8 @@
 
 - Login by password or access token; the device id is kept (config, else the StateStore) so a
   restart is the same device: same E2EE identity, same transaction-id scope.
+- Every start makes sure the device is cross-signed by the account's own identity
+  (matrix_crosssigning.py): without that, Element no longer talks to it.
 - The key store lives in `store_path` (nio's SqliteStore), encrypted with `pickle_key`.
 - Our own sync loop (not nio's sync_forever, which spins on errors): the first sync after a
   start carries full state (nio keeps no room list on disk); the sync token is saved through
@@ -9,7 +11,7 @@
   crash replays a batch (the pipeline drops duplicates by event id) and never loses one.
 - Replies are m.notice with an HTML body; the outbox idempotency key is the transaction id, so
   a resend is dropped by the homeserver; a 429 comes back as RETRY_AFTER (nio is told not to
-  sleep on it).
+  sleep on it), and later messages keep the pace it taught (matrix_pacing.py).
 - Never logs message text, tokens or keys; nio's own DEBUG logging (which dumps responses) is
   pinned to WARNING.
 """
@@ -53,6 +55,10 @@ from nio import (
 )
 from nio.store import SqliteStore
 
+from bot import recovery_key
+from bot.adapters.matrix_crosssigning import CrossSigningResult, cross_sign
+from bot.adapters.matrix_direct import DirectAccountData
+from bot.adapters.matrix_pacing import Pacing
 from bot.adapters.matrix_rooms import DirectRooms, RoomFacts, is_group
 from bot.adapters.matrix_text import (
     MAX_EVENT_TEXT,
@@ -63,12 +69,13 @@ from bot.adapters.matrix_text import (
     txn_id,
 )
 from bot.adapters.matrix_undecryptable import REPORTED_NS, Waiting, WaitingRoom
+from bot.adapters.matrix_upgrades import RoomUpgrades
 from bot.clock import Clock
 from bot.config import MatrixConfig
 from bot.errors import ConfigError
 from bot.i18n import Catalogs, Translator, _
 from bot.messages import Address, Attachment, Inbound, Outbound, RateLimits, SendResult, SendStatus
-from bot.platform import Capabilities, InboundHandler, StateStore
+from bot.platform import Capabilities, ChatMoves, InboundHandler, StateStore
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +100,11 @@ def check_config(config: MatrixConfig) -> None:
             "needed to encrypt the key store in matrix.store_path: set a long random secret "
             "(COHORTBOT_MATRIX_PICKLE_KEY)",
         )
+    if config.recovery_key:
+        try:
+            recovery_key.decode(config.recovery_key)
+        except recovery_key.RecoveryKeyError as error:
+            raise ConfigError("matrix.recovery_key", str(error)) from None
 
 
 @dataclass(frozen=True)
@@ -175,6 +187,7 @@ class MatrixPlatform:
         *,
         language: str = "en",
         tuning: MatrixTuning | None = None,
+        chat_moves: ChatMoves | None = None,
     ) -> None:
         check_config(config)
         self.config = config
@@ -183,6 +196,8 @@ class MatrixPlatform:
         self.language = language
         self.tuning = tuning or MatrixTuning()
         self.rooms = DirectRooms(state)
+        self.direct = DirectAccountData()  # m.direct: how clients know a room is a DM
+        self.upgrades = RoomUpgrades(state, self.rooms, chat_moves, self.direct)
         self._client: AsyncClient | None = None
         self._on_inbound: InboundHandler | None = None
         self._task: asyncio.Task[None] | None = None
@@ -204,8 +219,10 @@ class MatrixPlatform:
         )
         self._names: tuple[str, ...] = ()
         self._lock = asyncio.Lock()  # key upkeep and sends never interleave (keys_query races)
+        self._pacing = Pacing()
         self._dm_locks: dict[str, asyncio.Lock] = {}
         self._translator: Translator | None = None
+        self.cross_signing: CrossSigningResult | None = None  # how the last start went
 
     # Platform protocol --------------------------------------------------------------------------
     @property
@@ -245,6 +262,11 @@ class MatrixPlatform:
         self._ready.clear()
         self._synced_once = False
         self._client = await self._login()
+        try:
+            self.cross_signing = await cross_sign(self._client, self.state, self.config)
+        except BaseException:
+            await self._close_client()
+            raise
         self._token = await self.state.get(STATE_NS, self._token_key)
         self._skip_history = self._token is None  # first run ever: do not answer old messages
         self._names = await self._own_names()
@@ -446,6 +468,7 @@ class MatrixPlatform:
             )
         await self._key_upkeep(client)
         await self._join_invites(client)
+        self._joined_unsynced.update(await self.upgrades.follow(client))
         batch, undecryptable = self._batch, self._undecryptable_batch
         if not self._skip_history:
             for item in batch:
@@ -513,6 +536,7 @@ class MatrixPlatform:
                 self._joined_unsynced.add(room_id)
                 if direct and inviter:
                     await self.rooms.remember(inviter, room_id)
+                    await self.direct.record(client, inviter, room_id)
                 continue
             code = getattr(response, "status_code", None)
             log.warning("matrix join failed", extra={"room_id": room_id, "code": code})
@@ -686,6 +710,9 @@ class MatrixPlatform:
         if to.chat_id.startswith(USER_PREFIX):
             return await self._dm_with(to.chat_id[len(USER_PREFIX) :])
         room_id = to.chat_id
+        redirect = await self.upgrades.redirect(client.rooms.get(room_id))
+        if redirect is not None:
+            raise _SendProblem(redirect)
         if room_id in self._joined_unsynced:  # joined moments ago: wait for its state
             await self._wait_for(lambda: room_id in client.rooms, self.tuning.room_wait_s)
         room = client.rooms.get(room_id)
@@ -731,6 +758,7 @@ class MatrixPlatform:
                 raise _SendProblem(_error_result(created, private=True))
             room_id = str(created.room_id)
             await self.rooms.remember(user_id, room_id)
+            await self.direct.record(client, user_id, room_id)
             log.info("matrix created a DM room", extra={"room_id": room_id})
         if not await self._wait_for(
             lambda: room_id in client.rooms and user_id in client.rooms[room_id].users,
@@ -763,12 +791,19 @@ class MatrixPlatform:
     ) -> SendResult:
         client = self._client_or_fail()
         async with self._lock:
+            wait = self._pacing.wait(self.clock.now())
+            if wait > 0:  # the homeserver's rate limit, learned from its 429s
+                return SendResult(SendStatus.RETRY_AFTER, retry_after=wait, reason="matrix pacing")
             response = await client.room_send(
                 room_id, "m.room.message", content, tx_id=txn, ignore_unverified_devices=True
             )
-        if isinstance(response, RoomSendResponse):
-            return SendResult.sent(str(response.event_id))
-        return _error_result(response, private=private)
+            if isinstance(response, RoomSendResponse):
+                self._pacing.sent(self.clock.now())
+                return SendResult.sent(str(response.event_id))
+            result = _error_result(response, private=private)
+            if result.status is SendStatus.RETRY_AFTER and result.retry_after is not None:
+                self._pacing.limited(self.clock.now(), result.retry_after)
+            return result
 
     async def _send_file(
         self, room_id: str, attachment: Attachment, txn: str, *, private: bool

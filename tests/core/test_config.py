@@ -44,6 +44,9 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
         ("", {"COHORTBOT_MATRIX_PASWORD": "x"}, "COHORTBOT_MATRIX_PASWORD"),
         ("", {"COHORTBOT_BOT_COMMANDS_PER_MINUTE": "-3"}, "bot.commands_per_minute"),
         ("not toml at all [", {}, "config.toml"),
+        ("[matrix]\nrecovery_key = 'EsTc LW2K'\n", {}, "matrix.recovery_key"),
+        ("", {"COHORTBOT_MATRIX_RECOVERY_KEY": "0OIl" * 12}, "matrix.recovery_key"),
+        ("", {"COHORTBOT_MATRIX_RESET_CROSS_SIGNING": "maybe"}, "RESET_CROSS_SIGNING"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_key(
@@ -76,3 +79,30 @@ def test_a_malformed_config_file_stops_the_cli_with_one_line(
     assert main(["db", "upgrade", "--config", str(path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("config error: bot.languages") and "\n" not in err
+
+
+def test_matrix_cross_signing_keys_from_the_environment() -> None:
+    from bot import recovery_key
+
+    key = recovery_key.generate()
+    config = load_config(
+        None,
+        env={
+            "COHORTBOT_MATRIX_RECOVERY_KEY": key,
+            "COHORTBOT_MATRIX_RESET_CROSS_SIGNING": "true",
+        },
+    )
+    assert config.matrix.recovery_key == key and config.matrix.reset_cross_signing
+    assert not load_config(None, env={}).matrix.reset_cross_signing
+
+
+def test_a_recovery_key_with_a_typo_is_refused_without_repeating_it() -> None:
+    from bot import recovery_key
+
+    key = recovery_key.generate()
+    typo = key[:-1] + ("2" if key[-1] != "2" else "3")
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, env={"COHORTBOT_MATRIX_RECOVERY_KEY": typo})
+    message = str(caught.value)
+    assert message.startswith("config error: matrix.recovery_key: ")
+    assert typo not in message and key[:9] not in message

@@ -12,6 +12,7 @@ from bot.adapters.matrix import MatrixPlatform, MatrixTuning
 from bot.app import App, build_app, open_database
 from bot.clock import SystemClock
 from bot.config import Config, load_config
+from storage.repositories.chats import DbChatMoves
 from storage.repositories.kv import DbStateStore
 
 from .synapse import SynapseServer
@@ -66,7 +67,13 @@ class BotProcess:
         config = config or self.config()
         clock = SystemClock()
         db = await open_database(config)
-        platform = MatrixPlatform(config.matrix, clock, DbStateStore(db, clock), tuning=TEST_TUNING)
+        platform = MatrixPlatform(
+            config.matrix,
+            clock,
+            DbStateStore(db, clock),
+            tuning=TEST_TUNING,
+            chat_moves=DbChatMoves(db),
+        )
         app = await build_app(config, clock, {"matrix": platform}, db=db)
         try:
             await app.runtime.serve()

@@ -142,12 +142,14 @@ class SynapseServer:
         server_name: str = "cohort.test",
         extra_config: Mapping[str, object] | None = None,
         startup_timeout_s: float = 90.0,
+        relaxed_limits: bool = True,
     ) -> None:
         self._venv = venv
         self._workdir = workdir
         self._server_name = server_name
         self._extra_config: Mapping[str, object] = dict(extra_config or {})
         self._startup_timeout_s = startup_timeout_s
+        self._relaxed_limits = relaxed_limits  # False: Synapse's own default rate limits
         self._shared_secret = secrets.token_hex(32)
         self._port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -289,6 +291,45 @@ class SynapseServer:
             access_token=self._admin_token(),
         )
 
+    def clear_ratelimit_override(self, user_id: str) -> None:
+        """Back to the server's rate limits for this user."""
+        path = f"/_synapse/admin/v1/users/{urllib.parse.quote(user_id)}/override_ratelimit"
+        self._request("DELETE", path, access_token=self._admin_token())
+
+    def admin_api(
+        self, method: str, path: str, body: Mapping[str, object] | None = None
+    ) -> dict[str, Any]:
+        """One admin API call (``path`` after ``/_synapse/admin``) as the harness's admin."""
+        return self._request(
+            method, "/_synapse/admin" + path, body, access_token=self._admin_token()
+        )
+
+    def client_api(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, object] | None = None,
+        *,
+        access_token: str | None = None,
+    ) -> dict[str, Any]:
+        """One client-server API call (``path`` after ``/_matrix/client/v3``) as a user."""
+        return self._request(method, "/_matrix/client/v3" + path, body, access_token=access_token)
+
+    def login(self, user_id: str, password: str) -> RegisteredUser:
+        """A new device (and access token) for an existing user."""
+        reply = self.client_api(
+            "POST",
+            "/login",
+            {
+                "type": "m.login.password",
+                "identifier": {"type": "m.id.user", "user": user_id},
+                "password": password,
+            },
+        )
+        return RegisteredUser(
+            str(reply["user_id"]), str(reply["access_token"]), str(reply["device_id"])
+        )
+
     def _admin_token(self) -> str:
         if self._admin is None:
             self._admin = self.register_user(
@@ -334,7 +375,7 @@ class SynapseServer:
             "presence": {"enabled": False},
             "serve_server_wellknown": False,
             "caches": {"global_factor": 0.5},
-            **_RATE_LIMITS,
+            **(_RATE_LIMITS if self._relaxed_limits else {}),
         }
         config.update(self._extra_config)
         return config

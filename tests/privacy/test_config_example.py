@@ -24,6 +24,7 @@ SECRET_KEYS = {
     ("matrix", "password"),
     ("matrix", "access_token"),
     ("matrix", "pickle_key"),
+    ("matrix", "recovery_key"),
 }
 
 
@@ -71,11 +72,15 @@ def test_secret_keys_are_the_ones_redacted_from_logs() -> None:
     marked = Config(
         telegram=dataclasses.replace(Config().telegram, token="T" * 8, secret_token="S" * 8),
         matrix=dataclasses.replace(
-            Config().matrix, password="P" * 8, access_token="A" * 8, pickle_key="K" * 8
+            Config().matrix,
+            password="P" * 8,
+            access_token="A" * 8,
+            pickle_key="K" * 8,
+            recovery_key="R" * 8,
         ),
     )
-    assert set(_secrets(marked)) == {"T" * 8, "S" * 8, "P" * 8, "A" * 8, "K" * 8}
-    assert len(SECRET_KEYS) == 5
+    assert set(_secrets(marked)) == {"T" * 8, "S" * 8, "P" * 8, "A" * 8, "K" * 8, "R" * 8}
+    assert len(SECRET_KEYS) == 6
 
 
 def _start(config: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
