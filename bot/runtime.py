@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.delivery import Delivery
 from bot.errors import ConfigError
-from bot.health import Backoff, StorageHealth
+from bot.health import Backoff, Sleep, StorageHealth
 from bot.lease import RENEW_EVERY, Leases
 from bot.messages import Inbound
 from bot.pipeline import Pipeline
@@ -66,9 +66,11 @@ class Runtime:
         # does not open the key store): `cohortbot run` says so in one line and exits 2.
         self.fatal: asyncio.Future[ConfigError] = asyncio.get_running_loop().create_future()
         self._job_pass_end = 0.0
-        # Real time (`serve`): updates met by a storage failure wait until it works again.
+        # Real time (`serve`): updates met by a storage failure wait until it works again,
+        # trying again after growing pauses (`pause`: asyncio.sleep, or a test's stand-in).
         self.health = StorageHealth()
-        self._keep_through_outages = False
+        self.keep_through_outages = False
+        self.pause: Sleep = asyncio.sleep
         pipeline.on_committed = self._committed
         # The job loop asks for its next due instant itself, in its last batch's transaction.
         jobs.on_committed = lambda tables: self._committed(tables - {"job"})
@@ -93,12 +95,12 @@ class Runtime:
         """Consecutive updates in one unit of work (see Pipeline.handle_many). While serving,
         a failure of the storage keeps them: they are handled again, with growing pauses, until
         the storage works (the platform meanwhile holds back what comes after them)."""
-        backoff = Backoff()
+        backoff = Backoff(self.pause)
         while True:
             try:
                 await self.pipeline.handle_many(inbounds)
             except StorageUnavailable as error:
-                if not self._keep_through_outages:
+                if not self.keep_through_outages:
                     raise
                 self.health.failed(error)
                 await backoff.wait()
@@ -113,7 +115,7 @@ class Runtime:
         With `leases`, each platform connection (and its sending) runs in one instance at a
         time: the instance holding the lease `platform:<name>`; the others stand by and take
         over when the holder stops renewing. Jobs run in every instance (rows are claimed)."""
-        self._keep_through_outages = True
+        self.keep_through_outages = True
         await self.delivery.recover()
         self.job_waker.start()
         self._tasks.append(asyncio.create_task(self._job_loop(), name="jobs"))
@@ -196,7 +198,7 @@ class Runtime:
 
     async def _job_loop(self) -> None:
         loop = asyncio.get_running_loop()
-        backoff = Backoff()
+        backoff = Backoff(self.pause)
         while True:
             await _pause_since(loop, self._job_pass_end)
             try:
@@ -219,7 +221,7 @@ class Runtime:
         waker = self.delivery_wakers[name]
         loop = asyncio.get_running_loop()
         pass_end = 0.0
-        backoff = Backoff()
+        backoff = Backoff(self.pause)
         while not self.delivery.stopping(name):
             await _pause_since(loop, pass_end)
             try:
