@@ -1,18 +1,16 @@
-"""The outbox dispatcher: claim due rows with a lease, send within the platform's rate limits,
-record the outcome. A crash after sending and before recording repeats the messages that were
-out and not yet recorded, never more than the platform's configured `max_unrecorded`; the
-idempotency key is handed to the platform (Matrix uses it as the transaction id, so the
-homeserver drops the repeats)."""
+"""The outbox dispatcher: claim due rows with a lease, hand them to the platform's lanes
+(bot/lanes.py: one per chat, the most urgent message first, within the platform's limits), send,
+record the outcome. A claim takes a few rows per chat and none of a chat with rows on their way
+already, so a chat's queue is sent in order and holds up no other chat. A crash after sending
+and before recording repeats the messages that were out and not yet recorded, never more than
+the platform's configured `max_unrecorded`; the idempotency key is handed to the platform
+(Matrix uses it as the transaction id, so the homeserver drops the repeats)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
 import logging
-import math
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
@@ -31,9 +29,10 @@ from sqlalchemy import (
 
 from bot.clock import Clock
 from bot.health import Backoff
+from bot.lanes import Claimed, Lanes, real_nap
 from bot.messages import Address, Attachment, Choice, Outbound, SendResult, SendStatus
+from bot.pacing import InFlight, Limiter
 from bot.platform import Platform
-from bot.ratelimit import Windows
 from storage.engine import Database
 from storage.errors import StorageUnavailable
 from storage.lean import Lean, lean_execute
@@ -43,123 +42,11 @@ from storage.repositories.chats import move_chat
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-OVERDUE_SECONDS = 1.0  # a send out this long no longer holds others back (see InFlight)
-GLOBAL_MARGIN = 1.03  # the overall limit is kept over a window 3 % longer than a second
+PER_CHAT = 3  # rows of one chat taken by one claim: its lane's next few seconds of sending
+SEND_TIMEOUT = 60.0  # seconds any one platform request may take before it counts as failed
 Sleep = Callable[[float], Awaitable[None]]
 
-
-@dataclass(frozen=True)
-class Claimed:
-    id: int
-    outbound: Outbound
-    attempts: int = 0
-
-
-class InFlight:
-    """How many sends may be out and not yet recorded at once. A crash repeats exactly those
-    (the platform got them, the database does not know), so: as few as keep the platform's
-    pace -- its rate times the time a send and its record take (a moving average) -- and at
-    least one. A send out for much longer than that (a slow or hung request) leaves room for
-    one more beside it, so it does not hold up the others, but never beyond `most`: the hard
-    bound on what a crash can repeat. Without an overall rate: `most`."""
-
-    def __init__(self, per_second: float | None, most: int) -> None:
-        self.per_second = per_second
-        self.most = most
-        self.latency = 0.0  # seconds, moving average of send + record
-        self._out: dict[int, float] = {}  # ticket -> loop time its send began
-        self._tickets = itertools.count()
-        self._changed = asyncio.Event()
-
-    def _overdue_after(self) -> float:
-        return max(OVERDUE_SECONDS, 4 * self.latency)
-
-    def capacity(self, now: float) -> int:
-        if not self.per_second:
-            return self.most
-        late = now - self._overdue_after()
-        overdue = sum(1 for began in self._out.values() if began < late)
-        usual = max(1, math.ceil(self.per_second * self.latency * 1.25))
-        return min(self.most, usual + overdue)
-
-    async def enter(self) -> int:
-        loop = asyncio.get_running_loop()
-        while len(self._out) >= self.capacity(loop.time()):
-            self._changed.clear()
-            oldest = min(self._out.values())
-            overdue_in = oldest + self._overdue_after() - loop.time()
-            with contextlib.suppress(TimeoutError):  # a send back, or the oldest overdue
-                await asyncio.wait_for(self._changed.wait(), max(overdue_in, 0.001))
-        ticket = next(self._tickets)
-        self._out[ticket] = loop.time()
-        return ticket
-
-    def leave(self, ticket: int, *, measured: bool = True) -> None:
-        began = self._out.pop(ticket)
-        if measured:
-            took = asyncio.get_running_loop().time() - began
-            self.latency = took if self.latency == 0 else 0.8 * self.latency + 0.2 * took
-        self._changed.set()
-
-
-class Limiter:
-    """A platform's documented limits: overall per second, per private chat, per group chat."""
-
-    def __init__(self, platform: Platform, clock: Clock) -> None:
-        limits = platform.capabilities.limits
-        second, minute = timedelta(seconds=1), timedelta(minutes=1)
-        # The overall limit leaves a margin: one message fewer, over a window a little longer
-        # than a second. Sends counted here as they leave can arrive bunched (network, a slow
-        # first request), and the platform's own window would then count one too many.
-        overall = limits.per_second_global
-        if overall and overall >= 2:
-            overall -= 1
-        self.global_ = _windows(clock, overall, second * GLOBAL_MARGIN)
-        self.private = _windows(clock, limits.per_second_private_chat, second)
-        self.group = _windows(clock, limits.per_minute_group, minute)
-        self.paused_until: datetime | None = None
-
-    def wait_time(self, to: Address, now: datetime) -> float:
-        waits = [0.0]
-        if self.paused_until is not None and self.paused_until > now:
-            waits.append((self.paused_until - now).total_seconds())
-        if self.global_ is not None:
-            waits.append(self.global_.wait_time("all"))
-        chat = self.group if to.is_group else self.private
-        if chat is not None:
-            waits.append(chat.wait_time(to.chat_id))
-        return max(waits)
-
-    def took(self, to: Address, at: datetime) -> None:
-        """A send recorded before this process started counting (see Delivery.remember)."""
-        if self.global_ is not None:
-            self.global_.took("all", at)
-        chat = self.group if to.is_group else self.private
-        if chat is not None:
-            chat.took(to.chat_id, at)
-
-    def take(self, to: Address) -> None:
-        if self.global_ is not None:
-            self.global_.take("all")
-        chat = self.group if to.is_group else self.private
-        if chat is not None:
-            chat.take(to.chat_id)
-
-
-class _Windows(Windows):
-    def took(self, key: object, at: datetime) -> None:
-        """A send that happened at `at` (before this process started), in time order."""
-        events = self._recent(key)
-        if at > self.clock.now() - self.window:
-            events.append(at)
-
-
-def _windows(clock: Clock, per_window: float | None, window: timedelta) -> _Windows | None:
-    if not per_window:
-        return None
-    if per_window >= 1:
-        return _Windows(clock, int(per_window), window)
-    return _Windows(clock, 1, window / per_window)  # e.g. 0.5/s -> one per two seconds
+__all__ = ["MAX_ATTEMPTS", "Claimed", "Delivery", "InFlight"]
 
 
 class Delivery:
@@ -196,14 +83,43 @@ class Delivery:
         self._records = []
         self._recording = asyncio.Lock()
         self._stopping: set[str] = set()
+        self.on_settled: Callable[[str], None] = lambda _platform: None
+        self.lanes = {name: self._lanes(name) for name in platforms}
+
+    def _lanes(self, platform: str) -> Lanes:
+        async def send_one(item: Claimed) -> SendResult:
+            return await self._send_one(platform, item)
+
+        async def release(ids: list[int]) -> None:
+            await self._release(platform, ids)
+
+        async def nap(seconds: float, woken: asyncio.Event) -> None:
+            # Real time: a wait for the limits ends early when more is handed over. A virtual
+            # clock (a `sleep` that moves it) just moves on.
+            if self.sleep is asyncio.sleep:
+                await real_nap(seconds, woken)
+            else:
+                await self.sleep(seconds)
+
+        return Lanes(
+            send_one=send_one,
+            release=release,
+            limiter=self.limiters[platform],
+            gate=self.in_flight[platform],
+            clock=self.clock,
+            nap=nap,
+            on_settled=lambda: self.on_settled(platform),
+        )
 
     def stop(self, platform: str) -> None:
         """Send nothing more on `platform`: sends already out finish and are recorded, the rest
         of the claimed rows go back to the queue. A graceful stop repeats nothing."""
         self._stopping.add(platform)
+        self.lanes[platform].halt()
 
     def resume(self, platform: str) -> None:
         self._stopping.discard(platform)
+        self.lanes[platform].resume()
 
     def stopping(self, platform: str) -> bool:
         return platform in self._stopping
@@ -250,43 +166,53 @@ class Delivery:
             return min(values) if values else None
 
     async def deliver_due(self, platform: str) -> int:
-        """Send everything due now on `platform`, batch after batch. Returns how many were tried."""
+        """Send everything due now on `platform` and wait until it is sent (virtual time, tests).
+        Returns how many were tried."""
         total = 0
-        while True:
+        lanes = self.lanes[platform]
+        while platform not in self._stopping:
             claimed = await self._claim(platform)
             if not claimed:
-                return total
+                break
             total += len(claimed)
-            await self._send_batch(platform, claimed)
-            if len(claimed) < self.batch or platform in self._stopping:
-                return total
+            lanes.add(claimed)
+            await lanes.settled()
+        return total
 
     async def deliver_due_then_next(self, platform: str) -> datetime | None:
-        """Send everything due now on `platform`; return when to look again. The next due
-        instant is asked in the transaction of the last claim (a loop needs no transaction of
-        its own for it); only when a send left its row pending (a retry, a release after a
-        flood wait) is it asked again afterwards."""
-        while True:
-            claimed, upcoming = await self._claim_rows(platform, want_next=True)
-            settled = await self._send_batch(platform, claimed) if claimed else True
-            if len(claimed) < self.batch or platform in self._stopping:
-                return upcoming if settled else await self.next_due(platform)
+        """Real time: claim what is due beside what the lanes are sending, hand it over and
+        return at once, with when to look again (the lanes also say when a row is settled).
+        The next due instant is asked in the claim's transaction. While the platform stops:
+        wait for the sends out to be recorded and give the rest back."""
+        lanes = self.lanes[platform]
+        if platform in self._stopping:
+            await lanes.stop()
+            return None
+        room = self.batch - lanes.outstanding
+        if room < max(1, self.batch // 4):  # claim in chunks, not a claim per settled row
+            return None
+        claimed, upcoming = await self._claim_rows(platform, want_next=True, room=room)
+        lanes.add(claimed)
+        return upcoming
 
     async def _claim(self, platform: str) -> list[Claimed]:
-        claimed, _upcoming = await self._claim_rows(platform, want_next=False)
+        claimed, _upcoming = await self._claim_rows(platform, want_next=False, room=self.batch)
         return claimed
 
     async def _claim_rows(
-        self, platform: str, *, want_next: bool
+        self, platform: str, *, want_next: bool, room: int
     ) -> tuple[list[Claimed], datetime | None]:
-        """One statement: mark up to `batch` due rows as claimed by this instance and return
-        them (UPDATE ... RETURNING; rows other instances hold are skipped on PostgreSQL). With
-        `want_next` and fewer rows than a batch, also the next due instant of the other rows."""
+        """One statement: mark up to `room` due rows as claimed by this instance, at most
+        PER_CHAT of one chat and none of a chat with rows claimed already, and return them
+        (UPDATE ... RETURNING; rows other instances hold are skipped on PostgreSQL). With
+        `want_next`, also the next instant anything else falls due."""
         now = self.clock.now()
         params = {
             "c_platform": platform,
             "c_now": now,
-            "c_limit": self.batch,
+            "c_limit": room,
+            "c_per_chat": PER_CHAT,
+            "c_scan": room * 4,
             "c_until": now + self.lease,
             "c_by": self.instance_id,
         }
@@ -296,84 +222,31 @@ class Delivery:
         async with self.db.core() as conn:
             found = await lean_execute(conn, _claim_statement(self.db.is_sqlite), params)
             rows = sorted(found.rows, key=lambda row: (row.priority, row.id))
-            if want_next and len(rows) < self.batch:
+            if want_next:
                 after = await lean_execute(conn, _NEXT_DUE_AFTER_CLAIM, params)
                 values = [v for v in after.rows[0] if v is not None]
                 upcoming = min(values) if values else None
         await asyncio.sleep(0)  # a claim never holds the event loop for a whole batch
-        return [Claimed(row.id, _outbound(row), row.attempts) for row in rows], upcoming
+        claimed = [Claimed(row.id, _outbound(row), row.attempts, row.priority) for row in rows]
+        return claimed, upcoming
 
-    async def _send_batch(self, platform: str, claimed: list[Claimed]) -> bool:
-        """Send a claimed batch, chat by chat. True when every row ended settled (sent,
-        blocked, failed); False when some went back to pending."""
-        by_chat: dict[str, list[Claimed]] = {}
-        for item in claimed:
-            by_chat.setdefault(item.outbound.to.chat_id, []).append(item)
-        gate = asyncio.Semaphore(self.concurrency)
-        stop = asyncio.Event()
-        settled = True
-
-        async def chat_lane(items: list[Claimed]) -> None:
-            nonlocal settled
-            async with gate:
-                index = 0
-                while index < len(items):
-                    item = items[index]
-                    result = None
-                    if not stop.is_set() and platform not in self._stopping:
-                        result = await self._send_one(platform, item)
-                    if result is None:  # stopped (a flood wait elsewhere, or the delivery)
-                        settled = False
-                        await self._release(platform, [i.id for i in items[index:]])
-                        return
-                    status = result.status
-                    if status is SendStatus.MOVED and result.moved_to is not None:
-                        # The chat has a new id and the rows were re-addressed with the move:
-                        # this message (still claimed) goes again at once, to the new chat,
-                        # and so does the rest of the lane.
-                        items = items[:index] + _readdressed(items[index:], result.moved_to)
-                        items[index] = replace(items[index], attempts=item.attempts + 1)
-                        continue
-                    if status in (SendStatus.RETRY_AFTER, SendStatus.TRANSIENT):
-                        settled = False
-                    if status is SendStatus.RETRY_AFTER:
-                        stop.set()
-                        await self._release(platform, [i.id for i in items[index + 1 :]])
-                        return
-                    index += 1
-
-        await asyncio.gather(*(chat_lane(items) for items in by_chat.values()))
-        return settled
-
-    async def _send_one(self, platform: str, item: Claimed) -> SendResult | None:
-        """Send one message and record the outcome. RETRY_AFTER: the platform asked everyone
-        to slow down. MOVED: the chat has a new id, everything addressed to it now goes there
-        (the row stays claimed, to be sent again at once). None: not sent, the delivery is
-        stopping."""
+    async def _send_one(self, platform: str, item: Claimed) -> SendResult:
+        """Send one message (the lanes chose it within the limits and took its slot) and record
+        the outcome. RETRY_AFTER: the platform asked everyone to slow down. MOVED: the chat has
+        a new id, everything addressed to it now goes there (the row stays claimed, to be sent
+        again at once)."""
         limiter = self.limiters[platform]
-        gate = self.in_flight[platform]
-        while True:  # the limits allow it, then a slot; the limits again (others went meanwhile)
-            while (wait := limiter.wait_time(item.outbound.to, self.clock.now())) > 0:
-                await self.sleep(wait)
-            ticket = await gate.enter()
-            if platform in self._stopping:
-                gate.leave(ticket, measured=False)
-                return None
-            if limiter.wait_time(item.outbound.to, self.clock.now()) <= 0:
-                break
-            gate.leave(ticket, measured=False)
-        limiter.take(item.outbound.to)
         try:
-            try:
+            async with asyncio.timeout(SEND_TIMEOUT):
                 result = await self.platforms[platform].send(item.outbound)
-            except Exception as error:  # an adapter bug or an unclassified library error
-                log.exception("send failed", extra={"outbox_id": item.id, "platform": platform})
-                result = SendResult(SendStatus.TRANSIENT, reason=type(error).__name__)
-            if result.status is SendStatus.MOVED:
-                result = await self._moved(platform, item, result)
-            await self._record_surely(platform, item, result)
-        finally:
-            gate.leave(ticket)
+        except TimeoutError:
+            result = SendResult(SendStatus.TRANSIENT, reason="timed out")
+        except Exception as error:  # an adapter bug or an unclassified library error
+            log.exception("send failed", extra={"outbox_id": item.id, "platform": platform})
+            result = SendResult(SendStatus.TRANSIENT, reason=type(error).__name__)
+        if result.status is SendStatus.MOVED:
+            result = await self._moved(platform, item, result)
+        await self._record_surely(platform, item, result)
         if result.status is SendStatus.RETRY_AFTER:
             pause = timedelta(seconds=result.retry_after or 1.0)
             limiter.paused_until = self.clock.now() + pause
@@ -506,13 +379,6 @@ class Delivery:
         return statements
 
 
-def _readdressed(items: list[Claimed], chat_id: str) -> list[Claimed]:
-    return [
-        replace(i, outbound=replace(i.outbound, to=replace(i.outbound.to, chat_id=chat_id)))
-        for i in items
-    ]
-
-
 def _forget_content(row: OutboxMessage) -> None:
     """No message archive: once a message is out (or given up), its text and file are dropped."""
     row.text = ""
@@ -551,15 +417,33 @@ _UNREACHABLE = Lean(
 )
 
 
-def _next_due(platform: str, *still_claimed: ColumnElement[bool]) -> Lean:
-    """The next instant anything on the platform falls due: the earliest pending row, or the
-    earliest claim to expire among claimed rows (those matching `still_claimed`, if given)."""
+def _chat_busy(now: BindParameter[datetime]) -> ColumnElement[bool]:
+    """Another row of the same chat is claimed, and its claim holds: the chat's lane (here or
+    in another instance) is sending, and its next rows wait their turn."""
+    busy = _OUTBOX.alias("busy")
+    return (
+        select(busy.c.id)
+        .where(
+            busy.c.platform == _OUTBOX.c.platform,
+            busy.c.chat_id == _OUTBOX.c.chat_id,
+            busy.c.status == "claimed",
+            busy.c.claimed_until > now,
+        )
+        .exists()
+    )
+
+
+def _next_due(platform: str, now: str | None = None, *still_claimed: ColumnElement[bool]) -> Lean:
+    """The next instant anything on the platform falls due: the earliest pending row (of a chat
+    not busy at `now`, if given), or the earliest claim to expire among claimed rows (those
+    matching `still_claimed`, if given)."""
     on_platform = _OUTBOX.c.platform == bindparam(platform)
+    waiting = [on_platform, _OUTBOX.c.status == "pending"]
+    if now is not None:
+        waiting.append(~_chat_busy(bindparam(now)))
     return Lean(
         select(
-            select(func.min(_OUTBOX.c.not_before))
-            .where(on_platform, _OUTBOX.c.status == "pending")
-            .scalar_subquery(),
+            select(func.min(_OUTBOX.c.not_before)).where(*waiting).scalar_subquery(),
             select(func.min(_OUTBOX.c.claimed_until))
             .where(on_platform, _OUTBOX.c.status == "claimed", *still_claimed)
             .scalar_subquery(),
@@ -568,10 +452,11 @@ def _next_due(platform: str, *still_claimed: ColumnElement[bool]) -> Lean:
 
 
 _NEXT_DUE = _next_due("n_platform")
-# After a claim, in its transaction: the rows just claimed, which this instance is about to
-# send, are left out.
+# After a claim, in its transaction: rows of chats whose lanes are busy wait for those lanes
+# (which say when they are done), and the rows just claimed are about to be sent.
 _NEXT_DUE_AFTER_CLAIM = _next_due(
     "c_platform",
+    "c_now",
     or_(
         _OUTBOX.c.claimed_by != bindparam("c_by"),
         _OUTBOX.c.claimed_until != bindparam("c_until"),
@@ -581,11 +466,12 @@ _NEXT_DUE_AFTER_CLAIM = _next_due(
 
 @lru_cache(maxsize=2)
 def _claim_statement(sqlite: bool) -> Lean:
-    """UPDATE outbox SET claimed... WHERE id IN (the due rows, in order, skipping locked ones on
-    PostgreSQL) RETURNING what sending needs."""
+    """UPDATE outbox SET claimed... WHERE id IN (the due rows, most urgent first: among the first
+    `c_scan` due rows of chats that are not busy, at most `c_per_chat` of one chat, at most
+    `c_limit` in all, skipping locked ones on PostgreSQL) RETURNING what sending needs."""
     now: BindParameter[datetime] = bindparam("c_now")
-    due = (
-        select(_OUTBOX.c.id)
+    scan = (
+        select(_OUTBOX.c.id, _OUTBOX.c.chat_id, _OUTBOX.c.priority)
         .where(
             _OUTBOX.c.platform == bindparam("c_platform"),
             _OUTBOX.c.not_before <= now,
@@ -593,6 +479,20 @@ def _claim_statement(sqlite: bool) -> Lean:
                 _OUTBOX.c.status == "pending",
                 (_OUTBOX.c.status == "claimed") & (_OUTBOX.c.claimed_until <= now),
             ),
+            ~_chat_busy(now),
+        )
+        .order_by(_OUTBOX.c.priority, _OUTBOX.c.id)
+        .limit(bindparam("c_scan"))
+        .subquery("scan")
+    )
+    place = func.row_number().over(
+        partition_by=scan.c.chat_id, order_by=(scan.c.priority, scan.c.id)
+    )
+    ranked = select(scan.c.id, place.label("place")).subquery("ranked")
+    due = (
+        select(_OUTBOX.c.id)
+        .where(
+            _OUTBOX.c.id.in_(select(ranked.c.id).where(ranked.c.place <= bindparam("c_per_chat")))
         )
         .order_by(_OUTBOX.c.priority, _OUTBOX.c.id)
         .limit(bindparam("c_limit"))

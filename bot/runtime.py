@@ -72,6 +72,8 @@ class Runtime:
         self.keep_through_outages = False
         self.pause: Sleep = asyncio.sleep
         pipeline.on_committed = self._committed
+        # A lane settled a row: there may be room for more, or that chat's next rows.
+        delivery.on_settled = lambda name: self.delivery_wakers[name].poke()
         # The job loop asks for its next due instant itself, in its last batch's transaction.
         jobs.on_committed = lambda tables: self._committed(tables - {"job"})
 

@@ -102,7 +102,11 @@ class OutboxMessage(Base):
     """One message to one chat. The text is cleared once it is sent (no message archive)."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "platform", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "platform", "not_before"),
+        # A chat's rows on their way (the delivery claims none of a chat whose lane is busy).
+        Index("ix_outbox_chat", "platform", "chat_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)

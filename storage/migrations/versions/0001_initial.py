@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 14:02:30.032664
+Create Date: 2026-12-07 05:22:14.307745
 """
 
 from __future__ import annotations
@@ -433,6 +433,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_outbox_broadcast_id"), ["broadcast_id"], unique=False)
+        batch_op.create_index("ix_outbox_chat", ["platform", "chat_id", "status"], unique=False)
         batch_op.create_index("ix_outbox_due", ["status", "platform", "not_before"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbox_person_id"), ["person_id"], unique=False)
 
@@ -880,6 +881,7 @@ def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbox_person_id"))
         batch_op.drop_index("ix_outbox_due")
+        batch_op.drop_index("ix_outbox_chat")
         batch_op.drop_index(batch_op.f("ix_outbox_broadcast_id"))
 
     op.drop_table("outbox")
