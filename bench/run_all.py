@@ -93,6 +93,10 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
             "1",
         ],
     ),
+    "fairness": (
+        ["bench.fairness", "--seconds", "20"],
+        ["bench.fairness", "--seconds", "4"],
+    ),
     "memory": (
         ["bench.memory"],
         ["bench.memory", "--participants", "2000", "--jobs", "2000", "--due", "300"],

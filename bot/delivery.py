@@ -31,6 +31,7 @@ from bot.clock import Clock
 from bot.health import Backoff
 from bot.lanes import Claimed, Lanes, real_nap
 from bot.messages import Address, Attachment, Choice, Outbound, SendResult, SendStatus
+from bot.outbox import PRIORITY_REPLY
 from bot.pacing import InFlight, Limiter
 from bot.platform import Platform
 from storage.engine import Database
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 PER_CHAT = 3  # rows of one chat taken by one claim: its lane's next few seconds of sending
+REPLY_ROOM = 20  # replies claimed beside full lanes
 SEND_TIMEOUT = 60.0  # seconds any one platform request may take before it counts as failed
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -189,9 +191,14 @@ class Delivery:
             await lanes.stop()
             return None
         room = self.batch - lanes.outstanding
-        if room < max(1, self.batch // 4):  # claim in chunks, not a claim per settled row
-            return None
-        claimed, upcoming = await self._claim_rows(platform, want_next=True, room=room)
+        if room >= max(1, self.batch // 4):
+            claimed, upcoming = await self._claim_rows(platform, want_next=True, room=room)
+        else:
+            # The lanes are full (a broadcast under way): bulk waits until there is room for
+            # a chunk of it, replies are taken at once, beyond the room.
+            claimed, upcoming = await self._claim_rows(
+                platform, want_next=True, room=REPLY_ROOM, most_urgent=PRIORITY_REPLY
+            )
         lanes.add(claimed)
         return upcoming
 
@@ -200,12 +207,13 @@ class Delivery:
         return claimed
 
     async def _claim_rows(
-        self, platform: str, *, want_next: bool, room: int
+        self, platform: str, *, want_next: bool, room: int, most_urgent: int = 2**31 - 1
     ) -> tuple[list[Claimed], datetime | None]:
         """One statement: mark up to `room` due rows as claimed by this instance, at most
-        PER_CHAT of one chat and none of a chat with rows claimed already, and return them
-        (UPDATE ... RETURNING; rows other instances hold are skipped on PostgreSQL). With
-        `want_next`, also the next instant anything else falls due."""
+        PER_CHAT of one chat and none of a chat with rows claimed already, of priority
+        `most_urgent` or more urgent, and return them (UPDATE ... RETURNING; rows other
+        instances hold are skipped on PostgreSQL). With `want_next`, also the next instant
+        anything else falls due."""
         now = self.clock.now()
         params = {
             "c_platform": platform,
@@ -213,6 +221,7 @@ class Delivery:
             "c_limit": room,
             "c_per_chat": PER_CHAT,
             "c_scan": room * 4,
+            "c_priority": most_urgent,
             "c_until": now + self.lease,
             "c_by": self.instance_id,
         }
@@ -479,6 +488,7 @@ def _claim_statement(sqlite: bool) -> Lean:
                 _OUTBOX.c.status == "pending",
                 (_OUTBOX.c.status == "claimed") & (_OUTBOX.c.claimed_until <= now),
             ),
+            _OUTBOX.c.priority <= bindparam("c_priority"),
             ~_chat_busy(now),
         )
         .order_by(_OUTBOX.c.priority, _OUTBOX.c.id)

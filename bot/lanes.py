@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from bot.clock import Clock
 from bot.messages import Outbound, SendResult, SendStatus
+from bot.outbox import PRIORITY_REPLY
 from bot.pacing import InFlight, Limiter
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ class Lanes:
                     continue
                 chat = item.outbound.to.chat_id
                 ticket = await self.gate.enter()  # a slot among the sends out unrecorded
-                if self._stopping or self.limiter.wait_time(item.outbound.to, self.clock.now()):
+                if self._stopping or self.limiter.wait_time(item.outbound.to, self.clock.now()) > 0:
                     # Stopping, or a flood wait began while waiting for the slot: it stays first.
                     self.gate.leave(ticket, measured=False)
                     self._queues.setdefault(chat, deque()).appendleft(item)
@@ -146,7 +147,8 @@ class Lanes:
             now = self.clock.now()
             soonest: float | None = None
             for item in heads:
-                wait = self.limiter.wait_time(item.outbound.to, now)
+                bulk = item.priority > PRIORITY_REPLY
+                wait = self.limiter.wait_time(item.outbound.to, now, bulk=bulk)
                 if wait <= 0:
                     self._queues[item.outbound.to.chat_id].popleft()
                     return item

@@ -17,6 +17,7 @@ from bot.ratelimit import Windows
 
 OVERDUE_SECONDS = 1.0  # a send out this long no longer holds others back (see InFlight)
 GLOBAL_MARGIN = 1.03  # the overall limit is kept over a window 3 % longer than a second
+BULK_AHEAD = 3  # bulk sends may run this many spacings ahead of their schedule
 
 
 class InFlight:
@@ -82,13 +83,23 @@ class Limiter:
         self.private = _windows(clock, limits.per_second_private_chat, second)
         self.group = _windows(clock, limits.per_minute_group, minute)
         self.paused_until: datetime | None = None
+        # Bulk messages (broadcasts, reminders) go evenly spaced within the overall limit
+        # instead of in bursts that fill the window: a reply that comes meanwhile then waits
+        # about one spacing for its turn, not the rest of the window. The spacing is kept on a
+        # schedule (each send moves it on by one spacing) that may run a few sends ahead, so a
+        # timer's lateness is made up instead of lowering the rate.
+        self.spacing = timedelta(seconds=GLOBAL_MARGIN / overall) if overall else timedelta(0)
+        self._schedule: datetime | None = None  # when the next bulk message is due
 
-    def wait_time(self, to: Address, now: datetime) -> float:
+    def wait_time(self, to: Address, now: datetime, *, bulk: bool = False) -> float:
         waits = [0.0]
         if self.paused_until is not None and self.paused_until > now:
             waits.append((self.paused_until - now).total_seconds())
         if self.global_ is not None:
             waits.append(self.global_.wait_time("all"))
+            if bulk and self._schedule is not None:
+                ahead = self._schedule - BULK_AHEAD * self.spacing
+                waits.append((ahead - now).total_seconds())
         chat = self.group if to.is_group else self.private
         if chat is not None:
             waits.append(chat.wait_time(to.chat_id))
@@ -105,6 +116,8 @@ class Limiter:
     def take(self, to: Address) -> None:
         if self.global_ is not None:
             self.global_.take("all")
+            now = self.global_.clock.now()
+            self._schedule = max(self._schedule or now, now) + self.spacing
         chat = self.group if to.is_group else self.private
         if chat is not None:
             chat.take(to.chat_id)

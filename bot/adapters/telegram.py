@@ -75,6 +75,8 @@ from bot.platform import (
 
 log = logging.getLogger(__name__)
 
+SEND_READ_TIMEOUT = 10.0  # seconds: a Bot API answer to a send
+
 NAME = convert.PLATFORM
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 # Telegram's documented limits; the delivery layer keeps under them.
@@ -177,7 +179,9 @@ class TelegramPlatform:
             .base_file_url(f"{self._root}/file/bot")
             .update_queue(_InlineQueue(self))
             .job_queue(None)
-            .request(AiohttpRequest())
+            # A send's answer comes within seconds or not at all: a stalled request is cut off
+            # (and retried later) instead of holding its chat and a sending slot for long.
+            .request(AiohttpRequest(read_timeout=SEND_READ_TIMEOUT))
             .get_updates_request(
                 AiohttpRequest(pool_size=1, before=self._stored, answered=self._sift)
             )

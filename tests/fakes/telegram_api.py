@@ -1222,6 +1222,10 @@ class FakeTelegram:
         # Seconds each answer takes after the method has run (a network round trip, in real
         # time): what a sender sees from a distant server.
         self.latency = latency
+        # Chats whose sends hang: the request is read and never answered (until `unhang`), as
+        # a connection that stalls somewhere on the way.
+        self.hung_chats: set[int] = set()
+        self._unhung = asyncio.Event()
         self.bot_username = bot_username
         head = token.split(":", 1)[0]
         self.bot_id = int(head) if head.isdigit() else 123
@@ -1902,6 +1906,8 @@ class FakeTelegram:
         self._notify()
         try:
             args = await _read_request(request)
+            if method.lower() in ("sendmessage", "senddocument") and self.hung_chats:
+                await self._maybe_hang(args)
             handler = self._methods.get(method.lower())
             if handler is None:
                 self.unknown_methods.append(method)
@@ -1919,6 +1925,24 @@ class FakeTelegram:
         if self.latency and method.lower() != "getupdates":
             await asyncio.sleep(self.latency)  # the answer's way back over the network
         return _json_response(body, 200)
+
+    async def _maybe_hang(self, args: _Args) -> None:
+        try:
+            chat = int(str(args.get("chat_id")))
+        except ValueError:
+            return
+        while chat in self.hung_chats:
+            self._unhung.clear()
+            await self._unhung.wait()
+
+    def hang(self, chat_id: int) -> None:
+        """Sends to `chat_id` hang from now on (the client's timeout is what ends them)."""
+        self.hung_chats.add(chat_id)
+
+    def unhang(self, chat_id: int) -> None:
+        """Sends to `chat_id` go through again, the hung ones too (if still waited for)."""
+        self.hung_chats.discard(chat_id)
+        self._unhung.set()
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
