@@ -22,7 +22,8 @@ from bot.context import Context, Services, private_address
 from bot.errors import UserError
 from bot.i18n import _
 from bot.logsetup import log_scope
-from bot.messages import Address, Choice, Inbound
+from bot.messages import Address, Choice, Inbound, QuestionRef
+from bot.question_tags import answers, ref_of
 from bot.ratelimit import Buckets
 from bot.router import Answer, Router
 from storage.engine import Database, written_tables
@@ -242,8 +243,8 @@ class Pipeline:
 
     # Routing -----------------------------------------------------------------------------------
     async def route(self, ctx: Context, inbound: Inbound) -> None:
-        if inbound.question_id is not None:
-            await self._button(ctx, inbound.question_id, inbound.choice_key)
+        if inbound.question is not None:
+            await self._button(ctx, inbound.question, inbound.choice_key)
             return
         command = parse_command(inbound.text)
         if command is None:
@@ -366,7 +367,8 @@ class Pipeline:
         answer = self._match(question, inbound.text.strip())
         if answer is None:
             choices = [Choice(k, label) for k, label in question.choices]
-            await ctx.say(ctx.t(_("core.pick_one")), choices=choices, question_id=question.id)
+            ref = ref_of(question.id, question.kind, question.nonce)
+            await ctx.say(ctx.t(_("core.pick_one")), choices=choices, question=ref)
             return
         await self._answer(ctx, question, answer)
 
@@ -380,10 +382,18 @@ class Pipeline:
             return Answer(question.id, question.kind, None, text, question.payload)
         return None
 
-    async def _button(self, ctx: Context, question_id: int, key: str | None) -> None:
+    async def _button(self, ctx: Context, ref: QuestionRef, key: str | None) -> None:
+        """A pressed button answers the question it names only if that question is still open,
+        is the presser's, and is the very question the button was made for (ids are never
+        reused, and the tag binds the button to the question's kind and nonce)."""
         person = ctx.require_person()
-        question = await ctx.session.get(PendingQuestion, question_id)
-        if question is None or question.person_id != person.id:
+        question = await ctx.session.get(PendingQuestion, ref.id)
+        if (
+            question is None
+            or question.person_id != person.id
+            or not answers(ref, question.id, question.kind, question.nonce)
+            or (question.expires_at is not None and question.expires_at <= ctx.now)
+        ):
             raise UserError(_("core.question_expired"))
         labels = dict((k, label) for k, label in question.choices)
         if key not in labels:

@@ -63,7 +63,15 @@ from bot.clock import Clock
 from bot.config import TelegramConfig
 from bot.errors import ConfigError
 from bot.i18n import Catalogs
-from bot.messages import Attachment, Inbound, Outbound, RateLimits, SendResult, SendStatus
+from bot.messages import (
+    Attachment,
+    Inbound,
+    Outbound,
+    QuestionRef,
+    RateLimits,
+    SendResult,
+    SendStatus,
+)
 from bot.platform import (
     Capabilities,
     ChatMoves,
@@ -451,8 +459,8 @@ class TelegramPlatform:
         if press is None:
             return
         key = press.key
-        if key is None and press.index is not None and press.question_id is not None:
-            key = await self._long_key(press.question_id, press.index)
+        if key is None and press.index is not None and press.question is not None:
+            key = await self._long_key(press.question, press.index)
         label = convert.pressed_label(query)
         inbound = convert.button_inbound(update_id, query, press, key, label, self.clock.now())
         if inbound is None:
@@ -505,8 +513,8 @@ class TelegramPlatform:
         bot: Bot = self._app.bot
         return bot
 
-    async def _long_key(self, question_id: int, index: int) -> str | None:
-        stored = await self.state.get(STATE, f"choices:{question_id}")
+    async def _long_key(self, question: QuestionRef, index: int) -> str | None:
+        stored = await self.state.get(STATE, _key_table(question))
         if stored is None:
             return None
         keys = json.loads(stored)
@@ -522,13 +530,15 @@ class TelegramPlatform:
         parts = _parts(message)
         if not parts:
             return SendResult(SendStatus.PERMANENT, reason="empty message")
-        if convert.needs_key_table(message.question_id, message.choices):
+        if message.question is not None and convert.needs_key_table(
+            message.question, message.choices
+        ):
             keys = [c.key for c in message.choices]
-            await self.state.put(STATE, f"choices:{message.question_id}", json.dumps(keys))
+            await self.state.put(STATE, _key_table(message.question), json.dumps(keys))
         done = 0
         if len(parts) > 1:  # a retried long message goes on where it stopped
             done = int(await self.state.get(STATE, f"parts:{message.key}") or 0)
-        markup = convert.keyboard(message.question_id, message.choices)
+        markup = convert.keyboard(message.question, message.choices)
         last: int | None = None
         for index in range(done, len(parts)):
             text, attachment = parts[index]
@@ -540,6 +550,11 @@ class TelegramPlatform:
                     await self.state.put(STATE, f"parts:{message.key}", str(index))
                 return classify(error)
         return SendResult.sent(str(last) if last is not None else None)
+
+
+def _key_table(question: QuestionRef) -> str:
+    """Where the choice keys too long for a button's data are kept (per question and tag)."""
+    return f"choices:{question.id}.{question.tag}"
 
 
 def _check_port(listen: str, port: int) -> None:

@@ -6,7 +6,14 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.models import BoundChat, Cohort
-from tests.cohorts.helpers import TELEGRAM_BOT, Telegram, cohort_named, dump, outbox
+from tests.cohorts.helpers import (
+    TELEGRAM_BOT,
+    Telegram,
+    button_of,
+    cohort_named,
+    dump,
+    outbox,
+)
 from tests.harness import BotHarness
 
 
@@ -90,12 +97,11 @@ async def test_the_choice_by_button_on_telegram(bot: BotHarness) -> None:
     sent = await tg.send("1", "/bindchat", group="-100")
     question = sent[-1]
     assert question.chat_id == "-100" and question.is_group
-    assert question.question_id is not None
     keys = [key for key, _label in question.choices]
     second = await cohort_named(bot, "Second")
     assert str(second.id) in keys
     sent = await tg.send(
-        "1", "", group="-100", question_id=question.question_id, choice_key=str(second.id)
+        "1", "", group="-100", question=button_of(question), choice_key=str(second.id)
     )
     assert "now linked to Second" in sent[-1].text and sent[-1].chat_id == "-100"
     assert await bindings(bot) == [("-100", "Second")]

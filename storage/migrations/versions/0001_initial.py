@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 14:02:30.032664
+Create Date: 2026-12-07 04:17:19.327909
 """
 
 from __future__ import annotations
@@ -409,6 +409,7 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("choices", sa.JSON(), nullable=False),
         sa.Column("question_id", sa.Integer(), nullable=True),
+        sa.Column("question_tag", sa.String(length=16), nullable=True),
         sa.Column("file_name", sa.String(length=255), nullable=True),
         sa.Column("file_content", sa.LargeBinary(), nullable=True),
         sa.Column("broadcast_id", sa.Integer(), nullable=True),
@@ -441,6 +442,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=64), nullable=False),
+        sa.Column("nonce", sa.String(length=16), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("choices", sa.JSON(), nullable=False),
         sa.Column("free_text", sa.Boolean(), nullable=False),
@@ -454,6 +456,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pending_question")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("pending_question", schema=None) as batch_op:
         batch_op.create_index(
