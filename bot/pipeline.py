@@ -262,6 +262,8 @@ class Pipeline:
         person = ctx.require_person()
         spec = self.router.resolve(command.name)
         if spec is None:
+            if ctx.in_group:
+                return  # a group is public: a command the bot does not know gets no answer
             raise UserError(_("core.unknown_command"), command=command.name)
         # Nothing loaded in this session can be among these rows (the one being answered, if
         # any, is already deleted), so the session needs no synchronizing.
@@ -272,11 +274,12 @@ class Pipeline:
                 execution_options={"synchronize_session": False},
             )
         access = self.permissions[spec.name]
+        # A group is public: every command but the group-safe ones leaves it first, so that
+        # even a refusal is answered privately.
+        if ctx.in_group and not spec.group_safe and not await self._go_private(ctx):
+            return
         if access.creator and not self._may_create(ctx):
             raise UserError(_("core.not_allowed_create"))
-        # Personal commands leave the group first, so even a refusal is answered privately.
-        if spec.personal and ctx.in_group and not await self._go_private(ctx):
-            return
         if access.cohort and not await self._enter_cohort(ctx, command, access):
             return
         await spec.handler(ctx, command.args)
@@ -342,6 +345,8 @@ class Pipeline:
     def _refuse(ctx: Context, command: ParsedCommand, role: str | None) -> NoReturn:
         if role is None and ctx.cohort is not None:  # a group bound to someone else's cohort
             raise UserError(_("cohorts.not_member_of"), cohort=ctx.cohort.name)
+        if ctx.reply_to is not None and ctx.reply_to.is_group:  # says nothing of their roles
+            raise UserError(_("core.not_allowed_here"), command=command.name)
         if role is None:
             raise UserError(_("core.not_member"))
         raise UserError(_("core.not_allowed"), command=command.name, role=ctx.t(f"role.{role}"))

@@ -296,7 +296,6 @@ def describe_target(tr: Translator, target: Target) -> str:
 # announce -----------------------------------------------------------------------------------
 @router.command(
     "announce",
-    personal=True,
     usage='"TEXT" [at DATETIME [ZONE]] [to TARGET]',
     help_id=_("broadcast.help_announce"),
 )
@@ -614,7 +613,7 @@ async def report(ctx: Context, job: JobInfo) -> None:
 
 
 # announcements ------------------------------------------------------------------------------
-@router.command("announcements", personal=True, help_id=_("broadcast.help_announcements"))
+@router.command("announcements", help_id=_("broadcast.help_announcements"))
 async def announcements(ctx: Context, args: Args) -> None:
     cohort = ctx.cohort
     assert cohort is not None
@@ -672,7 +671,6 @@ def _status_line(ctx: Context, a: Announcement, counts: Progress) -> str:
 # cancelannouncement -------------------------------------------------------------------------
 @router.command(
     "cancelannouncement",
-    personal=True,
     usage="N",
     help_id=_("broadcast.help_cancel"),
 )
@@ -715,7 +713,6 @@ async def cancel_announcement(ctx: Context, args: Args) -> None:
 # translate ----------------------------------------------------------------------------------
 @router.command(
     "translate",
-    personal=True,
     usage='N LANG "TEXT"',
     help_id=_("broadcast.help_translate"),
 )

@@ -256,7 +256,7 @@ async def cancel_nudges(ctx: Context, commitment: Commitment) -> None:
 # Commands --------------------------------------------------------------------------------------
 
 
-@router.command("commit", usage='"TEXT" by DATE', help_id=_("alumni.help_commit"), personal=True)
+@router.command("commit", usage='"TEXT" by DATE', help_id=_("alumni.help_commit"))
 async def commit(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     cohort = ctx.cohort
@@ -318,7 +318,7 @@ async def commit(ctx: Context, args: Args) -> None:
     await ctx.say("\n".join(lines))
 
 
-@router.command("commitments", help_id=_("alumni.help_commitments"), personal=True)
+@router.command("commitments", help_id=_("alumni.help_commitments"))
 async def commitments(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     mine = await commitments_of(ctx.session, person.id)
@@ -385,19 +385,19 @@ async def numbered(ctx: Context, args: Args, name: str) -> Commitment:
     return found
 
 
-@router.command("done", usage="N", help_id=_("alumni.help_done"), personal=True)
+@router.command("done", usage="N", help_id=_("alumni.help_done"))
 async def done(ctx: Context, args: Args) -> None:
     commitment = await numbered(ctx, args, "done")
     await finish(ctx, commitment, DONE)
 
 
-@router.command("drop", usage="N", help_id=_("alumni.help_drop"), personal=True)
+@router.command("drop", usage="N", help_id=_("alumni.help_drop"))
 async def drop(ctx: Context, args: Args) -> None:
     commitment = await numbered(ctx, args, "drop")
     await finish(ctx, commitment, DROPPED)
 
 
-@router.command("update", usage='N "NOTE"', help_id=_("alumni.help_update"), personal=True)
+@router.command("update", usage='N "NOTE"', help_id=_("alumni.help_update"))
 async def update(ctx: Context, args: Args) -> None:
     commitment = await numbered(ctx, args, "update")
     note = args.rest(1).strip()

@@ -75,7 +75,7 @@ def current_cohort(ctx: Context) -> Cohort:
 # --------------------------------------------------------------------------- consent
 
 
-@router.command("consent", usage="[SCOPE yes|no]", help_id=_("consent.help_consent"), personal=True)
+@router.command("consent", usage="[SCOPE yes|no]", help_id=_("consent.help_consent"))
 async def consent(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     cohort = current_cohort(ctx)
@@ -197,9 +197,7 @@ async def show_one(ctx: Context, person: Person, cohort: Cohort, scope: str) -> 
 # --------------------------------------------------------------------------- report
 
 
-@router.command(
-    "consentreport", usage="[SESSION]", help_id=_("consent.help_consentreport"), personal=True
-)
+@router.command("consentreport", usage="[SESSION]", help_id=_("consent.help_consentreport"))
 async def consentreport(ctx: Context, args: Args) -> None:
     cohort = current_cohort(ctx)
     occurrence: Occurrence | None = None
@@ -243,7 +241,6 @@ def parse_expiry(text: str) -> ExpiryPolicy | None:
     "consentexpiry",
     usage="PERIOD|off",
     help_id=_("consent.help_consentexpiry"),
-    personal=True,
 )
 async def consentexpiry(ctx: Context, args: Args) -> None:
     cohort = current_cohort(ctx)

@@ -319,7 +319,6 @@ async def _list(ctx: Context, cohort: Cohort, rounds: Sequence[DebriefRound]) ->
     "debriefs",
     usage="[SESSION [DATE]]",
     help_id=_("debrief.help_debriefs"),
-    personal=True,
 )
 async def debriefs(ctx: Context, args: Args) -> None:
     cohort = ctx.cohort

@@ -41,7 +41,7 @@ CLEANUP_GIVE_UP = timedelta(days=1)
 
 
 # mydata ------------------------------------------------------------------------------------
-@router.command("mydata", personal=True, help_id=_("privacy.help_mydata"))
+@router.command("mydata", help_id=_("privacy.help_mydata"))
 async def mydata(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     data = await export_person(ctx.session, person.id, ctx.now)
@@ -51,7 +51,7 @@ async def mydata(ctx: Context, args: Args) -> None:
 
 
 # forgetme ----------------------------------------------------------------------------------
-@router.command("forgetme", personal=True, help_id=_("privacy.help_forgetme"))
+@router.command("forgetme", help_id=_("privacy.help_forgetme"))
 async def forgetme(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     lines = [ctx.t(_("privacy.forget_confirm"))]
