@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
 
-from bot.commands import Args
+from bot.commands import Args, pick_number
 from bot.context import Context, private_address
 from bot.errors import UserError
 from bot.i18n import _
@@ -328,8 +328,8 @@ def row_matches(row: RosterRow, wanted: str) -> bool:
 
 async def find_member(ctx: Context, cohort: Cohort, wanted: str, role: str) -> RosterRow:
     rows = await roster(ctx.session, cohort.id)
-    if wanted.isdigit():
-        number = int(wanted)
+    number = pick_number(wanted)
+    if number is not None:
         if 1 <= number <= len(rows):
             return rows[number - 1]
         raise UserError(_("cohorts.role_unknown_user"), user=wanted, cohort=cohort.name)
@@ -407,9 +407,9 @@ async def roster_command(ctx: Context, args: Args) -> None:
     total = await count_members(ctx.session, cohort.id)
     pages = max(1, math.ceil(total / ROSTER_PAGE))
     wanted = args.get(0, "1") or "1"
-    if not wanted.isdigit() or not 1 <= int(wanted) <= pages:
+    page = pick_number(wanted)
+    if page is None or not 1 <= page <= pages:
         raise UserError(_("cohorts.roster_bad_page"), page=wanted, pages=pages)
-    page = int(wanted)
     rows = await roster(ctx.session, cohort.id, (page - 1) * ROSTER_PAGE, ROSTER_PAGE)
     lines = [ctx.tn("cohorts.roster_header", total, cohort=cohort.name, page=page, pages=pages)]
     if cohort.status == "closed":

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.commands import Args
+from bot.commands import Args, pick_number
 from bot.context import Context
 from bot.errors import UserError
 from bot.i18n import Translator, _
@@ -119,7 +119,7 @@ def split_commit(ctx: Context, args: Args) -> tuple[str, str]:
     """(what, when) from `commit "TEXT" by DATE`, `commit TEXT by DATE` or `commit "TEXT" DATE`."""
     words = list(args.words)
     keywords = by_words(ctx)
-    for index in range(len(words) - 1, 0, -1):
+    for index in range(len(words) - 1, -1, -1):  # "by DATE" with nothing before: no text
         if words[index].casefold() in keywords:
             return " ".join(words[:index]).strip(), " ".join(words[index + 1 :]).strip()
     if not words:
@@ -153,10 +153,10 @@ def english_date(ctx: Context, text: str) -> str:
 
 
 def parse_number(ctx: Context, args: Args, usage: str, example: str) -> int:
-    first = (args.get(0) or "").removeprefix("#")
-    if not first.isdigit():
+    number = pick_number(args.get(0))
+    if number is None:
         raise UserError(usage, example=example)
-    return int(first)
+    return number
 
 
 async def command(ctx: Context, text: str) -> str:

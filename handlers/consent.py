@@ -16,7 +16,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from bot.commands import Args
+from bot.commands import Args, pick_number
 from bot.context import Context
 from bot.errors import UserError
 from bot.i18n import _
@@ -202,11 +202,9 @@ async def consentreport(ctx: Context, args: Args) -> None:
     cohort = current_cohort(ctx)
     occurrence: Occurrence | None = None
     if args.words:
-        wanted = args.words[0].lstrip("#")
+        number = pick_number(args.words[0])
         session = (
-            await session_by_number(ctx.session, cohort.id, int(wanted))
-            if wanted.isdigit()
-            else None
+            await session_by_number(ctx.session, cohort.id, number) if number is not None else None
         )
         if session is None:
             raise UserError(

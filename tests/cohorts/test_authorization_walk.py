@@ -150,3 +150,13 @@ async def test_every_role_may_run_what_the_table_allows(walk_bot: BotHarness) ->
                     problems.append(f"/{command} as {role} without arguments hit a bug")
     assert count >= 10
     assert problems == []
+
+
+def test_the_table_names_only_commands_that_exist() -> None:
+    """Every entry of the authorization table is a command someone can run (an entry for a
+    command that does not exist would be a permission nobody can check)."""
+    from bot.app import build_router
+
+    registered = set(build_router().commands)
+    assert sorted(set(PERMISSIONS) - registered) == []
+    assert sorted(registered - set(PERMISSIONS)) == []
