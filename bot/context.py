@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,6 +42,10 @@ class Ask:
     expires_at: datetime | None = None
 
 
+async def _forget_nothing(_platform: str, _chat_id: str) -> None:
+    return None
+
+
 @dataclass
 class Services:
     """Long-lived, read-mostly things every handler may use. Built once by bot/app.py."""
@@ -55,6 +59,9 @@ class Services:
     files_dir: str = ""
     # command name -> (help message id, usage, access); filled by bot/app.py for `help`
     commands: dict[str, tuple[str | None, str, Access]] = field(default_factory=dict)
+    # Removes what a platform keeps of a private chat outside the database (the console's
+    # files) once its person is erased: (platform, chat id). Wired by bot/app.py.
+    forget_chat: Callable[[str, str], Awaitable[None]] = _forget_nothing
 
 
 def private_address(identity: Identity) -> Address:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 
 from bot.commands import Args
-from bot.context import Context, Services
+from bot.context import Context, Services, private_address
 from bot.errors import UserError
 from bot.i18n import _
 from bot.messages import Attachment, Choice
@@ -25,6 +25,7 @@ from storage.privacy import (
     purge_expired,
 )
 from storage.repositories.cohorts import count_role, memberships_of
+from storage.repositories.people import identities_of
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,10 @@ async def forget_answer(ctx: Context, answer: Answer) -> None:
     goodbye = ctx.t(_("privacy.forgotten"))  # rendered while the language is still known
     to = ctx.reply_to
     await ctx.session.flush()
+    chats = [private_address(i) for i in await identities_of(ctx.session, person.id)]
     report = await erase_person(ctx.session, person.id)
+    for chat in chats:  # what platforms keep outside the database (the console's files)
+        await ctx.services.forget_chat(chat.platform, chat.chat_id)
     # Those rows are gone behind the ORM's back; nothing of this person may be flushed again.
     ctx.session.expunge_all()
     ctx.person = None

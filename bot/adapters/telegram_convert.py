@@ -55,6 +55,23 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return parts
 
 
+# "@name" in a group message notifies that member. What the bot writes into groups echoes what
+# people typed (announcements, session titles, names): a word joiner after the "@" keeps it
+# plain text. The bot's own @name stays (it is how people find the bot).
+_MENTION = re.compile(r"(?<![A-Za-z0-9_])@([A-Za-z0-9_]{1,32})")
+WORD_JOINER = "\u2060"
+
+
+def quiet_mentions(text: str, keep: str | None = None) -> str:
+    kept = keep.casefold() if keep else None
+
+    def quiet(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return match.group(0) if name.casefold() == kept else f"@{WORD_JOINER}{name}"
+
+    return _MENTION.sub(quiet, text)
+
+
 def label_text(label: str) -> str:
     label = " ".join(label.split())
     return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"

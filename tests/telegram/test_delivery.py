@@ -441,7 +441,7 @@ async def test_a_webhook_port_in_use_fails_the_start_and_cleans_up(fake: FakeTel
         async def ignore(inbound: Inbound) -> None:
             raise AssertionError("nothing can arrive")
 
-        with pytest.raises(OSError, match="in use"):
+        with pytest.raises(ConfigError, match=r"telegram\.port: cannot listen on .*in use"):
             await platform.start(ignore)
     assert fake.webhook_url is None  # Telegram was not pointed at a server that is not there
     offline = await platform.send(Outbound(Address("telegram", str(ANA)), "Hi", key="p:1"))
