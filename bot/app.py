@@ -6,16 +6,18 @@ import gc
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import handlers
+from bot import startup
 from bot.clock import Clock
 from bot.config import Config
 from bot.context import Services
 from bot.delivery import Delivery
 from bot.i18n import Catalogs
 from bot.pipeline import Pipeline
-from bot.platform import Platform
+from bot.platform import Platform, forget_chat
 from bot.router import Router
 from bot.runtime import Runtime
 from bot.scheduler import JobRunner
@@ -23,7 +25,6 @@ from bot.zones import ZoneDirectory
 from handlers import privacy
 from handlers.permissions import PERMISSIONS
 from storage.engine import Database, sqlite_path
-from storage.migrate import upgrade
 from storage.repositories.chats import DbChatMoves
 from storage.repositories.kv import DbStateStore
 from storage.repositories.reachability import DbReachability
@@ -61,9 +62,7 @@ class App:
 
 
 async def open_database(config: Config) -> Database:
-    db = Database(config.storage.url)
-    await upgrade(db)
-    return db
+    return await startup.open_database(config.storage.url)
 
 
 async def build_app(
@@ -83,6 +82,7 @@ async def build_app(
         capabilities={name: p.capabilities for name, p in platforms.items()},
         files_dir=str(files_dir_for(config)),
     )
+    services.forget_chat = partial(forget_chat, platforms)
     router = build_router()
     services.commands = {
         name: (spec.help_id, spec.usage, PERMISSIONS[name])

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import socket
 import sys
@@ -103,6 +104,16 @@ def _secrets(config: Config) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # What the bot writes (the database, its WAL, exports, the Matrix key store) is for the
+    # bot's user alone; each of those is also created private explicitly.
+    previous = os.umask(0o077)
+    try:
+        return _main(argv)
+    finally:
+        os.umask(previous)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         config = _config(args)
@@ -120,6 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_platforms(config))
         if args.command == "db":
             return asyncio.run(db_upgrade(config))
+    except ConfigError as error:  # found on start: the database, a port, a refused token
+        print(str(error), file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     return 2  # pragma: no cover - argparse requires a command

@@ -27,6 +27,18 @@ class Args:
         return " ".join(self.words[index:])
 
 
+_PICK_NUMBER = re.compile(r"#?([0-9]{1,6})")
+
+
+def pick_number(text: str | None) -> int | None:
+    """A number a person typed to pick something (a session, commitment, announcement, page,
+    member): ASCII digits with an optional "#", at most six of them; None for anything else.
+    Longer numbers name nothing and would overflow the database's integers; `str.isdigit`
+    accepts "²", which `int` refuses."""
+    match = _PICK_NUMBER.fullmatch((text or "").strip())
+    return int(match.group(1)) if match else None
+
+
 @dataclass(frozen=True)
 class ParsedCommand:
     name: str

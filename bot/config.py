@@ -6,17 +6,31 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot import recovery_key
 from bot.errors import ConfigError
 
 ENV_PREFIX = "COHORTBOT_"
+# Variables of the project's own scripts and tests that share the prefix; they are not
+# configuration. Any other COHORTBOT_* variable must name a section and key.
+TOOL_VARIABLES = (
+    "COHORTBOT_TEST_",  # prefix: the test suite's settings (COHORTBOT_TEST_POSTGRES_URL...)
+    "COHORTBOT_REQUIRE_SYNAPSE",
+    "COHORTBOT_SYNAPSE_VENV",
+    "COHORTBOT_SKIP_BENCH",
+    "COHORTBOT_VENV",
+)
+# What Telegram accepts as a webhook's secret token.
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_CLOCK = re.compile(r"([0-9]{2}):([0-9]{2})")
 
 
 @dataclass(frozen=True)
@@ -94,15 +108,8 @@ class PrivacyConfig:
         for f in dataclasses.fields(self):
             if f.name.endswith("_days") and getattr(self, f.name) < 1:
                 raise ConfigError(f"privacy.{f.name}", "must be at least 1 (days)")
-        hour, _sep, minute = self.retention_run_at.partition(":")
-        if not (
-            len(hour) == 2
-            and len(minute) == 2
-            and hour.isdigit()
-            and minute.isdigit()
-            and int(hour) < 24
-            and int(minute) < 60
-        ):
+        clock = _CLOCK.fullmatch(self.retention_run_at)
+        if clock is None or int(clock[1]) >= 24 or int(clock[2]) >= 60:
             raise ConfigError("privacy.retention_run_at", "expected HH:MM (UTC), e.g. 03:30")
 
 
@@ -170,49 +177,78 @@ def _convert(key: str, hint: Any, value: Any) -> Any:
     raise ConfigError(key, f"unsupported type {hint!r}")  # pragma: no cover - a bug, not input
 
 
-def _section_values(
-    name: str, cls: type[Any], from_file: Mapping[str, Any], env: Mapping[str, str]
-) -> Any:
+def _section_values(name: str, cls: type[Any], values: Mapping[str, Any]) -> Any:
+    """One section from its raw values (the file's, overridden by the environment's): each
+    checked the same way wherever it came from, and named `section.key` when it is wrong."""
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}
-    values: dict[str, Any] = {}
-    for key, value in from_file.items():
+    converted: dict[str, Any] = {}
+    for key, value in values.items():
         if key not in known:
             raise ConfigError(f"{name}.{key}", "unknown key")
-        values[key] = _convert(f"{name}.{key}", hints[key], value)
-    prefix = f"{ENV_PREFIX}{name.upper()}_"
+        converted[key] = _convert(f"{name}.{key}", hints[key], value)
+    return cls(**converted)
+
+
+def _from_environment(env: Mapping[str, str], sections: set[str]) -> dict[str, dict[str, str]]:
+    """COHORTBOT_<SECTION>_<KEY> variables by section and key. Variables with the prefix that
+    name no section or key are refused, all in one line (a typo must not go unnoticed);
+    the project's own tool variables are left alone."""
+    found: dict[str, dict[str, str]] = {}
+    unknown: list[str] = []
     for env_key, value in env.items():
-        if not env_key.startswith(prefix):
+        if not env_key.startswith(ENV_PREFIX) or env_key.startswith(TOOL_VARIABLES):
             continue
-        key = env_key[len(prefix) :].lower()
-        if key not in known:
-            raise ConfigError(env_key, "unknown key")
-        values[key] = _convert(env_key, hints[key], value)
-    return cls(**values)
+        rest = env_key[len(ENV_PREFIX) :].lower()
+        section = next((s for s in sections if rest.startswith(f"{s}_")), None)
+        key = rest[len(section) + 1 :] if section is not None else ""
+        if section is None or key not in _section_keys(section):
+            unknown.append(env_key)
+            continue
+        found.setdefault(section, {})[key] = value
+    if unknown:
+        raise ConfigError(
+            ", ".join(sorted(unknown)),
+            "unknown environment variable (expected COHORTBOT_<SECTION>_<KEY>, sections: "
+            f"{', '.join(sorted(sections))})",
+        )
+    return found
+
+
+def _section_keys(section: str) -> set[str]:
+    cls = typing.get_type_hints(Config)[section]
+    return {f.name for f in dataclasses.fields(cls)}
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(path), "file not found") from None
+    except UnicodeDecodeError:
+        raise ConfigError(str(path), "not a text file (expected UTF-8 TOML)") from None
+    except OSError as error:
+        raise ConfigError(str(path), f"cannot be read ({error.strerror or error})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"not valid TOML ({exc})") from None
 
 
 def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Config:
     """Read `path` (if given and present) and apply environment overrides."""
     env = os.environ if env is None else env
-    data: dict[str, Any] = {}
-    if path is not None:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(str(path), "file not found") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(str(path), f"not valid TOML ({exc})") from None
+    data: dict[str, Any] = _read(path) if path is not None else {}
     sections = {f.name: f for f in dataclasses.fields(Config)}
     for name in data:
         if name not in sections:
             raise ConfigError(name, "unknown section")
+    from_env = _from_environment(env, set(sections))
     built: dict[str, Any] = {}
     hints = typing.get_type_hints(Config)
     for name in sections:
         raw = data.get(name, {})
         if not isinstance(raw, dict):
             raise ConfigError(name, "expected a table")
-        built[name] = _section_values(name, hints[name], raw, env)
+        built[name] = _section_values(name, hints[name], {**raw, **from_env.get(name, {})})
     config = Config(**built)
     _validate(config)
     return config
@@ -235,6 +271,22 @@ def _validate(config: Config) -> None:
         )
     if config.telegram.mode == "webhook" and config.telegram.enabled and not config.telegram.url:
         raise ConfigError("telegram.url", "webhook mode needs the public webhook URL")
+    _check_url("telegram.base_url", config.telegram.base_url)
+    if config.telegram.url:
+        _check_url("telegram.url", config.telegram.url)
+    if config.matrix.homeserver:
+        _check_url("matrix.homeserver", config.matrix.homeserver)
+    if not 1 <= config.telegram.port <= 65535:
+        raise ConfigError(
+            "telegram.port", f"expected a port from 1 to 65535, got {config.telegram.port}"
+        )
+    secret = config.telegram.secret_token
+    if secret and _SECRET_TOKEN.fullmatch(secret) is None:
+        # The value is a secret: the line says what is wrong, never what it is.
+        raise ConfigError(
+            "telegram.secret_token",
+            "Telegram accepts 1 to 256 characters of A-Z, a-z, 0-9, _ and -",
+        )
     if config.matrix.enabled and not config.matrix.store_path:
         raise ConfigError("matrix.store_path", "needed for end-to-end encryption (the key store)")
     if config.matrix.enabled and not config.matrix.pickle_key:
@@ -254,6 +306,21 @@ def _validate(config: Config) -> None:
     for section in ("telegram", "matrix"):
         if getattr(config, section).max_unrecorded < 1:
             raise ConfigError(f"{section}.max_unrecorded", "must be at least 1")
+
+
+def _check_url(key: str, value: str) -> None:
+    """An http(s) URL with a host, as the libraries that use it need."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number or too big
+    except ValueError:
+        raise ConfigError(key, "not a valid URL (its port?)") from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() for c in value)
+    ):
+        raise ConfigError(key, "expected an http:// or https:// URL with a host")
 
 
 def world_readable(path: Path) -> bool:

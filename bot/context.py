@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +15,7 @@ from bot.authz import Access
 from bot.clock import Clock
 from bot.config import Config
 from bot.i18n import Catalogs, Translator
-from bot.messages import Address, Attachment, Choice, Inbound
+from bot.messages import Address, Attachment, Choice, Inbound, QuestionRef
 from bot.outbox import (
     PRIORITY_NOTICE,
     PRIORITY_REPLY,
@@ -25,6 +25,7 @@ from bot.outbox import (
     schedule_job,
 )
 from bot.platform import Capabilities
+from bot.question_tags import new_nonce, ref_of
 from storage.models import Cohort, Identity, PendingQuestion, Person
 from storage.repositories.people import preferred_identities, preferred_identity
 
@@ -41,6 +42,10 @@ class Ask:
     expires_at: datetime | None = None
 
 
+async def _forget_nothing(_platform: str, _chat_id: str) -> None:
+    return None
+
+
 @dataclass
 class Services:
     """Long-lived, read-mostly things every handler may use. Built once by bot/app.py."""
@@ -54,6 +59,9 @@ class Services:
     files_dir: str = ""
     # command name -> (help message id, usage, access); filled by bot/app.py for `help`
     commands: dict[str, tuple[str | None, str, Access]] = field(default_factory=dict)
+    # Removes what a platform keeps of a private chat outside the database (the console's
+    # files) once its person is erased: (platform, chat id). Wired by bot/app.py.
+    forget_chat: Callable[[str, str], Awaitable[None]] = _forget_nothing
 
 
 def private_address(identity: Identity) -> Address:
@@ -150,7 +158,7 @@ class Context:
         *,
         choices: Sequence[Choice] = (),
         attachment: Attachment | None = None,
-        question_id: int | None = None,
+        question: QuestionRef | None = None,
     ) -> None:
         """Send already-rendered text to where this update should be answered."""
         if self.reply_to is None:
@@ -161,7 +169,7 @@ class Context:
                 text,
                 choices=choices,
                 attachment=attachment,
-                question_id=question_id,
+                question=question,
             )
             return
         await enqueue_message(
@@ -171,7 +179,7 @@ class Context:
             text=text,
             now=self.now,
             choices=choices,
-            question_id=question_id,
+            question=question,
             attachment=attachment,
             person_id=self.person.id if self.person and not self.reply_to.is_group else None,
             priority=PRIORITY_REPLY,
@@ -184,7 +192,7 @@ class Context:
         *,
         choices: Sequence[Choice] = (),
         attachment: Attachment | None = None,
-        question_id: int | None = None,
+        question: QuestionRef | None = None,
         not_before: datetime | None = None,
         priority: int = PRIORITY_NOTICE,
         key: str | None = None,
@@ -200,7 +208,7 @@ class Context:
             text=text,
             now=self.now,
             choices=choices,
-            question_id=question_id,
+            question=question,
             attachment=attachment,
             person_id=person_id,
             not_before=not_before,
@@ -242,6 +250,7 @@ class Context:
         question = PendingQuestion(
             person_id=target.id,
             kind=kind,
+            nonce=new_nonce(),
             payload=payload or {},
             sticky=sticky,
             choices=[[c.key, c.label] for c in choices],
@@ -252,10 +261,11 @@ class Context:
         self.session.add(question)
         await self.session.flush()
         asking_sender = person is None or (self.person is not None and person.id == self.person.id)
+        ref = ref_of(question.id, kind, question.nonce)
         if asking_sender and not privately and self.reply_to is not None:
-            await self.say(text, choices=choices, question_id=question.id)
+            await self.say(text, choices=choices, question=ref)
         else:
-            await self.send_to_person(target.id, text, choices=choices, question_id=question.id)
+            await self.send_to_person(target.id, text, choices=choices, question=ref)
         return question.id
 
     async def ask_many(self, kind: str, asks: Sequence[Ask], *, sticky: bool = False) -> None:
@@ -264,12 +274,14 @@ class Context:
         one statement. For jobs run in batches (see bot/scheduler.py)."""
         if not asks:
             return
+        nonces = [new_nonce() for _ask in asks]
         found = await self.session.execute(
             insert(PendingQuestion).returning(PendingQuestion.id, sort_by_parameter_order=True),
             [
                 {
                     "person_id": a.person_id,
                     "kind": kind,
+                    "nonce": nonce,
                     "payload": a.payload,
                     "sticky": sticky,
                     "choices": [[c.key, c.label] for c in a.choices],
@@ -277,7 +289,7 @@ class Context:
                     "created_at": self.now,
                     "expires_at": a.expires_at,
                 }
-                for a in asks
+                for a, nonce in zip(asks, nonces, strict=True)
             ],
         )
         question_ids = list(found.scalars())
@@ -290,10 +302,10 @@ class Context:
                     to=private_address(reach[a.person_id]),
                     text=a.text,
                     choices=a.choices,
-                    question_id=question_id,
+                    question=ref_of(question_id, kind, nonce),
                     person_id=a.person_id,
                 )
-                for a, question_id in zip(asks, question_ids, strict=True)
+                for a, question_id, nonce in zip(asks, question_ids, nonces, strict=True)
                 if a.person_id in reach
             ],
             self.now,

@@ -30,7 +30,15 @@ from sqlalchemy import (
 from bot.clock import Clock
 from bot.health import Backoff
 from bot.lanes import Claimed, Lanes, real_nap
-from bot.messages import Address, Attachment, Choice, Outbound, SendResult, SendStatus
+from bot.messages import (
+    Address,
+    Attachment,
+    Choice,
+    Outbound,
+    QuestionRef,
+    SendResult,
+    SendStatus,
+)
 from bot.outbox import PRIORITY_REPLY
 from bot.pacing import InFlight, Limiter
 from bot.platform import Platform
@@ -406,7 +414,11 @@ def _outbound(row: Any) -> Outbound:
         text=row.text,
         key=row.idempotency_key,
         choices=tuple(Choice(k, label) for k, label in row.choices),
-        question_id=row.question_id,
+        question=(
+            QuestionRef(row.question_id, row.question_tag or "")
+            if row.question_id is not None
+            else None
+        ),
         attachment=attachment,
         person_id=row.person_id,
     )
@@ -523,6 +535,7 @@ def _claim_statement(sqlite: bool) -> Lean:
             _OUTBOX.c.idempotency_key,
             _OUTBOX.c.choices,
             _OUTBOX.c.question_id,
+            _OUTBOX.c.question_tag,
             _OUTBOX.c.file_name,
             _OUTBOX.c.file_content,
             _OUTBOX.c.person_id,

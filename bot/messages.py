@@ -25,6 +25,16 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class QuestionRef:
+    """Which question a button answers: the question's id (never reused) and a tag bound to that
+    very question (a mark of its kind and a random nonce stored on its row). A button whose tag
+    does not match the question's is stale and changes nothing."""
+
+    id: int
+    tag: str
+
+
+@dataclass(frozen=True)
 class Attachment:
     filename: str
     content: bytes
@@ -46,8 +56,8 @@ class Inbound:
     # they have none or the platform has no such thing (a Matrix id is its own handle).
     username: str | None = None
     language_hint: str | None = None
-    # A pressed button carries the question id and the choice key instead of (or beside) text.
-    question_id: int | None = None
+    # A pressed button carries its question and the choice key instead of (or beside) text.
+    question: QuestionRef | None = None
     choice_key: str | None = None
     # In groups a command may be addressed to another bot ("/help@otherbot").
     addressed_to_other_bot: bool = False
@@ -61,7 +71,7 @@ class Outbound:
     text: str
     key: str
     choices: tuple[Choice, ...] = ()
-    question_id: int | None = None
+    question: QuestionRef | None = None  # the question the choices answer (buttons carry it)
     attachment: Attachment | None = None
     person_id: int | None = None
     display_name: str | None = None  # the recipient's name, for console transcripts

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Address, Attachment, Choice
+from bot.messages import Address, Attachment, Choice, QuestionRef
 from storage.models import Job, OutboxMessage
 from storage.upsert import insert_ignore, insert_ignore_many
 
@@ -27,7 +27,7 @@ class NewMessage:
     to: Address
     text: str
     choices: Sequence[Choice] = ()
-    question_id: int | None = None
+    question: QuestionRef | None = None
     attachment: Attachment | None = None
     person_id: int | None = None
     not_before: datetime | None = None
@@ -43,7 +43,8 @@ class NewMessage:
             "person_id": self.person_id,
             "text": self.text,
             "choices": [[c.key, c.label] for c in self.choices],
-            "question_id": self.question_id,
+            "question_id": self.question.id if self.question else None,
+            "question_tag": self.question.tag if self.question else None,
             "file_name": self.attachment.filename if self.attachment else None,
             "file_content": self.attachment.content if self.attachment else None,
             "broadcast_id": self.broadcast_id,
@@ -72,7 +73,7 @@ async def enqueue_message(
     text: str,
     now: datetime,
     choices: Sequence[Choice] = (),
-    question_id: int | None = None,
+    question: QuestionRef | None = None,
     attachment: Attachment | None = None,
     person_id: int | None = None,
     not_before: datetime | None = None,
@@ -85,7 +86,7 @@ async def enqueue_message(
         to,
         text,
         choices,
-        question_id,
+        question,
         attachment,
         person_id,
         not_before,

@@ -28,7 +28,8 @@ from bot.context import Context, Services, private_address
 from bot.errors import UserError
 from bot.i18n import _
 from bot.logsetup import log_scope
-from bot.messages import Address, Choice, Inbound
+from bot.messages import Address, Choice, Inbound, QuestionRef
+from bot.question_tags import answers, ref_of
 from bot.ratelimit import Buckets
 from bot.router import Answer, Router
 from bot.sanitize import clean_inbound
@@ -284,8 +285,8 @@ class Pipeline:
 
     # Routing -----------------------------------------------------------------------------------
     async def route(self, ctx: Context, inbound: Inbound) -> None:
-        if inbound.question_id is not None:
-            await self._button(ctx, inbound.question_id, inbound.choice_key)
+        if inbound.question is not None:
+            await self._button(ctx, inbound.question, inbound.choice_key)
             return
         command = parse_command(inbound.text)
         if command is None:
@@ -303,6 +304,8 @@ class Pipeline:
         person = ctx.require_person()
         spec = self.router.resolve(command.name)
         if spec is None:
+            if ctx.in_group:
+                return  # a group is public: a command the bot does not know gets no answer
             raise UserError(_("core.unknown_command"), command=command.name)
         # Nothing loaded in this session can be among these rows (the one being answered, if
         # any, is already deleted), so the session needs no synchronizing.
@@ -313,11 +316,12 @@ class Pipeline:
                 execution_options={"synchronize_session": False},
             )
         access = self.permissions[spec.name]
+        # A group is public: every command but the group-safe ones leaves it first, so that
+        # even a refusal is answered privately.
+        if ctx.in_group and not spec.group_safe and not await self._go_private(ctx):
+            return
         if access.creator and not self._may_create(ctx):
             raise UserError(_("core.not_allowed_create"))
-        # Personal commands leave the group first, so even a refusal is answered privately.
-        if spec.personal and ctx.in_group and not await self._go_private(ctx):
-            return
         if access.cohort and not await self._enter_cohort(ctx, command, access):
             return
         await spec.handler(ctx, command.args)
@@ -383,6 +387,8 @@ class Pipeline:
     def _refuse(ctx: Context, command: ParsedCommand, role: str | None) -> NoReturn:
         if role is None and ctx.cohort is not None:  # a group bound to someone else's cohort
             raise UserError(_("cohorts.not_member_of"), cohort=ctx.cohort.name)
+        if ctx.reply_to is not None and ctx.reply_to.is_group:  # says nothing of their roles
+            raise UserError(_("core.not_allowed_here"), command=command.name)
         if role is None:
             raise UserError(_("core.not_member"))
         raise UserError(_("core.not_allowed"), command=command.name, role=ctx.t(f"role.{role}"))
@@ -408,7 +414,8 @@ class Pipeline:
         answer = self._match(question, inbound.text.strip())
         if answer is None:
             choices = [Choice(k, label) for k, label in question.choices]
-            await ctx.say(ctx.t(_("core.pick_one")), choices=choices, question_id=question.id)
+            ref = ref_of(question.id, question.kind, question.nonce)
+            await ctx.say(ctx.t(_("core.pick_one")), choices=choices, question=ref)
             return
         await self._answer(ctx, question, answer)
 
@@ -422,10 +429,18 @@ class Pipeline:
             return Answer(question.id, question.kind, None, text, question.payload)
         return None
 
-    async def _button(self, ctx: Context, question_id: int, key: str | None) -> None:
+    async def _button(self, ctx: Context, ref: QuestionRef, key: str | None) -> None:
+        """A pressed button answers the question it names only if that question is still open,
+        is the presser's, and is the very question the button was made for (ids are never
+        reused, and the tag binds the button to the question's kind and nonce)."""
         person = ctx.require_person()
-        question = await ctx.session.get(PendingQuestion, question_id)
-        if question is None or question.person_id != person.id:
+        question = await ctx.session.get(PendingQuestion, ref.id)
+        if (
+            question is None
+            or question.person_id != person.id
+            or not answers(ref, question.id, question.kind, question.nonce)
+            or (question.expires_at is not None and question.expires_at <= ctx.now)
+        ):
             raise UserError(_("core.question_expired"))
         labels = dict((k, label) for k, label in question.choices)
         if key not in labels:

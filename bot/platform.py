@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -34,6 +34,15 @@ class Platform(Protocol):
     async def stop(self) -> None: ...
 
     async def send(self, message: Outbound) -> SendResult: ...
+
+
+async def forget_chat(platforms: Mapping[str, Platform], platform: str, chat_id: str) -> None:
+    """A platform that keeps something of a private chat outside the database (the console's
+    files: exports, calendars) has `async forget_chat(chat_id)`, called when the chat's person
+    is erased; other platforms keep nothing and are not asked."""
+    forget = getattr(platforms.get(platform), "forget_chat", None)
+    if forget is not None:
+        await forget(chat_id)
 
 
 class StateStore(Protocol):

@@ -43,7 +43,10 @@ JobBatchHandler = Callable[[Context, Sequence[JobInfo]], Awaitable[None]]
 class CommandSpec:
     name: str
     handler: CommandHandler
-    personal: bool  # in a group chat, answered privately
+    # In a group chat: answered in the group (True) or privately (False, the default). Only
+    # commands whose every answer may be read by anyone in the group are group-safe; the
+    # README's Telegram section has the table.
+    group_safe: bool
     help_id: str | None  # message id of the one-line description in `help`
     usage: str = ""  # argument syntax shown after the name, e.g. 'CODE'
 
@@ -60,13 +63,13 @@ class Router:
         self,
         name: str,
         *,
-        personal: bool = False,
+        group_safe: bool = False,
         help_id: str | None = None,
         usage: str = "",
         aliases: tuple[str, ...] = (),
     ) -> Callable[[CommandHandler], CommandHandler]:
         def register(handler: CommandHandler) -> CommandHandler:
-            self._add_command(CommandSpec(name, handler, personal, help_id, usage))
+            self._add_command(CommandSpec(name, handler, group_safe, help_id, usage))
             for alias in aliases:
                 self.aliases[alias] = name
             return handler

@@ -64,6 +64,10 @@ DURATION_EXAMPLE = "1h30m"
 QUIET_EXAMPLE = "22:00-08:00"
 # No duration a person types is longer; bigger values would overflow date arithmetic.
 MAX_DURATION = timedelta(days=3660)
+# Nothing a person plans lies further ahead than this (sessions and their series' end,
+# announcements, the days findtime searches). It also keeps the arithmetic that follows (a week
+# of checks, a reminder's lead, a zone's offset) far from the calendar's end in year 9999.
+PLAN_AHEAD = timedelta(days=3653)
 
 
 class ParseError(Exception):

@@ -69,6 +69,12 @@ def _fold(text: str) -> bytes:
     return encoded
 
 
+def visible(text: str) -> str:
+    """`text` without invisible characters (zero-width spaces and joiners, direction marks, a
+    byte order mark, control characters): "UTC\u200b" is UTC, for every lookup alike."""
+    return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cc"))
+
+
 def _fold_query(text: str) -> bytes:
     return _fold(" ".join(_CONTROL.sub(" ", text).split())).strip()
 
@@ -243,7 +249,7 @@ class ZoneDirectory:
         (any case or accents, alternate names too, optionally ``City, CC`` or
         ``City, Country``), or else a country (code, or name in ``locale`` or English:
         its zones, by their largest city). Raises ``ParseError("zone.unknown", text=...)``."""
-        query = " ".join(text.split())
+        query = " ".join(visible(text).split())
         if not query:
             raise ParseError("zone.unknown", text=text)
         iana = self._iana_names().get(query.replace(" ", "_").casefold())
@@ -413,7 +419,7 @@ def country_name(code: str, locale: str = "en") -> str | None:
 def find_country(text: str, locale: str = "en") -> str | None:
     """A country code from a code (``ke``) or a name in ``locale`` or English
     (``Kenia``, ``Kenya``); None if nothing matches."""
-    cleaned = text.strip()
+    cleaned = visible(text).strip()
     if is_valid_country(cleaned):
         return cleaned.upper()
     key = _fold_query(cleaned)

@@ -74,7 +74,6 @@ def describe(
     "directory",
     usage='on ["INTERESTS"] [LANGUAGE ...] | off',
     help_id=_("alumni.help_directory"),
-    personal=True,
 )
 async def directory(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
@@ -123,7 +122,7 @@ async def directory(ctx: Context, args: Args) -> None:
     await ctx.say("\n".join(lines))
 
 
-@router.command("alumni", usage="[FILTER]", help_id=_("alumni.help_alumni"), personal=True)
+@router.command("alumni", usage="[FILTER]", help_id=_("alumni.help_alumni"))
 async def alumni(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     p = await prefix_for(ctx.session, person.id)

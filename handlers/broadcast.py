@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.commands import Args
+from bot.commands import Args, pick_number
 from bot.context import Context, Services, private_address
 from bot.errors import UserError
 from bot.i18n import Translator, _
@@ -34,7 +34,7 @@ from bot.messages import Choice
 from bot.outbox import PRIORITY_BROADCAST, cancel_jobs
 from bot.profile import quiet_hours
 from bot.router import Answer, JobInfo, Router
-from bot.timeparse import ParseError, next_quiet_end, parse_local_datetime
+from bot.timeparse import PLAN_AHEAD, ParseError, next_quiet_end, parse_local_datetime
 from storage.models import Cohort, Job, PendingQuestion, Person
 from storage.models.broadcast import Announcement
 from storage.repositories.broadcast import (
@@ -184,6 +184,8 @@ def _parse_at(ctx: Context, words: list[str]) -> tuple[datetime, str]:
     if instant <= ctx.now:
         shown = ctx.tr.datetime(instant, ZoneInfo(zone))
         raise UserError(_("broadcast.past_date"), when=shown, example=DATETIME_EXAMPLE)
+    if instant > ctx.now + PLAN_AHEAD:
+        raise UserError(_("time.too_far"), when=ctx.tr.datetime(instant, ZoneInfo(zone)))
     return instant, zone
 
 
@@ -224,16 +226,17 @@ def _parse_target(ctx: Context, words: list[str] | None) -> Target:
 def _parse_rsvp(term: str, value: str) -> tuple[int, tuple[str, ...]]:
     number, _sep, answers_text = value.partition(":")
     answers = tuple(dict.fromkeys(a for a in answers_text.split("+") if a)) or ("yes",)
-    if not number.isdigit() or any(a not in RSVP_ANSWERS for a in answers):
+    session = pick_number(number)
+    if session is None or any(a not in RSVP_ANSWERS for a in answers):
         raise UserError(_("broadcast.bad_target"), target=term, example="to rsvp:3:yes")
-    return int(number), answers
+    return session, answers
 
 
 def _number(text: str | None, usage: str) -> int:
-    cleaned = (text or "").lstrip("#")
-    if not cleaned.isdigit():
+    number = pick_number(text)
+    if number is None:
         raise UserError(usage)
-    return int(cleaned)
+    return number
 
 
 # RSVP targeting -----------------------------------------------------------------------------
@@ -296,7 +299,6 @@ def describe_target(tr: Translator, target: Target) -> str:
 # announce -----------------------------------------------------------------------------------
 @router.command(
     "announce",
-    personal=True,
     usage='"TEXT" [at DATETIME [ZONE]] [to TARGET]',
     help_id=_("broadcast.help_announce"),
 )
@@ -614,7 +616,7 @@ async def report(ctx: Context, job: JobInfo) -> None:
 
 
 # announcements ------------------------------------------------------------------------------
-@router.command("announcements", personal=True, help_id=_("broadcast.help_announcements"))
+@router.command("announcements", help_id=_("broadcast.help_announcements"))
 async def announcements(ctx: Context, args: Args) -> None:
     cohort = ctx.cohort
     assert cohort is not None
@@ -672,7 +674,6 @@ def _status_line(ctx: Context, a: Announcement, counts: Progress) -> str:
 # cancelannouncement -------------------------------------------------------------------------
 @router.command(
     "cancelannouncement",
-    personal=True,
     usage="N",
     help_id=_("broadcast.help_cancel"),
 )
@@ -715,7 +716,6 @@ async def cancel_announcement(ctx: Context, args: Args) -> None:
 # translate ----------------------------------------------------------------------------------
 @router.command(
     "translate",
-    personal=True,
     usage='N LANG "TEXT"',
     help_id=_("broadcast.help_translate"),
 )

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
 
-from bot.commands import Args
-from bot.context import Context
+from bot.commands import Args, pick_number
+from bot.context import Context, private_address
 from bot.errors import UserError
 from bot.i18n import _
 from bot.messages import Address, Choice
@@ -104,7 +104,11 @@ def invite_lines(ctx: Context, cohort: Cohort) -> list[str]:
 # Joining ---------------------------------------------------------------------------------------
 async def join_by_code(ctx: Context, text: str) -> Cohort | None:
     """Join the cohort whose code is `text`. A wrong code is answered (and counted: at most
-    `[bot] join_attempts_per_hour` wrong codes per person per hour) and returns None."""
+    `[bot] join_attempts_per_hour` wrong codes per person per hour) and returns None. In a
+    group chat (where everyone would see who joins what) joining is refused; the pipeline has
+    moved the answer to the private chat."""
+    if ctx.in_group:
+        raise UserError(_("cohorts.join_in_group"))
     person = ctx.require_person()
     limit = ctx.config.bot.join_attempts_per_hour
     window_start = ctx.now - FAILED_JOIN_WINDOW
@@ -138,7 +142,7 @@ async def join_by_code(ctx: Context, text: str) -> Cohort | None:
     return cohort
 
 
-@router.command("newcohort", usage='"NAME" [ZONE]', help_id=_("help.cmd.newcohort"), personal=True)
+@router.command("newcohort", usage='"NAME" [ZONE]', help_id=_("help.cmd.newcohort"))
 async def newcohort(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     name = (args.get(0) or "").strip()
@@ -177,14 +181,14 @@ async def newcohort(ctx: Context, args: Args) -> None:
     await ctx.say("\n".join(lines))
 
 
-@router.command("join", usage="CODE", help_id=_("help.cmd.join"), personal=True)
+@router.command("join", usage="CODE", help_id=_("help.cmd.join"))
 async def join(ctx: Context, args: Args) -> None:
     if not args.words:
         raise UserError(_("cohorts.join_usage"))
     await join_by_code(ctx, args.rest(0))
 
 
-@router.command("leave", help_id=_("help.cmd.leave"), personal=True)
+@router.command("leave", help_id=_("help.cmd.leave"))
 async def leave(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     cohort = current_cohort(ctx)
@@ -200,7 +204,7 @@ async def leave(ctx: Context, args: Args) -> None:
     await ctx.reply(_("cohorts.left"), cohort=cohort.name)
 
 
-@router.command("use", usage="COHORT", help_id=_("help.cmd.use"), personal=True)
+@router.command("use", usage="COHORT", help_id=_("help.cmd.use"))
 async def use(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     mine = await memberships_of(ctx.session, person.id)
@@ -324,8 +328,8 @@ def row_matches(row: RosterRow, wanted: str) -> bool:
 
 async def find_member(ctx: Context, cohort: Cohort, wanted: str, role: str) -> RosterRow:
     rows = await roster(ctx.session, cohort.id)
-    if wanted.isdigit():
-        number = int(wanted)
+    number = pick_number(wanted)
+    if number is not None:
         if 1 <= number <= len(rows):
             return rows[number - 1]
         raise UserError(_("cohorts.role_unknown_user"), user=wanted, cohort=cohort.name)
@@ -397,15 +401,15 @@ def roster_notes() -> list[RosterNote]:
     return [roster_consent_note, roster_rsvp_note]
 
 
-@router.command("roster", usage="[PAGE]", help_id=_("cohorts.help_roster"), personal=True)
+@router.command("roster", usage="[PAGE]", help_id=_("cohorts.help_roster"))
 async def roster_command(ctx: Context, args: Args) -> None:
     cohort = current_cohort(ctx)
     total = await count_members(ctx.session, cohort.id)
     pages = max(1, math.ceil(total / ROSTER_PAGE))
     wanted = args.get(0, "1") or "1"
-    if not wanted.isdigit() or not 1 <= int(wanted) <= pages:
+    page = pick_number(wanted)
+    if page is None or not 1 <= page <= pages:
         raise UserError(_("cohorts.roster_bad_page"), page=wanted, pages=pages)
-    page = int(wanted)
     rows = await roster(ctx.session, cohort.id, (page - 1) * ROSTER_PAGE, ROSTER_PAGE)
     lines = [ctx.tn("cohorts.roster_header", total, cohort=cohort.name, page=page, pages=pages)]
     if cohort.status == "closed":
@@ -456,7 +460,9 @@ def roster_line(ctx: Context, row: RosterRow) -> str:
 
 
 # Group chats -----------------------------------------------------------------------------------
-@router.command("bindchat", usage="[COHORT | off]", help_id=_("cohorts.help_bindchat"))
+@router.command(
+    "bindchat", usage="[COHORT | off]", help_id=_("cohorts.help_bindchat"), group_safe=True
+)
 async def bindchat(ctx: Context, args: Args) -> None:
     if not ctx.in_group or ctx.inbound is None:
         raise UserError(_("cohorts.bindchat_group_only"))
@@ -472,9 +478,13 @@ async def bindchat(ctx: Context, args: Args) -> None:
     if existing is not None:
         raise UserError(_("cohorts.bindchat_already"), cohort=current_cohort(ctx).name)
     mine = await cohorts_with_role(ctx.session, ctx.require_person().id, ("coordinator",))
+    # Whatever names the cohorts the sender coordinates is said privately, never in the group
+    # (anyone there reads it).
     if wanted:
         cohort = pick_cohort(mine, wanted)
         if cohort is None:
+            assert ctx.identity is not None
+            ctx.reply_to = private_address(ctx.identity)
             listed = ", ".join(f"{i}. {c.name}" for i, c in enumerate(mine, start=1))
             raise UserError(_("cohorts.bindchat_unknown"), cohort=wanted, cohorts=listed)
     elif len(mine) == 1:
@@ -482,10 +492,12 @@ async def bindchat(ctx: Context, args: Args) -> None:
     else:
         await ctx.ask(
             BIND_PICK,
-            ctx.t(_("cohorts.bindchat_pick")),
+            ctx.t(_("cohorts.bindchat_pick_private")),
             [Choice(str(c.id), c.name) for c in mine],
             payload={"platform": chat.platform, "chat_id": chat.chat_id},
+            privately=True,
         )
+        await ctx.reply(_("cohorts.bindchat_asked_privately"))
         return
     await bind(ctx, cohort, chat)
 
@@ -518,7 +530,7 @@ async def bind(ctx: Context, cohort: Cohort, chat: Address) -> None:
 
 
 # Closing ---------------------------------------------------------------------------------------
-@router.command("closecohort", help_id=_("cohorts.help_closecohort"), personal=True)
+@router.command("closecohort", help_id=_("cohorts.help_closecohort"))
 async def closecohort(ctx: Context, args: Args) -> None:
     cohort = current_cohort(ctx)
     if cohort.status == "closed":

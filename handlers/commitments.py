@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.commands import Args
+from bot.commands import Args, pick_number
 from bot.context import Context
 from bot.errors import UserError
 from bot.i18n import Translator, _
@@ -119,7 +119,7 @@ def split_commit(ctx: Context, args: Args) -> tuple[str, str]:
     """(what, when) from `commit "TEXT" by DATE`, `commit TEXT by DATE` or `commit "TEXT" DATE`."""
     words = list(args.words)
     keywords = by_words(ctx)
-    for index in range(len(words) - 1, 0, -1):
+    for index in range(len(words) - 1, -1, -1):  # "by DATE" with nothing before: no text
         if words[index].casefold() in keywords:
             return " ".join(words[:index]).strip(), " ".join(words[index + 1 :]).strip()
     if not words:
@@ -153,10 +153,10 @@ def english_date(ctx: Context, text: str) -> str:
 
 
 def parse_number(ctx: Context, args: Args, usage: str, example: str) -> int:
-    first = (args.get(0) or "").removeprefix("#")
-    if not first.isdigit():
+    number = pick_number(args.get(0))
+    if number is None:
         raise UserError(usage, example=example)
-    return int(first)
+    return number
 
 
 async def command(ctx: Context, text: str) -> str:
@@ -256,7 +256,7 @@ async def cancel_nudges(ctx: Context, commitment: Commitment) -> None:
 # Commands --------------------------------------------------------------------------------------
 
 
-@router.command("commit", usage='"TEXT" by DATE', help_id=_("alumni.help_commit"), personal=True)
+@router.command("commit", usage='"TEXT" by DATE', help_id=_("alumni.help_commit"))
 async def commit(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     cohort = ctx.cohort
@@ -318,7 +318,7 @@ async def commit(ctx: Context, args: Args) -> None:
     await ctx.say("\n".join(lines))
 
 
-@router.command("commitments", help_id=_("alumni.help_commitments"), personal=True)
+@router.command("commitments", help_id=_("alumni.help_commitments"))
 async def commitments(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     mine = await commitments_of(ctx.session, person.id)
@@ -385,19 +385,19 @@ async def numbered(ctx: Context, args: Args, name: str) -> Commitment:
     return found
 
 
-@router.command("done", usage="N", help_id=_("alumni.help_done"), personal=True)
+@router.command("done", usage="N", help_id=_("alumni.help_done"))
 async def done(ctx: Context, args: Args) -> None:
     commitment = await numbered(ctx, args, "done")
     await finish(ctx, commitment, DONE)
 
 
-@router.command("drop", usage="N", help_id=_("alumni.help_drop"), personal=True)
+@router.command("drop", usage="N", help_id=_("alumni.help_drop"))
 async def drop(ctx: Context, args: Args) -> None:
     commitment = await numbered(ctx, args, "drop")
     await finish(ctx, commitment, DROPPED)
 
 
-@router.command("update", usage='N "NOTE"', help_id=_("alumni.help_update"), personal=True)
+@router.command("update", usage='N "NOTE"', help_id=_("alumni.help_update"))
 async def update(ctx: Context, args: Args) -> None:
     commitment = await numbered(ctx, args, "update")
     note = args.rest(1).strip()

@@ -16,7 +16,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from bot.commands import Args
+from bot.commands import Args, pick_number
 from bot.context import Context
 from bot.errors import UserError
 from bot.i18n import _
@@ -75,7 +75,7 @@ def current_cohort(ctx: Context) -> Cohort:
 # --------------------------------------------------------------------------- consent
 
 
-@router.command("consent", usage="[SCOPE yes|no]", help_id=_("consent.help_consent"), personal=True)
+@router.command("consent", usage="[SCOPE yes|no]", help_id=_("consent.help_consent"))
 async def consent(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     cohort = current_cohort(ctx)
@@ -197,18 +197,14 @@ async def show_one(ctx: Context, person: Person, cohort: Cohort, scope: str) -> 
 # --------------------------------------------------------------------------- report
 
 
-@router.command(
-    "consentreport", usage="[SESSION]", help_id=_("consent.help_consentreport"), personal=True
-)
+@router.command("consentreport", usage="[SESSION]", help_id=_("consent.help_consentreport"))
 async def consentreport(ctx: Context, args: Args) -> None:
     cohort = current_cohort(ctx)
     occurrence: Occurrence | None = None
     if args.words:
-        wanted = args.words[0].lstrip("#")
+        number = pick_number(args.words[0])
         session = (
-            await session_by_number(ctx.session, cohort.id, int(wanted))
-            if wanted.isdigit()
-            else None
+            await session_by_number(ctx.session, cohort.id, number) if number is not None else None
         )
         if session is None:
             raise UserError(
@@ -243,7 +239,6 @@ def parse_expiry(text: str) -> ExpiryPolicy | None:
     "consentexpiry",
     usage="PERIOD|off",
     help_id=_("consent.help_consentexpiry"),
-    personal=True,
 )
 async def consentexpiry(ctx: Context, args: Args) -> None:
     cohort = current_cohort(ctx)

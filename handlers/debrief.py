@@ -513,7 +513,7 @@ async def step_answered(ctx: Context, answer: Answer) -> None:
     await _finish(ctx, prompt, debrief, low=answer.key in LOW_WELLBEING)
 
 
-@router.command("debrief", help_id=_("debrief.help_debrief"), personal=True)
+@router.command("debrief", help_id=_("debrief.help_debrief"))
 async def debrief_command(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     waiting = await waiting_prompts(ctx.session, person.id, ctx.now)

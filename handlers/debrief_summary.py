@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from babel import numbers as babel_numbers
 
-from bot.commands import Args
+from bot.commands import Args, pick_number
 from bot.context import Context
 from bot.errors import UserError
 from bot.i18n import Translator, _
@@ -319,7 +319,6 @@ async def _list(ctx: Context, cohort: Cohort, rounds: Sequence[DebriefRound]) ->
     "debriefs",
     usage="[SESSION [DATE]]",
     help_id=_("debrief.help_debriefs"),
-    personal=True,
 )
 async def debriefs(ctx: Context, args: Args) -> None:
     cohort = ctx.cohort
@@ -336,8 +335,7 @@ async def debriefs(ctx: Context, args: Args) -> None:
         else:
             await _list(ctx, cohort, rounds)
         return
-    cleaned = words[0].strip().lstrip("#")
-    number = int(cleaned) if cleaned.isdigit() and len(cleaned) < 7 else None
+    number = pick_number(words[0])
     session = await session_by_number(ctx.session, cohort.id, number) if number else None
     if session is None:
         raise UserError(_("debrief.no_such_session"), number=words[0])

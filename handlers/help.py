@@ -27,9 +27,11 @@ async def current_role(ctx: Context) -> str | None:
     return mine[0][0].role if len(mine) == 1 else ("participant" if mine else None)
 
 
-@router.command("help", help_id=_("help.cmd.help"))
+@router.command("help", help_id=_("help.cmd.help"), group_safe=True)
 async def help_command(ctx: Context, args: Args) -> None:
-    role = await current_role(ctx)
+    # In a group, where anyone reads the answer, the commands anyone may use and nothing about
+    # the sender's cohorts or roles.
+    role = None if ctx.in_group else await current_role(ctx)
     p = prefix(ctx)
     lines = []
     for name, (help_id, usage, access) in sorted(ctx.services.commands.items()):
@@ -37,11 +39,12 @@ async def help_command(ctx: Context, args: Args) -> None:
             continue
         syntax = f"{p}{name} {usage}".strip()
         lines.append(f"{syntax} — {ctx.t(help_id)}")
-    header = (
-        ctx.t(_("help.header_role"), role=ctx.t(f"role.{role}"))
-        if role
-        else ctx.t(_("help.header_new"))
-    )
+    if ctx.in_group:
+        header = ctx.t(_("help.header_group"), commands=f"{p}help, {p}bindchat")
+    elif role:
+        header = ctx.t(_("help.header_role"), role=ctx.t(f"role.{role}"))
+    else:
+        header = ctx.t(_("help.header_new"))
     await ctx.say("\n".join([header, "", *lines]))
 
 

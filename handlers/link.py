@@ -59,7 +59,7 @@ def platform_name(platform: str) -> str:
     return PLATFORM_NAMES.get(platform, platform.capitalize())
 
 
-@router.command("link", usage="[CODE]", help_id=_("link.help"), personal=True)
+@router.command("link", usage="[CODE]", help_id=_("link.help"))
 async def link(ctx: Context, args: Args) -> None:
     if args.words:
         await redeem(ctx, normalized("".join(args.words)))

@@ -83,7 +83,6 @@ INTERESTS_LIMIT = 300
     "mentor",
     usage='on ["INTERESTS"] [LANGUAGE ...] | off',
     help_id=_("alumni.help_mentor"),
-    personal=True,
 )
 async def mentor(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
@@ -150,9 +149,7 @@ async def show_offer(ctx: Context, person: Person, offer: MentorOffer | None, p:
 # Finding a mentor ------------------------------------------------------------------------------
 
 
-@router.command(
-    "findmentor", usage='["INTERESTS"]', help_id=_("alumni.help_findmentor"), personal=True
-)
+@router.command("findmentor", usage='["INTERESTS"]', help_id=_("alumni.help_findmentor"))
 async def findmentor(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     pairings = await pairings_of_mentee(ctx.session, person.id)

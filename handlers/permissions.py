@@ -58,6 +58,5 @@ PERMISSIONS: dict[str, Access] = {
     "role": COORDINATOR,
     "closecohort": COORDINATOR,
     "bindchat": roles("coordinator", picks_cohort=True),  # chooses its cohort in a new group
-    "cohortsettings": COORDINATOR,
     "consentexpiry": COORDINATOR,
 }

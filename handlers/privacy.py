@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 
 from bot.commands import Args
-from bot.context import Context, Services
+from bot.context import Context, Services, private_address
+from bot.errors import UserError
 from bot.i18n import _
 from bot.messages import Attachment, Choice
 from bot.outbox import PRIORITY_REPLY, enqueue_message, schedule_job
@@ -24,6 +25,7 @@ from storage.privacy import (
     purge_expired,
 )
 from storage.repositories.cohorts import count_role, memberships_of
+from storage.repositories.people import identities_of
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ CLEANUP_GIVE_UP = timedelta(days=1)
 
 
 # mydata ------------------------------------------------------------------------------------
-@router.command("mydata", personal=True, help_id=_("privacy.help_mydata"))
+@router.command("mydata", help_id=_("privacy.help_mydata"))
 async def mydata(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     data = await export_person(ctx.session, person.id, ctx.now)
@@ -51,10 +53,10 @@ async def mydata(ctx: Context, args: Args) -> None:
 
 
 # forgetme ----------------------------------------------------------------------------------
-@router.command("forgetme", personal=True, help_id=_("privacy.help_forgetme"))
-async def forgetme(ctx: Context, args: Args) -> None:
+async def refuse_if_last_coordinator(ctx: Context) -> None:
+    """An open cohort whose only coordinator is erased is left with nobody to run it: the role
+    is handed over (or the cohort closed) first."""
     person = ctx.require_person()
-    lines = [ctx.t(_("privacy.forget_confirm"))]
     alone = [
         cohort.name
         for member, cohort in await memberships_of(ctx.session, person.id)
@@ -63,8 +65,13 @@ async def forgetme(ctx: Context, args: Args) -> None:
         and await count_role(ctx.session, cohort.id, "coordinator") <= 1
     ]
     if alone:
-        lines.append(ctx.t(_("privacy.forget_last_coordinator"), cohorts=", ".join(alone)))
-    lines.append(ctx.t(_("privacy.forget_question")))
+        raise UserError(_("privacy.forget_hand_over"), cohorts=", ".join(alone))
+
+
+@router.command("forgetme", help_id=_("privacy.help_forgetme"))
+async def forgetme(ctx: Context, args: Args) -> None:
+    await refuse_if_last_coordinator(ctx)
+    lines = [ctx.t(_("privacy.forget_confirm")), ctx.t(_("privacy.forget_question"))]
     await ctx.ask(
         FORGET,
         "\n\n".join(lines),
@@ -79,10 +86,14 @@ async def forget_answer(ctx: Context, answer: Answer) -> None:
     if answer.key != YES:
         await ctx.reply(_("privacy.forget_cancelled"))
         return
+    await refuse_if_last_coordinator(ctx)  # a co-coordinator may have left meanwhile
     goodbye = ctx.t(_("privacy.forgotten"))  # rendered while the language is still known
     to = ctx.reply_to
     await ctx.session.flush()
+    chats = [private_address(i) for i in await identities_of(ctx.session, person.id)]
     report = await erase_person(ctx.session, person.id)
+    for chat in chats:  # what platforms keep outside the database (the console's files)
+        await ctx.services.forget_chat(chat.platform, chat.chat_id)
     # Those rows are gone behind the ORM's back; nothing of this person may be flushed again.
     ctx.session.expunge_all()
     ctx.person = None

@@ -148,7 +148,7 @@ async def quiet(ctx: Context, args: Args) -> None:
     await ctx.reply(_("profile.quiet_set"), hours=format_quiet_range(start, end))
 
 
-@router.command("me", personal=True, help_id=_("help.cmd.me"))
+@router.command("me", help_id=_("help.cmd.me"))
 async def me(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     hours = quiet_hours(person, ctx.config)

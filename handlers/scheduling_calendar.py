@@ -133,7 +133,7 @@ def build_calendar(
     return data
 
 
-@router.command("calendar", help_id=_("scheduling.help_calendar"), personal=True)
+@router.command("calendar", help_id=_("scheduling.help_calendar"))
 async def calendar(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     entries = []

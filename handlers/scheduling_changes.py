@@ -18,6 +18,7 @@ from bot.i18n import _
 from bot.messages import Choice
 from bot.router import Answer, Router
 from bot.timeparse import (
+    PLAN_AHEAD,
     parse_rrule,
 )
 from handlers.scheduling_api import (
@@ -219,6 +220,8 @@ async def movesession(ctx: Context, args: Args) -> None:
     new = parse_when(when_text, zone, ctx.now.astimezone(zone).date(), session.title)
     if new.instant <= ctx.now:
         raise UserError(_("scheduling.move_past"), example=example_later(ctx.now, zone))
+    if new.instant > ctx.now + PLAN_AHEAD:
+        raise UserError(_("time.too_far"), when=when_full(ctx.tr, new.instant, zone))
     series_zone = zone_name if explicit else session.zone
     if session.rrule is None:
         selected = selected or await next_occurrence(ctx, session)

@@ -13,6 +13,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.i18n import _
 from bot.timeparse import (
+    PLAN_AHEAD,
     Frequency,
     LocalResult,
     rrule_string,
@@ -140,12 +141,16 @@ def build_draft(ctx: Context, args: Args) -> Draft:
             title=words.title,
             example=example_later(ctx.now, zone),
         )
+    if when.instant > ctx.now + PLAN_AHEAD:
+        raise UserError(_("time.too_far"), when=when_full(ctx.tr, when.instant, zone))
     duration = parse_session_duration(words.duration, DEFAULT_DURATION, MAX_SESSION_DURATION)
     rule = None
     if words.freq is not None:
         until = None
         if words.until is not None:
             until_day = parse_until(words.until, today, words.title)
+            if until_day > today + PLAN_AHEAD:
+                raise UserError(_("time.too_far"), when=ctx.tr.date(until_day))
             until = until_instant(until_day, zone)
             if until < when.instant:
                 raise UserError(

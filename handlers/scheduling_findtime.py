@@ -11,7 +11,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.i18n import _
 from bot.router import Router
-from bot.timeparse import format_duration
+from bot.timeparse import PLAN_AHEAD, format_duration
 from handlers.scheduling_api import session_members, upcoming_occurrences
 from handlers.scheduling_checks import burden_of, night_of
 from handlers.scheduling_core import (
@@ -87,6 +87,8 @@ async def findtime(ctx: Context, args: Args) -> None:
             date=first.isoformat(),
             example=(today + timedelta(days=1)).isoformat(),
         )
+    if max(first, last) > today + PLAN_AHEAD:
+        raise UserError(_("time.too_far"), when=ctx.tr.date(max(first, last)))
     if last < first:
         raise UserError(
             _("scheduling.findtime_order"), start=first.isoformat(), end=last.isoformat()

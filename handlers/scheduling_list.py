@@ -43,7 +43,7 @@ router = Router()
 MORE_DATES = 3
 
 
-@router.command("sessions", usage="[NUMBER]", help_id=_("scheduling.help_sessions"), personal=True)
+@router.command("sessions", usage="[NUMBER]", help_id=_("scheduling.help_sessions"))
 async def sessions(ctx: Context, args: Args) -> None:
     cohort = ctx.cohort
     assert cohort is not None

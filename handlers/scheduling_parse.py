@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.commands import pick_number
 from bot.errors import UserError
 from bot.i18n import _
 from bot.timeparse import (
@@ -126,8 +127,8 @@ _UNITS = {"day": "DAILY", "days": "DAILY", "week": "WEEKLY", "weeks": "WEEKLY"}
 def _every(value: Sequence[str], title: str) -> tuple[str, int]:
     words = [w.lower() for w in value]
     interval = 1
-    if len(words) == 2 and words[0].isdigit():
-        interval = int(words[0])
+    if len(words) == 2 and pick_number(words[0]) is not None:
+        interval = pick_number(words[0]) or 0
         words = words[1:]
     if len(words) != 1 or words[0] not in _UNITS or not 1 <= interval <= 52:
         raise UserError(_("scheduling.bad_every"), text=" ".join(value), title=title)
@@ -176,7 +177,4 @@ def parse_until(text: str, today: date, title: str) -> date:
 
 
 def parse_number(text: str | None) -> int | None:
-    if text is None:
-        return None
-    cleaned = text.strip().lstrip("#")
-    return int(cleaned) if cleaned.isdigit() and len(cleaned) < 7 else None
+    return pick_number(text)

@@ -43,7 +43,6 @@ def parse_answer(ctx: Context, word: str) -> str:
     "rsvp",
     usage="NUMBER [DATE|all] yes|no|maybe",
     help_id=_("scheduling.help_rsvp"),
-    personal=True,
 )
 async def rsvp(ctx: Context, args: Args) -> None:
     words = args.words

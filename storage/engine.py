@@ -24,6 +24,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from storage.checkpoints import Checkpointer
 from storage.errors import StorageUnavailable, storage_problem
+from storage.files import private_sqlite_files
 from storage.lean import LEAN_DRIVER, WRITTEN, LeanDriver
 from storage.sqlite_inline import BUSY_TIMEOUT_MS, InlineConnection, inline_creator
 
@@ -83,6 +84,8 @@ def make_engine(url: str) -> AsyncEngine:
         path = sqlite_path(url)
         if path is not None and path.parent != Path():
             path.parent.mkdir(parents=True, exist_ok=True)
+        if path is not None:
+            private_sqlite_files(path)  # 0600 before SQLite writes a byte (storage/files.py)
         if path is None:
             engine = create_async_engine(url, pool_size=4, max_overflow=4)
         else:

@@ -134,6 +134,7 @@ DECLARED: Mapping[str, TablePolicy] = MappingProxyType(
                     "platform_message_id",
                     "error",
                     "question_id",
+                    "question_tag",
                 }
             ),
             identity_columns=("chat_id",),
@@ -141,7 +142,7 @@ DECLARED: Mapping[str, TablePolicy] = MappingProxyType(
         "pending_question": TablePolicy(
             "delete",
             why="a question waiting for the person's answer",
-            export_exclude=frozenset({"payload", "choices"}),
+            export_exclude=frozenset({"payload", "choices", "nonce"}),
         ),
         "scheduled_session": TablePolicy(
             "delete",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
+import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from pathlib import Path
 from bot.clock import Clock
 from bot.messages import Address, Inbound, Outbound, RateLimits, SendResult
 from bot.platform import Capabilities, InboundHandler
+from storage.files import private_dir, write_private
 
 NAME = "console"
 
@@ -67,6 +70,14 @@ class ConsolePlatform:
     async def stop(self) -> None:
         self._on_inbound = None
 
+    def _folder(self, chat: str) -> Path:
+        return self.files_dir / _safe(chat)
+
+    async def forget_chat(self, chat_id: str) -> None:
+        """The person of this private chat was erased: their files (exports, calendars) go."""
+        folder = self._folder(chat_id.removeprefix("user:"))
+        await asyncio.to_thread(shutil.rmtree, folder, ignore_errors=True)
+
     def inbound(self, name: str, text: str, chat: str | None = None) -> Inbound:
         return Inbound(
             platform=NAME,
@@ -79,17 +90,20 @@ class ConsolePlatform:
         )
 
     async def send(self, message: Outbound) -> SendResult:
-        file_path = None
-        if message.attachment is not None:
-            self.files_dir.mkdir(parents=True, exist_ok=True)
-            safe = re.sub(r"[^A-Za-z0-9._-]", "_", message.attachment.filename)
-            path = self.files_dir / f"{next(self._message_ids)}-{safe}"
-            path.write_bytes(message.attachment.content)
-            file_path = str(path)
         # A person known only from a group has no private chat yet: on the console their private
         # chat is simply their name.
         chat = message.to.chat_id.removeprefix("user:")
         to = None if message.to.is_group else chat
+        file_path = None
+        if message.attachment is not None:
+            # Each chat's files in a folder of its own, which only the bot's user may read and
+            # which goes when the person is erased (`forget_chat`).
+            folder = self._folder(chat)
+            private_dir(self.files_dir)
+            private_dir(folder)
+            path = folder / f"{next(self._message_ids)}-{_safe(message.attachment.filename)}"
+            write_private(path, message.attachment.content)
+            file_path = str(path)
         self.sink(
             ConsoleMessage(
                 at=self.clock.now(),
@@ -101,6 +115,10 @@ class ConsolePlatform:
             )
         )
         return SendResult.sent(str(next(self._message_ids)))
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
 
 
 def render(message: ConsoleMessage) -> str:

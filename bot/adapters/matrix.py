@@ -76,6 +76,7 @@ from bot.errors import ConfigError
 from bot.i18n import Catalogs, Translator, _
 from bot.messages import Address, Attachment, Inbound, Outbound, RateLimits, SendResult, SendStatus
 from bot.platform import Capabilities, ChatMoves, InboundHandler, StateStore
+from storage.files import private_dir, tighten
 
 log = logging.getLogger(__name__)
 
@@ -167,8 +168,11 @@ def _mime_type(attachment: Attachment) -> str:
 
 
 def _prepare_store(store_path: str) -> Path:
+    """The key store's directory, 0700 even if it existed looser, its files 0600."""
     store_dir = Path(store_path).expanduser()
-    store_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(store_dir)
+    for item in store_dir.iterdir():
+        tighten(item)
     return store_dir
 
 

@@ -66,17 +66,37 @@ def matrix_commands(text: str) -> str:
     return _SLASH_COMMAND.sub("!", text)
 
 
+# "@room" anywhere in a message's body notifies everyone in the room (the push rule clients and
+# servers still apply to events without `m.mentions`). A word joiner after the "@" keeps what a
+# person typed (an announcement, a session title, a name) readable and silent.
+_ROOM_MENTION = re.compile(r"@(?=room)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
+
+
+def quiet_mentions(text: str) -> str:
+    return _ROOM_MENTION.sub("@" + WORD_JOINER, text)
+
+
 def notice_content(text: str, choices: Sequence[Choice] = ()) -> dict[str, Any]:
-    """An m.notice with plain and HTML bodies; choices become a numbered list."""
-    text = matrix_commands(text)
+    """An m.notice with plain and HTML bodies; choices become a numbered list. It mentions
+    nobody: `m.mentions` is empty (clients and servers then ignore names and "@room" in the
+    body), and "@room" is broken up in both bodies for those that do not know `m.mentions`."""
+    text = quiet_mentions(matrix_commands(text))
+    labels = [quiet_mentions(c.label) for c in choices]
     body = text
     formatted = _html_lines(text)
-    if choices:
-        numbered = "\n".join(f"{i}. {c.label}" for i, c in enumerate(choices, start=1))
+    if labels:
+        numbered = "\n".join(f"{i}. {label}" for i, label in enumerate(labels, start=1))
         body = f"{text}\n\n{numbered}" if text else numbered
-        items = "".join(f"<li>{html.escape(c.label, quote=False)}</li>" for c in choices)
+        items = "".join(f"<li>{html.escape(label, quote=False)}</li>" for label in labels)
         formatted = f"{formatted}<ol>{items}</ol>" if text else f"<ol>{items}</ol>"
-    return {"msgtype": NOTICE, "body": body, "format": HTML_FORMAT, "formatted_body": formatted}
+    return {
+        "msgtype": NOTICE,
+        "body": body,
+        "format": HTML_FORMAT,
+        "formatted_body": formatted,
+        "m.mentions": {},
+    }
 
 
 def file_content(

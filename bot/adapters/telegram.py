@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import os
 import secrets
 import socket
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -63,7 +65,15 @@ from bot.clock import Clock
 from bot.config import TelegramConfig
 from bot.errors import ConfigError
 from bot.i18n import Catalogs
-from bot.messages import Attachment, Inbound, Outbound, RateLimits, SendResult, SendStatus
+from bot.messages import (
+    Attachment,
+    Inbound,
+    Outbound,
+    QuestionRef,
+    RateLimits,
+    SendResult,
+    SendStatus,
+)
 from bot.platform import (
     Capabilities,
     ChatMoves,
@@ -79,6 +89,7 @@ SEND_READ_TIMEOUT = 10.0  # seconds: a Bot API answer to a send
 
 NAME = convert.PLATFORM
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+PTB_UPDATER_LOGGER = "telegram.ext.Updater"  # where PTB's webhook server logs
 # Telegram's documented limits; the delivery layer keeps under them.
 LIMITS = RateLimits(per_second_global=30, per_second_private_chat=1, per_minute_group=20)
 STATE = "telegram"  # StateStore namespace
@@ -194,6 +205,7 @@ class TelegramPlatform:
         # deprecation warning (which tests turn into errors).
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         self._on_inbound = on_inbound
+        quiet_unreadable_updates()
         self._stopping.clear()
         self._abandoned = False  # a new Updater fetches from the last confirmed update
         self._sifted.clear()
@@ -225,15 +237,20 @@ class TelegramPlatform:
         if self.config.mode == "webhook":
             self.webhook_secret = self.config.secret_token or secrets.token_urlsafe(32)
             path = urlsplit(self.config.url).path or "/telegram"
-            await updater.start_webhook(
-                listen=self.config.listen,
-                port=self.config.port,
-                url_path=path,
-                webhook_url=self.config.url,
-                secret_token=self.webhook_secret,
-                allowed_updates=list(ALLOWED_UPDATES),
-                bootstrap_retries=3,
-            )
+            try:
+                await updater.start_webhook(
+                    listen=self.config.listen,
+                    port=self.config.port,
+                    url_path=path,
+                    webhook_url=self.config.url,
+                    secret_token=self.webhook_secret,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                    bootstrap_retries=3,
+                )
+            except BadRequest as error:  # setWebhook refused: the URL (or its certificate)
+                raise ConfigError(
+                    "telegram.url", f"Telegram refused it ({error.message})"
+                ) from None
         else:
             await updater.start_polling(
                 poll_interval=0.0,
@@ -455,8 +472,8 @@ class TelegramPlatform:
         if press is None:
             return
         key = press.key
-        if key is None and press.index is not None and press.question_id is not None:
-            key = await self._long_key(press.question_id, press.index)
+        if key is None and press.index is not None and press.question is not None:
+            key = await self._long_key(press.question, press.index)
         label = convert.pressed_label(query)
         inbound = convert.button_inbound(update_id, query, press, key, label, self.clock.now())
         if inbound is None:
@@ -509,8 +526,8 @@ class TelegramPlatform:
         bot: Bot = self._app.bot
         return bot
 
-    async def _long_key(self, question_id: int, index: int) -> str | None:
-        stored = await self.state.get(STATE, f"choices:{question_id}")
+    async def _long_key(self, question: QuestionRef, index: int) -> str | None:
+        stored = await self.state.get(STATE, _key_table(question))
         if stored is None:
             return None
         keys = json.loads(stored)
@@ -523,16 +540,20 @@ class TelegramPlatform:
         chat_id = convert.chat_id_of(message.to.chat_id)
         if chat_id is None:
             return SendResult(SendStatus.PERMANENT, reason="not a telegram chat id")
+        if message.to.is_group:  # a member's @name in what the bot echoes would ping them
+            message = replace(message, text=convert.quiet_mentions(message.text, self.username))
         parts = _parts(message)
         if not parts:
             return SendResult(SendStatus.PERMANENT, reason="empty message")
-        if convert.needs_key_table(message.question_id, message.choices):
+        if message.question is not None and convert.needs_key_table(
+            message.question, message.choices
+        ):
             keys = [c.key for c in message.choices]
-            await self.state.put(STATE, f"choices:{message.question_id}", json.dumps(keys))
+            await self.state.put(STATE, _key_table(message.question), json.dumps(keys))
         done = 0
         if len(parts) > 1:  # a retried long message goes on where it stopped
             done = int(await self.state.get(STATE, f"parts:{message.key}") or 0)
-        markup = convert.keyboard(message.question_id, message.choices)
+        markup = convert.keyboard(message.question, message.choices)
         last: int | None = None
         for index in range(done, len(parts)):
             text, attachment = parts[index]
@@ -546,10 +567,49 @@ class TelegramPlatform:
         return SendResult.sent(str(last) if last is not None else None)
 
 
+class UnreadableUpdateFilter(logging.Filter):
+    """PTB's webhook server logs an update it cannot read at CRITICAL, with the whole update
+    (a person's text and name) and a traceback. That is a malformed request, not a crisis: it
+    becomes one WARNING line with the error's type and nothing of the update (PTB answers it
+    with 400 and nothing is processed)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.CRITICAL and "data received from Telegram" in str(record.msg):
+            error = record.exc_info[1] if record.exc_info else None
+            record.msg = "telegram: a webhook update could not be read; not processed"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.error = type(error).__name__ if error is not None else "unknown"
+        return True
+
+
+def quiet_unreadable_updates() -> None:
+    """Install UnreadableUpdateFilter on PTB's Updater logger (once)."""
+    updater_log = logging.getLogger(PTB_UPDATER_LOGGER)
+    if not any(isinstance(f, UnreadableUpdateFilter) for f in updater_log.filters):
+        updater_log.addFilter(UnreadableUpdateFilter())
+
+
+def _key_table(question: QuestionRef) -> str:
+    """Where the choice keys too long for a button's data are kept (per question and tag)."""
+    return f"choices:{question.id}.{question.tag}"
+
+
 def _check_port(listen: str, port: int) -> None:
-    """Fail before setWebhook points Telegram at a server that cannot start (port in use)."""
-    with socket.create_server((listen, port), reuse_port=False):
-        pass
+    """Fail before setWebhook points Telegram at a server that cannot start: one line naming
+    the key (`cohortbot run` exits 2), never a bot that runs but hears nothing."""
+    try:
+        with socket.create_server((listen, port), reuse_port=False):
+            pass
+    except socket.gaierror:
+        raise ConfigError("telegram.listen", f"{listen!r} is not an address to listen on") from None
+    except OSError as error:
+        if error.errno == errno.EADDRNOTAVAIL:
+            raise ConfigError("telegram.listen", f"this machine has no address {listen}") from None
+        reason = error.strerror or type(error).__name__
+        raise ConfigError("telegram.port", f"cannot listen on {listen}:{port} ({reason})") from None
 
 
 def _parts(message: Outbound) -> list[tuple[str, Attachment | None]]:

@@ -19,7 +19,8 @@ from telegram import (
 )
 from telegram.constants import ChatType
 
-from bot.messages import Address, Choice, Inbound
+from bot.messages import Address, Choice, Inbound, QuestionRef
+from bot.question_tags import TAG_PATTERN
 
 PLATFORM = "telegram"
 MAX_TEXT = 4096  # characters (code points) of a message, after Telegram trims it
@@ -54,6 +55,23 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return parts
 
 
+# "@name" in a group message notifies that member. What the bot writes into groups echoes what
+# people typed (announcements, session titles, names): a word joiner after the "@" keeps it
+# plain text. The bot's own @name stays (it is how people find the bot).
+_MENTION = re.compile(r"(?<![A-Za-z0-9_])@([A-Za-z0-9_]{1,32})")
+WORD_JOINER = "\u2060"
+
+
+def quiet_mentions(text: str, keep: str | None = None) -> str:
+    kept = keep.casefold() if keep else None
+
+    def quiet(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return match.group(0) if name.casefold() == kept else f"@{WORD_JOINER}{name}"
+
+    return _MENTION.sub(quiet, text)
+
+
 def label_text(label: str) -> str:
     label = " ".join(label.split())
     return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
@@ -73,7 +91,7 @@ class ButtonPress:
     With a question: `key` is the choice key, or `index` (0-based) when the key was too long
     to travel in the data. Without one: `key` or `index` is answered like a typed reply."""
 
-    question_id: int | None
+    question: QuestionRef | None
     key: str | None = None
     index: int | None = None
 
@@ -82,17 +100,28 @@ def _fits(data: str) -> bool:
     return len(data.encode("utf-8")) <= MAX_CALLBACK_BYTES
 
 
-def callback_data(question_id: int | None, index: int, key: str) -> str:
-    """`q<question>:<key>`, else `q<question>#<index>`; without a question `k:<key>` or
-    `n<index>`. Every form fits Telegram's 64 bytes."""
-    if question_id is not None:
-        data = f"q{question_id}:{key}"
-        return data if _fits(data) else f"q{question_id}#{index}"
+def _question_part(question: QuestionRef) -> str:
+    return f"q{question.id}.{question.tag}"
+
+
+def callback_data(question: QuestionRef | None, index: int, key: str) -> str:
+    """`q<question id>.<tag>:<key>`, else `q<question id>.<tag>#<index>`; without a question
+    `k:<key>` or `n<index>`. Every form fits Telegram's 64 bytes."""
+    if question is not None:
+        data = f"{_question_part(question)}:{key}"
+        return data if _fits(data) else f"{_question_part(question)}#{index}"
     data = f"k:{key}"
     return data if _fits(data) else f"n{index}"
 
 
+_QUESTION_DATA = re.compile(
+    rf"q(\d{{1,18}})(?:\.({TAG_PATTERN}))?(?::(.*)|#(\d{{1,3}}))", flags=re.DOTALL
+)
+
+
 def parse_callback_data(data: str | None) -> ButtonPress | None:
+    """A button made before buttons carried a tag (`q<id>:<key>`) names its question with an
+    empty tag, which matches no question: it is answered as expired."""
     if not data:
         return None
     if data.startswith("k:"):
@@ -100,21 +129,25 @@ def parse_callback_data(data: str | None) -> ButtonPress | None:
     match = re.fullmatch(r"n(\d{1,3})", data)
     if match:
         return ButtonPress(None, index=int(match.group(1)))
-    match = re.fullmatch(r"q(\d{1,18})(?::(.*)|#(\d{1,3}))", data, flags=re.DOTALL)
+    match = _QUESTION_DATA.fullmatch(data)
     if match is None:
         return None
-    question = int(match.group(1))
-    if match.group(3) is not None:
-        return ButtonPress(question, index=int(match.group(3)))
-    return ButtonPress(question, key=match.group(2))
+    question = QuestionRef(int(match.group(1)), match.group(2) or "")
+    if match.group(4) is not None:
+        return ButtonPress(question, index=int(match.group(4)))
+    return ButtonPress(question, key=match.group(3))
 
 
-def needs_key_table(question_id: int | None, choices: tuple[Choice, ...]) -> bool:
+def needs_key_table(question: QuestionRef | None, choices: tuple[Choice, ...]) -> bool:
     """True when some choice key is too long for the callback data and must be looked up."""
-    return question_id is not None and any(not _fits(f"q{question_id}:{c.key}") for c in choices)
+    return question is not None and any(
+        not _fits(f"{_question_part(question)}:{c.key}") for c in choices
+    )
 
 
-def keyboard(question_id: int | None, choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
+def keyboard(
+    question: QuestionRef | None, choices: tuple[Choice, ...]
+) -> InlineKeyboardMarkup | None:
     """One button per row, in the order given."""
     if not choices:
         return None
@@ -122,7 +155,7 @@ def keyboard(question_id: int | None, choices: tuple[Choice, ...]) -> InlineKeyb
         [
             [
                 InlineKeyboardButton(
-                    label_text(c.label), callback_data=callback_data(question_id, i, c.key)
+                    label_text(c.label), callback_data=callback_data(question, i, c.key)
                 )
             ]
             for i, c in enumerate(choices)
@@ -308,12 +341,11 @@ def button_inbound(
         return None
     chat = message.chat
     person = _person(query.from_user)
-    if press.question_id is not None:
+    question = press.question
+    if question is not None:
         text = label or ""
-        question_id: int | None = press.question_id
     else:
         text = key if key is not None else str((press.index or 0) + 1)
-        question_id = None
         key = None
     return Inbound(
         platform=PLATFORM,
@@ -325,6 +357,6 @@ def button_inbound(
         display_name=person.name,
         username=person.username,
         language_hint=person.language,
-        question_id=question_id,
+        question=question,
         choice_key=key,
     )

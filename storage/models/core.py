@@ -58,13 +58,19 @@ class ProcessedUpdate(Base):
 
 
 class PendingQuestion(Base):
-    """A question waiting for a person's answer (by button, number, label or text)."""
+    """A question waiting for a person's answer (by button, number, label or text).
+
+    Ids are never reused (AUTOINCREMENT on SQLite; PostgreSQL's sequences never go back), and
+    buttons carry `nonce` too (bot/question_tags.py): a button left from an earlier question
+    can never answer a later one."""
 
     __tablename__ = "pending_question"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(64))
+    nonce: Mapped[str] = mapped_column(String(16), default="")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     choices: Mapped[list[list[str]]] = mapped_column(JSON, default=list)  # [[key, label], ...]
     free_text: Mapped[bool] = mapped_column(default=False)
@@ -119,6 +125,7 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     choices: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
     question_id: Mapped[int | None]
+    question_tag: Mapped[str | None] = mapped_column(String(16))  # travels in buttons
     file_name: Mapped[str | None] = mapped_column(String(255))
     file_content: Mapped[bytes | None] = mapped_column(LargeBinary)
     broadcast_id: Mapped[int | None] = mapped_column(index=True)

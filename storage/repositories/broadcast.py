@@ -290,6 +290,7 @@ async def queue_messages(
                 "text": m.text,
                 "choices": [],
                 "question_id": None,
+                "question_tag": None,
                 "file_name": None,
                 "file_content": None,
                 "broadcast_id": broadcast_id,

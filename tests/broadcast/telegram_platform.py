@@ -52,11 +52,11 @@ class MiniTelegram:
 
     async def send(self, message: Outbound) -> SendResult:
         body: dict[str, Any] = {"chat_id": message.to.chat_id, "text": message.text}
-        if message.choices and message.question_id is not None:
+        if message.choices and message.question is not None:
+            ref = f"q{message.question.id}.{message.question.tag}"
             body["reply_markup"] = {
                 "inline_keyboard": [
-                    [{"text": c.label, "callback_data": f"q{message.question_id}:{c.key}"}]
-                    for c in message.choices
+                    [{"text": c.label, "callback_data": f"{ref}:{c.key}"}] for c in message.choices
                 ]
             }
         self.in_flight += 1

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bot.config import load_config
-from bot.messages import Address, Inbound
+from bot.messages import Address, Inbound, QuestionRef
 from storage.base import Base
 from storage.models import Cohort, Membership, OutboxMessage, Person
 from storage.repositories.people import find_identity
@@ -65,7 +65,7 @@ class Telegram:
         text: str,
         group: str | None = None,
         *,
-        question_id: int | None = None,
+        question: QuestionRef | None = None,
         choice_key: str | None = None,
         display_name: str | None = None,
         username: str | None = None,
@@ -82,12 +82,18 @@ class Telegram:
                 received_at=self.bot.clock.now(),
                 display_name=display_name or f"tg{user}",
                 username=username,
-                question_id=question_id,
+                question=question,
                 choice_key=choice_key,
             )
         )
         await self.bot.app.runtime.settle()
         return (await outbox(self.bot, self.platform))[len(before) :]
+
+
+def button_of(row: OutboxMessage) -> QuestionRef:
+    """The question a message's buttons answer, as its buttons carry it."""
+    assert row.question_id is not None and row.question_tag, "a message with buttons"
+    return QuestionRef(row.question_id, row.question_tag)
 
 
 async def outbox(bot: BotHarness, platform: str = "telegram") -> list[OutboxMessage]:

@@ -35,11 +35,22 @@ def person_for(role: str | None) -> str:
     return f"as-{role or 'nobody'}"
 
 
-def refusal(tr: Translator, command: str, role: str | None, cohort: str, in_group: bool) -> str:
+def refusal(
+    tr: Translator,
+    command: str,
+    role: str | None,
+    cohort: str,
+    in_group: bool,
+    group_safe: bool = False,
+) -> str:
+    """What a refused person reads. In a group, a group-safe command is refused in the group
+    without naming the person's role; every other command is refused privately."""
     if role is None:
         if in_group:
             return tr.t("cohorts.not_member_of", cohort=cohort)
         return tr.t("core.not_member")
+    if in_group and group_safe:
+        return tr.t("core.not_allowed_here", command=command)
     return tr.t("core.not_allowed", command=command, role=tr.t(f"role.{role}"))
 
 
@@ -94,15 +105,16 @@ async def test_every_refusal_is_clear_localized_and_changes_nothing(
         name = person_for(role)
         lang = LANGUAGE_OF[role]
         assert catalogs.has(lang, "core.not_allowed"), lang
-        expected = refusal(catalogs.translator(lang), command, role, "Walk Cohort", in_group)
+        group_safe = bot.app.runtime.pipeline.router.commands[command].group_safe
+        tr = catalogs.translator(lang)
+        expected = refusal(tr, command, role, "Walk Cohort", in_group, group_safe)
         before = await dump(bot)
         sent = await bot.send(name, f"/{command}", chat=GROUP if in_group else None)
         texts = [m.text for m in sent]
         if texts != [expected]:
             problems.append(f"/{command} as {role}: expected {expected!r}, got {texts!r}")
-        personal = bot.app.runtime.pipeline.router.commands[command].personal
-        if sent and in_group and personal and sent[0].to != name:
-            problems.append(f"/{command} as {role}: a personal command answered in the group")
+        if sent and in_group and not group_safe and sent[0].to != name:
+            problems.append(f"/{command} as {role}: a refusal answered in the group")
         if await dump(bot) != before:
             problems.append(f"/{command} as {role}: the database changed")
     assert problems == []
@@ -138,3 +150,13 @@ async def test_every_role_may_run_what_the_table_allows(walk_bot: BotHarness) ->
                     problems.append(f"/{command} as {role} without arguments hit a bug")
     assert count >= 10
     assert problems == []
+
+
+def test_the_table_names_only_commands_that_exist() -> None:
+    """Every entry of the authorization table is a command someone can run (an entry for a
+    command that does not exist would be a permission nobody can check)."""
+    from bot.app import build_router
+
+    registered = set(build_router().commands)
+    assert sorted(set(PERMISSIONS) - registered) == []
+    assert sorted(registered - set(PERMISSIONS)) == []

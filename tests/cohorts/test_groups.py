@@ -6,7 +6,14 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.models import BoundChat, Cohort
-from tests.cohorts.helpers import TELEGRAM_BOT, Telegram, cohort_named, dump, outbox
+from tests.cohorts.helpers import (
+    TELEGRAM_BOT,
+    Telegram,
+    button_of,
+    cohort_named,
+    dump,
+    outbox,
+)
 from tests.harness import BotHarness
 
 
@@ -29,9 +36,10 @@ async def test_bind_a_group_then_unbind(bot: BotHarness) -> None:
     assert await bindings(bot) == [("team", "Spring Exchange")]
     before = await dump(bot)
     assert "already linked to Spring Exchange" in await bot.ask("coord", "/bindchat", chat="team")
-    # a participant may not unbind it; the refusal names the role
+    # a participant may not unbind it; the refusal in the group does not name her role
     reply = await bot.ask("ana", "/bindchat off", chat="team")
-    assert reply == "You can't use /bindchat as participant in this cohort."
+    assert reply.startswith("/bindchat here is for a cohort's coordinators")
+    assert "participant" not in reply
     assert await dump(bot) == before
     assert "no longer linked to Spring Exchange" in await bot.ask(
         "coord", "/bindchat off", chat="team"
@@ -54,7 +62,7 @@ async def test_only_coordinators_bind(bot: BotHarness) -> None:
     await bot.send("ana", "/language en")
     before = await dump(bot)
     reply = await bot.ask("ana", "/bindchat", chat="team")
-    assert reply == "You can't use /bindchat as participant in this cohort."
+    assert reply.startswith("/bindchat here is for a cohort's coordinators")
     assert "not in a cohort" in await bot.ask("stranger", "/bindchat", chat="team2")
     after = await dump(bot)
     # the stranger became a known person, nothing else changed
@@ -68,17 +76,24 @@ async def test_asks_which_cohort_when_coordinating_several(bot: BotHarness) -> N
     other = await bot.new_cohort("someone", "Not Mine")
     await bot.send("coord", f"/join {other}")
     sent = await bot.send("coord", "/bindchat", chat="team")
-    assert "Which of your cohorts should this chat belong to" in sent[-1].text
-    assert sent[-1].choices == ("First", "Second")  # only the cohorts they coordinate
+    # the names of the cohorts someone coordinates are asked about privately, not in the group
+    (asked,) = [m for m in sent if m.to == "coord"]
+    assert "Which of your cohorts should the group where you sent /bindchat" in asked.text
+    assert asked.choices == ("First", "Second")  # only the cohorts they coordinate
+    (said,) = [m for m in sent if m.to is None]
+    assert said.chat == "team" and said.text == (
+        "I've asked you privately which cohort this chat belongs to."
+    )
     assert await bindings(bot) == []
     await bot.send("coord", "/bindchat 2", chat="team")
     assert await bindings(bot) == [("team", "Second")]
     await bot.send("coord", "/bindchat first", chat="team2")
     assert await bindings(bot) == [("team", "Second"), ("team2", "First")]
     before = await dump(bot)
-    reply = await bot.ask("coord", '/bindchat "Not Mine"', chat="team3")
-    assert 'don\'t coordinate a cohort called "Not Mine"' in reply
-    assert "1. First, 2. Second" in reply
+    sent = await bot.send("coord", '/bindchat "Not Mine"', chat="team3")
+    assert [m.to for m in sent] == ["coord"]  # the list of their cohorts: privately
+    assert 'don\'t coordinate a cohort called "Not Mine"' in sent[0].text
+    assert "1. First, 2. Second" in sent[0].text
     assert "already linked to Second" in await bot.ask("coord", "/bindchat First", chat="team")
     assert await dump(bot) == before
 
@@ -88,16 +103,16 @@ async def test_the_choice_by_button_on_telegram(bot: BotHarness) -> None:
     await tg.send("1", '/newcohort "First"')
     await tg.send("1", '/newcohort "Second"')
     sent = await tg.send("1", "/bindchat", group="-100")
-    question = sent[-1]
-    assert question.chat_id == "-100" and question.is_group
-    assert question.question_id is not None
+    (question,) = [m for m in sent if m.choices]
+    assert question.chat_id == "1" and not question.is_group  # asked privately
     keys = [key for key, _label in question.choices]
     second = await cohort_named(bot, "Second")
     assert str(second.id) in keys
-    sent = await tg.send(
-        "1", "", group="-100", question_id=question.question_id, choice_key=str(second.id)
-    )
-    assert "now linked to Second" in sent[-1].text and sent[-1].chat_id == "-100"
+    sent = await tg.send("1", "", question=button_of(question), choice_key=str(second.id))
+    assert sorted((m.chat_id, "now linked to Second" in m.text) for m in sent) == [
+        ("-100", True),
+        ("1", True),
+    ]
     assert await bindings(bot) == [("-100", "Second")]
 
 

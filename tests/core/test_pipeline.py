@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from bot.errors import UserError
 from bot.messages import Address, Inbound
+from bot.question_tags import ref_of
 from storage.models import PendingQuestion, Person, ProcessedUpdate
 from tests.conftest import START
 from tests.harness import BotHarness
@@ -125,7 +126,7 @@ async def test_buttons_carry_the_question_id(bot: BotHarness) -> None:
         chat=Address("console", "ana"),
         text="",
         received_at=START,
-        question_id=question.id,
+        question=ref_of(question.id, question.kind, question.nonce),
         choice_key="es",
     )
     await bot.app.runtime.handle(press)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.question_tags import ref_of
 from tests.debrief.helpers import (
     ENDS,
     INTRO,
@@ -108,7 +109,8 @@ async def test_a_button_press_answers_too(bot: BotHarness) -> None:
         await bot.send("ana", "skip")
     question = await pending_question(bot, "ana")
     assert question.kind == "debrief.step"
-    press = replace(bot.console.inbound("ana", ""), question_id=question.id, choice_key="5")
+    ref = ref_of(question.id, question.kind, question.nonce)
+    press = replace(bot.console.inbound("ana", ""), question=ref, choice_key="5")
     await bot.app.runtime.handle(press)
     await bot.app.runtime.settle()
     assert Q_WELLBEING in bot.last_text("ana")

@@ -24,7 +24,7 @@ from bot.adapters.telegram_convert import (
     plain_text_message,
     split_text,
 )
-from bot.messages import Choice
+from bot.messages import Choice, QuestionRef
 
 texts = st.text(
     alphabet=st.sampled_from(["a", "é", "語", "🙂", " ", "\n", "x", "."]), min_size=0, max_size=600
@@ -46,17 +46,25 @@ def test_split_prefers_paragraphs_then_lines_then_words() -> None:
     assert split_text("   ") == []
 
 
-@given(
-    st.one_of(st.none(), st.integers(min_value=1, max_value=10**15)),
-    st.integers(min_value=0, max_value=99),
-    st.text(min_size=1, max_size=80),
+questions = st.one_of(
+    st.none(),
+    st.builds(
+        QuestionRef,
+        st.integers(min_value=1, max_value=10**15),
+        st.text(alphabet="abcXYZ0129", min_size=8, max_size=8),
+    ),
 )
-def test_callback_data_fits_and_comes_back(question: int | None, index: int, key: str) -> None:
+
+
+@given(questions, st.integers(min_value=0, max_value=99), st.text(min_size=1, max_size=80))
+def test_callback_data_fits_and_comes_back(
+    question: QuestionRef | None, index: int, key: str
+) -> None:
     data = callback_data(question, index, key)
     assert len(data.encode("utf-8")) <= MAX_CALLBACK_BYTES
     press = parse_callback_data(data)
     assert press is not None
-    assert press.question_id == question
+    assert press.question == question
     if press.key is not None:
         assert press.key == key
     else:
@@ -65,23 +73,36 @@ def test_callback_data_fits_and_comes_back(question: int | None, index: int, key
 
 
 def test_callback_data_forms() -> None:
-    assert callback_data(42, 0, "yes") == "q42:yes"
-    assert callback_data(42, 3, "k" * 70) == "q42#3"
+    ref = QuestionRef(42, "Ab3xYz9Q")
+    assert callback_data(ref, 0, "yes") == "q42.Ab3xYz9Q:yes"
+    assert callback_data(ref, 3, "k" * 70) == "q42.Ab3xYz9Q#3"
     assert callback_data(None, 1, "ok") == "k:ok"
     assert callback_data(None, 1, "k" * 70) == "n1"
-    assert parse_callback_data("q42:a:b") == ButtonPress(42, key="a:b")
+    assert parse_callback_data("q42.Ab3xYz9Q:a:b") == ButtonPress(ref, key="a:b")
+    assert parse_callback_data("q42.Ab3xYz9Q#2") == ButtonPress(ref, index=2)
+    # A button from before buttons carried a tag names its question with an empty tag (which
+    # matches no question: the press is answered as expired).
+    assert parse_callback_data("q42:yes") == ButtonPress(QuestionRef(42, ""), key="yes")
+    assert parse_callback_data("q42.bad-tag:yes") is None
     assert parse_callback_data("something else") is None
     assert parse_callback_data(None) is None
 
 
+def test_the_longest_question_reference_leaves_room_for_keys() -> None:
+    """A 19-digit id and a full tag still leave 34 bytes for the choice key."""
+    ref = QuestionRef(2**63 - 1, "x" * 8)
+    assert callback_data(ref, 0, "k" * 34) == f"q{2**63 - 1}.xxxxxxxx:{'k' * 34}"
+    assert callback_data(ref, 0, "k" * 35) == f"q{2**63 - 1}.xxxxxxxx#0"
+
+
 def test_keyboard_has_one_button_per_row_with_short_labels() -> None:
-    markup = keyboard(5, (Choice("a", "Alpha"), Choice("b", "B" * 100)))
+    markup = keyboard(QuestionRef(5, "t"), (Choice("a", "Alpha"), Choice("b", "B" * 100)))
     assert markup is not None
     rows = markup.inline_keyboard
     assert [len(r) for r in rows] == [1, 1]
     assert rows[1][0].text == label_text("B" * 100)
     assert len(rows[1][0].text) == 64
-    assert keyboard(5, ()) is None
+    assert keyboard(QuestionRef(5, "t"), ()) is None
 
 
 def test_answered_text_leaves_room_or_gives_up() -> None:

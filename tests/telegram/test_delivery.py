@@ -18,7 +18,15 @@ from bot.adapters.telegram import TelegramPlatform
 from bot.clock import SystemClock
 from bot.config import TelegramConfig
 from bot.errors import ConfigError
-from bot.messages import Address, Attachment, Choice, Inbound, Outbound, SendStatus
+from bot.messages import (
+    Address,
+    Attachment,
+    Choice,
+    Inbound,
+    Outbound,
+    QuestionRef,
+    SendStatus,
+)
 from bot.outbox import enqueue_message
 from storage.models import OutboxMessage
 from tests.fakes.telegram_api import FakeTelegram
@@ -201,7 +209,7 @@ async def test_long_texts_are_split_and_the_buttons_go_under_the_last_part(
                 text=text,
                 key="long:1",
                 choices=(Choice("yes", "Yes"), Choice("no", "No")),
-                question_id=7,
+                question=QuestionRef(7, "t7"),
             )
         )
         assert result.status is SendStatus.SENT
@@ -210,7 +218,7 @@ async def test_long_texts_are_split_and_the_buttons_go_under_the_last_part(
         assert all(len(p.text or "") <= 4096 for p in parts)
         assert "\n\n".join(p.text or "" for p in parts) == text  # cut between paragraphs
         assert parts[0].reply_markup is None
-        assert parts[1].callback_data == ["q7:yes", "q7:no"]
+        assert parts[1].callback_data == ["q7.t7:yes", "q7.t7:no"]
         assert result.platform_message_id == str(parts[1].message_id)
     finally:
         await platform.stop()
@@ -229,16 +237,20 @@ async def test_choice_keys_too_long_for_callback_data_still_come_back(fake: Fake
                 text="Which one?",
                 key="q:1",
                 choices=(Choice("short", "Short"), Choice(long_key, "Long")),
-                question_id=123456,
+                question=QuestionRef(123456, "Tag6"),
             )
         )
         assert result.status is SendStatus.SENT
         (question,) = fake.messages_to(ANA)
-        assert question.callback_data == ["q123456:short", "q123456#1"]
-        fake.press_button(ANA, question.message_id, ANA, "q123456#1")
+        assert question.callback_data == ["q123456.Tag6:short", "q123456.Tag6#1"]
+        fake.press_button(ANA, question.message_id, ANA, "q123456.Tag6#1")
         await fake.wait_until(lambda: len(received) == 2)
         pressed = received[1]
-        assert (pressed.question_id, pressed.choice_key, pressed.text) == (123456, long_key, "Long")
+        assert (pressed.question, pressed.choice_key, pressed.text) == (
+            QuestionRef(123456, "Tag6"),
+            long_key,
+            "Long",
+        )
         assert pressed.chat == Address("telegram", str(ANA))
     finally:
         await platform.stop()
@@ -429,7 +441,7 @@ async def test_a_webhook_port_in_use_fails_the_start_and_cleans_up(fake: FakeTel
         async def ignore(inbound: Inbound) -> None:
             raise AssertionError("nothing can arrive")
 
-        with pytest.raises(OSError, match="in use"):
+        with pytest.raises(ConfigError, match=r"telegram\.port: cannot listen on .*in use"):
             await platform.start(ignore)
     assert fake.webhook_url is None  # Telegram was not pointed at a server that is not there
     offline = await platform.send(Outbound(Address("telegram", str(ANA)), "Hi", key="p:1"))

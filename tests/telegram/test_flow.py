@@ -22,7 +22,7 @@ async def test_start_shows_language_buttons_and_a_press_answers_them(
     question = await tg.message(ANA, r"language")
     assert question.button_texts[:2] == ["English", "español"]
     data = question.callback_data[1]
-    assert re.fullmatch(r"q\d+:es", data)
+    assert re.fullmatch(r"q\d+\.[A-Za-z0-9]{8}:es", data)
 
     before = len(fake.messages_to(ANA))
     fake.press_button(ANA, question.message_id, ANA, data)

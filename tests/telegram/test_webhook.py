@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -76,6 +77,29 @@ async def test_a_generated_secret_protects_the_webhook_when_none_is_configured(
         await bot.count(ANA, 1)
     finally:
         await bot.close()
+
+
+async def test_an_unreadable_update_is_one_warning_without_its_content(
+    webhook: TelegramBot, fake: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    """JSON that is not an Update (here a message without id, date or chat): PTB answers 400;
+    the log has one WARNING line with the error's type, not the update's text or sender."""
+    update = {
+        "update_id": 900_003,
+        "message": {"text": "meet at the safehouse", "from": {"first_name": "Amira Haddad"}},
+    }
+    with caplog.at_level(logging.INFO):
+        status, _body = await _post(webhook, update, WEBHOOK_SECRET)
+    assert status == 400
+    unreadable = [r for r in caplog.records if "could not be read" in r.getMessage()]
+    assert [r.levelno for r in unreadable] == [logging.WARNING]
+    assert getattr(unreadable[0], "error", None) == "TypeError"
+    assert all(r.levelno < logging.CRITICAL for r in caplog.records)
+    assert "safehouse" not in caplog.text and "Amira" not in caplog.text
+    assert "Traceback" not in caplog.text
+    fake.add_user(ANA, "Ana", language_code="en")  # and the bot goes on
+    fake.send_private(ANA, "/help")
+    await webhook.count(ANA, 1)
 
 
 async def _post(bot: TelegramBot, update: object, secret: str | None) -> tuple[int, str]:

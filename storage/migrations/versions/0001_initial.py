@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 05:22:14.307745
+Create Date: 2026-12-07 06:07:06.334289
 """
 
 from __future__ import annotations
@@ -409,6 +409,7 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("choices", sa.JSON(), nullable=False),
         sa.Column("question_id", sa.Integer(), nullable=True),
+        sa.Column("question_tag", sa.String(length=16), nullable=True),
         sa.Column("file_name", sa.String(length=255), nullable=True),
         sa.Column("file_content", sa.LargeBinary(), nullable=True),
         sa.Column("broadcast_id", sa.Integer(), nullable=True),
@@ -442,6 +443,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=64), nullable=False),
+        sa.Column("nonce", sa.String(length=16), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("choices", sa.JSON(), nullable=False),
         sa.Column("free_text", sa.Boolean(), nullable=False),
@@ -455,6 +457,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pending_question")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("pending_question", schema=None) as batch_op:
         batch_op.create_index(
