@@ -46,7 +46,7 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
         ("not toml at all [", {}, "config.toml"),
         ("[matrix]\nrecovery_key = 'EsTc LW2K'\n", {}, "matrix.recovery_key"),
         ("", {"COHORTBOT_MATRIX_RECOVERY_KEY": "0OIl" * 12}, "matrix.recovery_key"),
-        ("", {"COHORTBOT_MATRIX_RESET_CROSS_SIGNING": "maybe"}, "RESET_CROSS_SIGNING"),
+        ("", {"COHORTBOT_MATRIX_RESET_CROSS_SIGNING": "maybe"}, "matrix.reset_cross_signing"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_key(
