@@ -265,12 +265,13 @@ class Pipeline:
     async def _checked(self, ctx: Context, inbound: Inbound, admission: _Admission) -> None:
         # The rate limit comes first: past it, nothing is answered (not even "too long").
         if admission != "admitted":
-            if admission == "warned":
+            if admission == "warned" and self._privately(ctx):
                 await ctx.reply(_("core.slow_down"))
             return
         limit = self.services.config.bot.max_text_length
         if len(inbound.text) > limit:
-            await ctx.reply(_("core.too_long"), limit=limit, length=len(inbound.text))
+            if self._privately(ctx):
+                await ctx.reply(_("core.too_long"), limit=limit, length=len(inbound.text))
             return
         try:
             await self.route(ctx, inbound)
@@ -282,6 +283,17 @@ class Pipeline:
             ref = inbound.update_id[-8:]
             log.exception("handler failed", extra={"correlation_id": ref})
             raise _Undone(ctx.reply_to, None, ref) from None
+
+    @staticmethod
+    def _privately(ctx: Context) -> bool:
+        """A word about the person's own messages goes to them alone: in a group, to their
+        private chat when they have one, else nowhere (a group hears nothing of it)."""
+        if not ctx.in_group:
+            return True
+        if ctx.identity is None or ctx.identity.private_chat_id is None:
+            return False
+        ctx.reply_to = private_address(ctx.identity)
+        return True
 
     # Routing -----------------------------------------------------------------------------------
     async def route(self, ctx: Context, inbound: Inbound) -> None:

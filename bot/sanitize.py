@@ -62,9 +62,9 @@ def _invisible(char: str) -> bool:
     return unicodedata.category(char) in ("Cf", "Cc", "Zl", "Zp") or char in _INVISIBLE_EXTRA
 
 
-def clean_name(name: str | None, limit: int = NAME_MAX) -> str | None:
-    """`name` as one harmless line of at most `limit` characters; None when nothing visible
-    is left."""
+def clean_name(name: str | None, limit: int | None = NAME_MAX) -> str | None:
+    """`name` as one harmless line of at most `limit` characters (any length with None); None
+    when nothing visible is left."""
     if name is None:
         return None
     name = unicodedata.normalize("NFC", storable_text(name))
@@ -81,7 +81,7 @@ def clean_name(name: str | None, limit: int = NAME_MAX) -> str | None:
         elif not _invisible(char):
             kept.append(char)
     line = _SPACES.sub(" ", "".join(kept)).strip()
-    if len(line) > limit:
+    if limit is not None and len(line) > limit:
         line = line[:limit].rstrip()
         while line and unicodedata.combining(line[-1]):  # no mark left without its letter
             line = line[:-1]

@@ -19,6 +19,7 @@ from bot.errors import UserError
 from bot.i18n import _
 from bot.messages import Address, Choice
 from bot.router import Answer, Router
+from bot.sanitize import clean_name
 from handlers.profile import ZONE_FOLLOWS, resolve_zone
 from storage.models import ROLES, BoundChat, Cohort, Identity, Membership, Person
 from storage.models.cohorts import FAILED_JOIN_WINDOW
@@ -145,7 +146,7 @@ async def join_by_code(ctx: Context, text: str) -> Cohort | None:
 @router.command("newcohort", usage='"NAME" [ZONE]', help_id=_("help.cmd.newcohort"))
 async def newcohort(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
-    name = (args.get(0) or "").strip()
+    name = clean_name(args.get(0), limit=None)  # one line, nothing invisible or reversing
     if not name:
         raise UserError(_("cohorts.newcohort_usage"))
     if len(name) > NAME_LIMIT:

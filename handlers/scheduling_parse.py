@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.commands import pick_number
 from bot.errors import UserError
 from bot.i18n import _
+from bot.sanitize import clean_name
 from bot.timeparse import (
     LocalResult,
     ParseError,
@@ -72,7 +73,9 @@ def split_addsession(words: Sequence[str]) -> SessionWords:
         raise UserError(
             _("scheduling.bad_datetime"), text=words[1], title=words[0], example=EXAMPLE_WHEN
         )
-    title = " ".join(words[:at]).strip()
+    title = clean_name(" ".join(words[:at]), limit=None)  # one line, nothing invisible
+    if not title:
+        raise UserError(_("scheduling.addsession_usage"))
     if len(title) > MAX_TITLE:
         raise UserError(_("scheduling.title_too_long"), limit=MAX_TITLE)
     when, index = take_when(words, at)

@@ -137,3 +137,34 @@ async def test_buttons_carry_the_question_id(bot: BotHarness) -> None:
     await bot.app.runtime.settle()
     expired = bot.app.services.catalogs.translator("es").t("core.question_expired")
     assert bot.last_text("ana") == expired
+
+
+async def test_a_flood_or_a_long_text_in_a_group_is_answered_privately_or_not_at_all(
+    bot: BotHarness,
+) -> None:
+    await bot.send("ana", "/help")  # ana has a private chat with the bot; bo has none
+    long = "/help " + "x" * 4_100
+    for name in ("ana", "bo"):
+        await bot.send(name, long, chat="team")
+    assert bot.in_chat("team") == []
+    assert "too long" in bot.last_text("ana")
+    assert bot.to("bo") == []
+    for _ in range(40):  # past the per-person limit of 30 a minute
+        await bot.send("ana", "/nosuch", chat="team")
+    assert bot.in_chat("team") == []
+    assert sum("very fast" in m.text for m in bot.to("ana")) == 1
+
+
+async def test_a_sustained_flood_earns_a_warning_now_and_then_not_one_per_message(
+    bot: BotHarness,
+) -> None:
+    from datetime import timedelta
+
+    for _ in range(120):  # one command a second for two minutes (the limit: 30 a minute)
+        await bot.send("ana", "/help")
+        bot.clock.advance(timedelta(seconds=1))
+    warnings = sum("very fast" in m.text for m in bot.to("ana"))
+    answered = sum("/timezone" in m.text for m in bot.to("ana"))
+    assert 1 <= warnings <= 3
+    assert 30 <= answered <= 90  # 30 at once, then 30 a minute
+    assert "/timezone" in await bot.ask("bo", "/help")
