@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.context import Context
-from handlers.alumni import cohort_closed
+from handlers.alumni.checkins import cohort_closed
 from storage.models import Cohort
 from tests.alumni.helpers import at, close, cohort, contacts, nudges, pending_jobs, until
 from tests.consent.helpers import ledger

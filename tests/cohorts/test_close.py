@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.context import Context
 from bot.errors import UserError
-from handlers import cohorts
+from handlers.cohorts import commands as cohorts
 from handlers.permissions import PERMISSIONS
 from storage.models import Cohort
 from tests.cohorts.helpers import cohort_named, dump, role_of, set_language

@@ -100,7 +100,7 @@ async def test_other_capabilities_add_notes_to_roster_lines(
     from collections.abc import Mapping, Sequence
 
     from bot.context import Context
-    from handlers import cohorts
+    from handlers.cohorts import commands as cohorts
     from storage.models import Cohort
     from storage.repositories.cohorts import RosterRow
 

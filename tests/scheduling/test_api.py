@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.context import Context
-from handlers import scheduling_api
 from handlers.scheduling import (
     Occurrence,
     OccurrenceHooks,
@@ -20,6 +19,7 @@ from handlers.scheduling import (
     rsvp_of,
     upcoming_occurrences,
 )
+from handlers.scheduling import api as scheduling_api
 from storage.models import Cohort, Job, Person
 from tests.harness import BotHarness
 from tests.scheduling.helpers import add, make_bot, make_cohort

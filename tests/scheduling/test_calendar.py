@@ -12,7 +12,7 @@ from dateutil.rrule import rrulestr
 from icalendar import Calendar
 from sqlalchemy import select
 
-from handlers.scheduling_api import occurrences_between
+from handlers.scheduling.api import occurrences_between
 from storage.models.scheduling import ScheduledSession
 from tests.harness import BotHarness
 from tests.scheduling.helpers import add, make_bot, make_cohort

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.timeparse import in_quiet_hours, resolve_wall_time, rrule_string, until_instant
-from handlers.scheduling_core import (
+from handlers.scheduling.core import (
     MIN_REMINDER_GAP,
     REMINDER_LEADS,
     HolidayBook,

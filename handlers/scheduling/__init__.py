@@ -1,0 +1,68 @@
+"""Scheduling across time zones: sessions, RSVP, reminders, find-a-time, calendar.
+
+The capability is split into small modules (handlers/scheduling/*.py); this one joins their
+routers and is where other capabilities import the public API from:
+
+    from handlers.scheduling import Occurrence, upcoming_occurrences, rsvp_of, ...
+
+See handlers/scheduling/api.py for occurrence hooks (debriefs, consent check-ins)."""
+
+from __future__ import annotations
+
+from bot.router import Router
+from handlers.scheduling import (
+    calendar,
+    changes,
+    findtime,
+    jobs,
+    listing,
+    rsvp,
+    sessions,
+)
+from handlers.scheduling.api import (
+    Answers,
+    OccurrenceHooks,
+    answers_for,
+    cancel_occurrence_jobs,
+    next_occurrence_answers,
+    occurrence_by_id,
+    occurrence_hooks,
+    occurrence_job_key,
+    occurrences_between,
+    people_by_rsvp,
+    rsvp_of,
+    session_members,
+    upcoming_occurrences,
+)
+from handlers.scheduling.changes import cohort_closed
+from handlers.scheduling.core import HORIZON, Occurrence, stamp
+from handlers.scheduling.listing import roster_rsvp_note
+from handlers.scheduling.text import duration_text, when_short
+
+router = Router()
+for _module in (sessions, listing, changes, rsvp, jobs, findtime, calendar):
+    router.include(_module.router)
+
+__all__ = [
+    "HORIZON",
+    "Answers",
+    "Occurrence",
+    "OccurrenceHooks",
+    "answers_for",
+    "cancel_occurrence_jobs",
+    "cohort_closed",
+    "duration_text",
+    "next_occurrence_answers",
+    "occurrence_by_id",
+    "occurrence_hooks",
+    "occurrence_job_key",
+    "occurrences_between",
+    "people_by_rsvp",
+    "roster_rsvp_note",
+    "router",
+    "rsvp_of",
+    "session_members",
+    "stamp",
+    "upcoming_occurrences",
+    "when_short",
+]
