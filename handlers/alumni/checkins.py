@@ -35,6 +35,7 @@ from handlers.alumni.common import (
     tell_helper,
     zone_of,
 )
+from handlers.cohorts import CohortClosed
 from storage.models import Cohort, Person
 from storage.models.alumni import CONTACT_CHECKIN, AlumniContact
 from storage.repositories.alumni import closed_cohorts_of, open_in_cohort, open_of
@@ -64,9 +65,11 @@ CHECKIN_CHOICES = {
 # Closing a cohort ------------------------------------------------------------------------------
 
 
-async def cohort_closed(ctx: Context, cohort: Cohort) -> None:
-    """The cohorts close hook: plan the after-close nudges of every open commitment made in the
+@router.on(CohortClosed)
+async def cohort_closed(ctx: Context, event: CohortClosed) -> None:
+    """A cohort closed: plan the after-close nudges of every open commitment made in the
     cohort, and for each alumni member a welcome and the first annual check-in."""
+    cohort = event.cohort
     for commitment in await open_in_cohort(ctx.session, cohort.id):
         person = await ctx.session.get(Person, commitment.person_id)
         if person is not None:

@@ -35,6 +35,8 @@ from bot.outbox import PRIORITY_BROADCAST, cancel_jobs
 from bot.profile import quiet_hours
 from bot.router import Answer, JobInfo, Router
 from bot.timeparse import PLAN_AHEAD, ParseError, next_quiet_end, parse_local_datetime
+from handlers.profile import resolve_zone
+from handlers.scheduling import occurrences_between, people_by_rsvp
 from storage.models import Cohort, Job, PendingQuestion, Person
 from storage.models.broadcast import Announcement
 from storage.repositories.broadcast import (
@@ -57,6 +59,7 @@ from storage.repositories.broadcast import (
     variants,
 )
 from storage.repositories.cohorts import membership
+from storage.repositories.scheduling import session_by_number
 
 router = Router()
 
@@ -169,8 +172,6 @@ def _parse_at(ctx: Context, words: list[str]) -> tuple[datetime, str]:
         raise UserError(_("broadcast.bad_date"), given=given, example=DATETIME_EXAMPLE) from None
     zone = ctx.zone.key
     if zone_words:
-        from handlers.profile import resolve_zone
-
         resolution = resolve_zone(ctx, " ".join(zone_words))
         if resolution.zone is None:
             raise UserError(
@@ -249,8 +250,6 @@ async def rsvp_people(ctx: Context, cohort_id: int, target: Target) -> list[int]
     not answered yet); None when not targeting by RSVP."""
     if target.rsvp_session is None:
         return None
-    from handlers.scheduling import occurrences_between, people_by_rsvp
-    from storage.repositories.scheduling import session_by_number
 
     session = await session_by_number(ctx.session, cohort_id, target.rsvp_session)
     if session is None:

@@ -1,8 +1,10 @@
-"""Cohorts, membership and roles. Others use `join_by_code`, `require_open` (a closed cohort
-takes no new sessions) and `name_of` (how a member is named)."""
+"""Cohorts, membership and roles. Others use `require_open` (a closed cohort takes no new
+sessions) and `name_of` (how a member is named), and subscribe to its events: `CohortClosed`,
+`RosterShown` (handlers/cohorts/events.py)."""
 
 from __future__ import annotations
 
-from handlers.cohorts.commands import join_by_code, name_of, require_open, router
+from handlers.cohorts.commands import name_of, require_open, router
+from handlers.cohorts.events import CohortClosed, RosterShown
 
-__all__ = ["join_by_code", "name_of", "require_open", "router"]
+__all__ = ["CohortClosed", "RosterShown", "name_of", "require_open", "router"]

@@ -1,6 +1,6 @@
 """Cohorts, membership and roles: newcohort, join (and `start CODE`), leave, use, role, roster,
 bindchat, closecohort. Other capabilities use `require_open` (a closed cohort takes no new
-sessions) and `closed_hooks` (what happens when a cohort closes)."""
+sessions) and subscribe to `CohortClosed` and `RosterShown` (handlers/cohorts/events.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 import re
 import secrets
 import unicodedata
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
@@ -20,6 +20,8 @@ from bot.i18n import _
 from bot.messages import Address, Choice
 from bot.router import Answer, Router
 from bot.sanitize import clean_name
+from handlers.cohorts.events import CohortClosed, RosterShown
+from handlers.onboarding import StartedWithCode
 from handlers.profile import ZONE_FOLLOWS, resolve_zone
 from storage.models import ROLES, BoundChat, Cohort, Identity, Membership, Person
 from storage.models.cohorts import FAILED_JOIN_WINDOW
@@ -189,6 +191,11 @@ async def join(ctx: Context, args: Args) -> None:
     await join_by_code(ctx, args.rest(0))
 
 
+@router.on(StartedWithCode)
+async def join_at_start(ctx: Context, event: StartedWithCode) -> None:
+    await join_by_code(ctx, event.code)
+
+
 @router.command("leave", help_id=_("help.cmd.leave"))
 async def leave(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
@@ -244,24 +251,6 @@ def require_open(ctx: Context) -> Cohort:
     if cohort.status == "closed":
         raise UserError(_("cohorts.closed_refused"), cohort=cohort.name)
     return cohort
-
-
-CohortClosedHook = Callable[[Context, Cohort], Awaitable[None]]
-
-
-def closed_hooks() -> list[CohortClosedHook]:
-    """What other capabilities do when a cohort closes, in the same unit of work, after roles
-    changed and members were told (e.g. alumni nudges). One line each, like handlers.routers();
-    import inside this function to avoid import cycles."""
-    from handlers.alumni import cohort_closed
-    from handlers.scheduling import cohort_closed as sessions_end
-
-    return [sessions_end, cohort_closed]
-
-
-async def on_cohort_closed(ctx: Context, cohort: Cohort) -> None:
-    for hook in closed_hooks():
-        await hook(ctx, cohort)
 
 
 # Names -----------------------------------------------------------------------------------------
@@ -389,19 +378,6 @@ async def role(ctx: Context, args: Args) -> None:
 
 
 # Roster ----------------------------------------------------------------------------------------
-RosterNote = Callable[[Context, Cohort, Sequence[RosterRow]], Awaitable[Mapping[int, str]]]
-
-
-def roster_notes() -> list[RosterNote]:
-    """Per-member facts other capabilities add to the roster lines shown (e.g. consent, RSVP):
-    each gets the page's rows and returns person id -> a short text in the reader's language.
-    One line each, like closed_hooks()."""
-    from handlers.consent import roster_consent_note
-    from handlers.scheduling import roster_rsvp_note
-
-    return [roster_consent_note, roster_rsvp_note]
-
-
 @router.command("roster", usage="[PAGE]", help_id=_("cohorts.help_roster"))
 async def roster_command(ctx: Context, args: Args) -> None:
     cohort = current_cohort(ctx)
@@ -418,12 +394,10 @@ async def roster_command(ctx: Context, args: Args) -> None:
     else:
         lines.extend(invite_lines(ctx, cohort))
     lines.append("")
-    notes: dict[int, list[str]] = {}
-    for note in roster_notes():
-        for person_id, text in (await note(ctx, cohort, rows)).items():
-            notes.setdefault(person_id, []).append(text)
+    shown = RosterShown(cohort, rows)
+    await ctx.publish(shown)  # other capabilities add their notes (consent, RSVP)
     for row in rows:
-        extra = notes.get(row.person.id)
+        extra = shown.notes.get(row.person.id)
         lines.append(
             " — ".join([roster_line(ctx, row), *extra]) if extra else roster_line(ctx, row)
         )
@@ -579,5 +553,5 @@ async def close_confirmed(ctx: Context, answer: Answer) -> None:
     for chat in await bound_chats(ctx.session, cohort.id):
         address = Address(chat.platform, chat.chat_id, is_group=True)
         await ctx.send_to_chat(address, ctx.t(_("cohorts.closed_group"), cohort=cohort.name))
-    await on_cohort_closed(ctx, cohort)
+    await ctx.publish(CohortClosed(cohort))
     await ctx.say(ctx.tn("cohorts.closed_done", changed, cohort=cohort.name))

@@ -1,10 +1,10 @@
 """Consent: explicit, per scope and per cohort, revocable at any time; silence is never consent.
-Others use `has_consent` and `give`; onboarding hands over to `ask_onboarding_scopes`."""
+Others use `has_consent` and `give`, and may subscribe to `ConsentGiven`."""
 
 from __future__ import annotations
 
-from handlers.consent.commands import ask_onboarding_scopes, router
+from handlers.consent.commands import router
+from handlers.consent.events import ConsentGiven
 from handlers.consent.flow import give, has_consent
-from handlers.consent.report import roster_consent_note
 
-__all__ = ["ask_onboarding_scopes", "give", "has_consent", "roster_consent_note", "router"]
+__all__ = ["ConsentGiven", "give", "has_consent", "router"]

@@ -22,7 +22,9 @@ from bot.errors import UserError
 from bot.i18n import _
 from bot.messages import Choice
 from bot.router import Answer, Router
+from handlers import onboarding
 from handlers.consent import jobs
+from handlers.consent import report as report_module
 from handlers.consent.flow import give, has_consent, policy_of, schedule_renewal
 from handlers.consent.report import report
 from handlers.consent.text import (
@@ -36,6 +38,7 @@ from handlers.consent.text import (
     yes_no_choices,
 )
 from handlers.help import prefix
+from handlers.onboarding import PrivacyNoticeRead
 from handlers.scheduling import Occurrence, occurrences_between
 from storage.models import Cohort, Person, ScheduledSession
 from storage.models.consent import CORE_SCOPES, NO, SCOPES, VIA_COMMAND, VIA_ONBOARDING, YES
@@ -52,6 +55,7 @@ from storage.repositories.scheduling import session_by_number
 
 router = Router()
 router.include(jobs.router)
+router.include(report_module.router)
 
 ONBOARDING_QUESTION = "consent.onboarding"
 SKIP, STOP = "skip", "stop"
@@ -62,7 +66,7 @@ OFF_WORDS = ("off", "never", "none")
 # How far ahead `consentreport SESSION` looks for the session's next occurrence.
 REPORT_AHEAD = timedelta(days=400)
 
-__all__ = ["ask_onboarding_scopes", "has_consent", "router"]
+__all__ = ["has_consent", "router"]
 
 
 def current_cohort(ctx: Context) -> Cohort:
@@ -299,20 +303,19 @@ async def onboarding_cohort(ctx: Context, person: Person) -> Cohort | None:
     return cohort
 
 
-async def ask_onboarding_scopes(ctx: Context) -> None:
+@router.on(PrivacyNoticeRead)
+async def ask_onboarding_scopes(ctx: Context, _event: PrivacyNoticeRead) -> None:
     """The consent step of onboarding: each core scope once, each skippable, for the cohort
     the person just joined; then onboarding finishes. Scopes that already have an answer are
     not asked again (someone repeating `start`). Without a cohort there is nothing to consent
-    to yet (check-ins ask before recorded sessions)."""
+    to yet (check-ins ask before recorded sessions): onboarding then finishes without us."""
     person = ctx.require_person()
     cohort = await onboarding_cohort(ctx, person)
     if cohort is None:
-        await _finish(ctx)
         return
     states = await states_for(ctx.session, cohort.id, [person.id], ctx.now, policy_of(cohort))
     open_scopes = [s for s in CORE_SCOPES if states[person.id][s].answer is None]
     if not open_scopes:
-        await _finish(ctx)
         return
     person.onboarding_step = "consent"
     await _ask_scope(ctx, cohort, open_scopes, 0)
@@ -366,6 +369,4 @@ async def onboarding_answer(ctx: Context, answer: Answer) -> None:
 
 
 async def _finish(ctx: Context) -> None:
-    from handlers import onboarding  # onboarding calls this module: import when needed
-
     await onboarding.finish(ctx)

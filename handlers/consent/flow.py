@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.context import Context
 from bot.profile import quiet_hours
 from bot.timeparse import next_quiet_end
+from handlers.consent.events import ConsentGiven
 from handlers.scheduling import Occurrence
 from storage.models import Cohort, Job, Person
-from storage.models.consent import NO, YES, ConsentRecord
+from storage.models.consent import YES, ConsentRecord
 from storage.repositories.consent import (
     ConsentState,
     ExpiryPolicy,
@@ -101,8 +102,9 @@ async def give(
     via: str,
     occurrence: Occurrence | None = None,
 ) -> ConsentRecord:
-    """Append an answer; a yes that will expire gets its one renewal question scheduled; a no to
-    recording or photos reaches the staff of a session that is about to start or running."""
+    """Append an answer; a yes that will expire gets its one renewal question scheduled; then
+    `ConsentGiven` is published (a no to recording or photos reaches the staff of a session that
+    is about to start or running: handlers/consent/report.py)."""
     policy = policy_of(cohort)
     expires = policy.after(ctx.now) if policy is not None and answer == YES else None
     row = await record_answer(
@@ -119,10 +121,7 @@ async def give(
     )
     if expires is not None:
         await schedule_renewal(ctx, row, person, cohort, expires)
-    if answer == NO and scope in SESSION_SCOPES:
-        from handlers.consent.report import tell_staff_of_withdrawal
-
-        await tell_staff_of_withdrawal(ctx, person, cohort, scope, occurrence)
+    await ctx.publish(ConsentGiven(person, cohort, row, occurrence))
     return row
 
 

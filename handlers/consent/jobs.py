@@ -22,7 +22,7 @@ from handlers.consent.report import LIST_LEAD, send_list
 from handlers.consent.text import label, meaning, period
 from handlers.scheduling import (
     Occurrence,
-    OccurrenceHooks,
+    OccurrenceScheduled,
     occurrence_by_id,
     occurrence_job_key,
     session_members,
@@ -47,7 +47,7 @@ NOT_THIS_SESSION = "session"
 LATER = "later"
 
 
-# --------------------------------------------------------------------------- hooks
+# --------------------------------------------------------------------------- events
 
 
 def _payload(occurrence: Occurrence, **extra: Any) -> dict[str, Any]:
@@ -63,8 +63,10 @@ def checkin_due(person: Person, cohort: Cohort, occurrence: Occurrence, ctx: Con
     return shift_out_of_quiet(ideal, zone, *quiet, not_after=occurrence.start, direction="before")
 
 
-async def on_scheduled(ctx: Context, occurrence: Occurrence) -> None:
+@router.on(OccurrenceScheduled)
+async def on_scheduled(ctx: Context, event: OccurrenceScheduled) -> None:
     """For a recorded occurrence: one check-in job per member, one list job. Idempotent."""
+    occurrence = event.occurrence
     if not occurrence.recorded or occurrence.row_id is None or occurrence.start <= ctx.now:
         return
     cohort = await ctx.session.get(Cohort, occurrence.cohort_id)
@@ -95,9 +97,6 @@ async def on_scheduled(ctx: Context, occurrence: Occurrence) -> None:
         payload=_payload(occurrence),
         cohort_id=cohort.id,
     )
-
-
-HOOKS = OccurrenceHooks(name="consent", scheduled=on_scheduled)
 
 
 # --------------------------------------------------------------------------- jobs

@@ -14,14 +14,18 @@ from zoneinfo import ZoneInfo
 
 from bot.context import Context
 from bot.i18n import Translator, _
-from handlers.cohorts import name_of
-from handlers.consent.flow import person_zone, policy_of
+from bot.router import Router
+from handlers.cohorts import RosterShown, name_of
+from handlers.consent.events import ConsentGiven
+from handlers.consent.flow import SESSION_SCOPES, person_zone, policy_of
 from handlers.consent.text import label, state_text
 from handlers.scheduling import Occurrence, session_members, upcoming_occurrences
 from storage.models import Cohort, Person
 from storage.models.consent import NO, SCOPES, YES
 from storage.repositories.cohorts import RosterRow, identities_for, members
 from storage.repositories.consent import ConsentState, states_for
+
+router = Router()
 
 LIST_LEAD = timedelta(minutes=15)
 STAFF_ROLES = ("coordinator", "facilitator")
@@ -169,6 +173,14 @@ def list_window_open(occurrence: Occurrence, now: datetime) -> bool:
     return occurrence.start - LIST_LEAD <= now < occurrence.end
 
 
+@router.on(ConsentGiven)
+async def withdrawn(ctx: Context, event: ConsentGiven) -> None:
+    if event.answer == NO and event.scope in SESSION_SCOPES:
+        await tell_staff_of_withdrawal(
+            ctx, event.person, event.cohort, event.scope, event.occurrence
+        )
+
+
 async def tell_staff_of_withdrawal(
     ctx: Context,
     person: Person,
@@ -201,6 +213,11 @@ async def tell_staff_of_withdrawal(
                 ]
             )
             await ctx.send_to_person(lead.id, text)
+
+
+@router.on(RosterShown)
+async def add_roster_notes(ctx: Context, event: RosterShown) -> None:
+    event.add(await roster_consent_note(ctx, event.cohort, event.rows))
 
 
 async def roster_consent_note(

@@ -2,8 +2,8 @@
 
 The life of a round (one per occurrence; see storage/models/debrief.py for what is stored):
 
-1. Scheduling's `ended` hook opens the round. The cohort's mode (anonymous or named) and prompt
-   window are fixed now. Every session member who did not answer "no" to the occurrence's RSVP
+1. Scheduling's `OccurrenceEnded` event opens the round. The cohort's mode (anonymous or named)
+   and prompt window are fixed now. Every session member who did not answer "no" to the occurrence's RSVP
    gets a `debrief.prompt` job at the end of the occurrence, moved to the end of their quiet
    hours (they get it in the morning). The round closes when the last prompt expires
    (`debrief.close`).
@@ -42,12 +42,13 @@ from bot.outbox import cancel_jobs
 from bot.profile import quiet_hours
 from bot.router import Answer, JobInfo, Router
 from bot.timeparse import in_quiet_hours, next_quiet_end, shift_out_of_quiet
+from handlers.consent import has_consent
 from handlers.debrief import settings, summary
 from handlers.debrief.settings import prompt_window
 from handlers.debrief.summary import LOW_WELLBEING, RATINGS, WELLBEING, WELLBEING_IDS
 from handlers.scheduling import (
     Occurrence,
-    OccurrenceHooks,
+    OccurrenceEnded,
     answers_for,
     occurrence_by_id,
     session_members,
@@ -119,8 +120,6 @@ async def debrief_consent(
 ) -> bool | None:
     """The person's answer now for the "debrief" scope (storing debrief answers): True, False,
     or None when not answered (or expired). Adapter over handlers.consent.commands.has_consent."""
-    from handlers.consent import has_consent  # here: consent imports scheduling, like we do
-
     return await has_consent(
         session, person_id, CONSENT_SCOPE, cohort_id=cohort_id, occurrence=occurrence, now=now
     )
@@ -163,8 +162,10 @@ def _reminder_key(round_id: int, person_id: int) -> str:
 # --------------------------------------------------------------------------- opening a round
 
 
-async def occurrence_ended(ctx: Context, occurrence: Occurrence) -> None:
-    """Scheduling's `ended` hook: open the round and plan everyone's prompt."""
+@router.on(OccurrenceEnded)
+async def occurrence_ended(ctx: Context, event: OccurrenceEnded) -> None:
+    """An occurrence ended: open the round and plan everyone's prompt."""
+    occurrence = event.occurrence
     if occurrence.row_id is None or occurrence.cancelled:
         return
     cohort = await ctx.session.get(Cohort, occurrence.cohort_id)
@@ -210,9 +211,6 @@ async def occurrence_ended(ctx: Context, occurrence: Occurrence) -> None:
         payload={"round_id": debrief.id},
         cohort_id=cohort.id,
     )
-
-
-HOOKS = OccurrenceHooks(name="debrief", ended=occurrence_ended)
 
 
 # --------------------------------------------------------------------------- asking
@@ -612,4 +610,4 @@ async def talk_answered(ctx: Context, answer: Answer) -> None:
     await ctx.reply(_("debrief.talk_sent"), name=await display_name(ctx.session, chosen.id))
 
 
-__all__ = ["HOOKS", "debrief_consent", "router"]
+__all__ = ["debrief_consent", "router"]

@@ -11,7 +11,7 @@ from bot.errors import UserError
 from bot.i18n import _
 from bot.messages import Choice
 from bot.router import Answer, Router
-from handlers import cohorts, consent
+from handlers.onboarding.events import PrivacyNoticeRead, StartedWithCode
 from handlers.profile import ask_zone_choice, resolve_zone, set_zone
 
 router = Router()
@@ -21,6 +21,7 @@ ZONE = "onboarding.zone"
 ZONE_PICK = "onboarding.zone_pick"
 PRIVACY = "onboarding.privacy"
 SKIP = "skip"
+PRIVACY_STEP = "privacy"
 
 Step = Callable[[Context], Awaitable[None]]
 
@@ -33,7 +34,7 @@ def skip_choice(ctx: Context) -> Choice:
 async def start(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     if args.words:
-        await cohorts.join_by_code(ctx, args.words[0])
+        await ctx.publish(StartedWithCode(args.words[0]))  # the cohorts capability joins
         if person.onboarding_step == "done":
             return
     else:
@@ -96,7 +97,7 @@ async def picked_zone(ctx: Context, answer: Answer) -> None:
 
 
 async def show_privacy(ctx: Context) -> None:
-    ctx.require_person().onboarding_step = "privacy"
+    ctx.require_person().onboarding_step = PRIVACY_STEP
     await ctx.ask(
         PRIVACY,
         ctx.t(_("onboarding.privacy_notice")),
@@ -106,7 +107,11 @@ async def show_privacy(ctx: Context) -> None:
 
 @router.question(PRIVACY)
 async def read_privacy(ctx: Context, answer: Answer) -> None:
-    await consent.ask_onboarding_scopes(ctx)  # asks each core scope, then calls finish()
+    person = ctx.require_person()
+    person.onboarding_step = PRIVACY_STEP
+    await ctx.publish(PrivacyNoticeRead())  # consent asks each core scope, then calls finish()
+    if person.onboarding_step == PRIVACY_STEP:  # nobody took over: nothing left to ask
+        await finish(ctx)
 
 
 async def finish(ctx: Context) -> None:

@@ -5,7 +5,8 @@ routers and is where other capabilities import the public API from:
 
     from handlers.scheduling import Occurrence, upcoming_occurrences, rsvp_of, ...
 
-See handlers/scheduling/api.py for occurrence hooks (debriefs, consent check-ins)."""
+Other capabilities react to occurrences through the events in handlers/scheduling/events.py
+(debriefs, consent check-ins)."""
 
 from __future__ import annotations
 
@@ -21,12 +22,10 @@ from handlers.scheduling import (
 )
 from handlers.scheduling.api import (
     Answers,
-    OccurrenceHooks,
     answers_for,
     cancel_occurrence_jobs,
     next_occurrence_answers,
     occurrence_by_id,
-    occurrence_hooks,
     occurrence_job_key,
     occurrences_between,
     people_by_rsvp,
@@ -34,9 +33,8 @@ from handlers.scheduling.api import (
     session_members,
     upcoming_occurrences,
 )
-from handlers.scheduling.changes import cohort_closed
 from handlers.scheduling.core import HORIZON, Occurrence, stamp
-from handlers.scheduling.listing import roster_rsvp_note
+from handlers.scheduling.events import OccurrenceCancelled, OccurrenceEnded, OccurrenceScheduled
 from handlers.scheduling.text import duration_text, when_short
 
 router = Router()
@@ -47,18 +45,17 @@ __all__ = [
     "HORIZON",
     "Answers",
     "Occurrence",
-    "OccurrenceHooks",
+    "OccurrenceCancelled",
+    "OccurrenceEnded",
+    "OccurrenceScheduled",
     "answers_for",
     "cancel_occurrence_jobs",
-    "cohort_closed",
     "duration_text",
     "next_occurrence_answers",
     "occurrence_by_id",
-    "occurrence_hooks",
     "occurrence_job_key",
     "occurrences_between",
     "people_by_rsvp",
-    "roster_rsvp_note",
     "router",
     "rsvp_of",
     "session_members",

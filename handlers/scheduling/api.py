@@ -1,30 +1,18 @@
-"""What other capabilities use from scheduling: occurrences, RSVPs, and occurrence hooks.
+"""What other capabilities use from scheduling: occurrences, RSVPs, and occurrence job keys.
 
 Debriefs (after an occurrence ends), consent check-ins (before occurrences of recorded
-sessions) and broadcasts (targeted by RSVP) build on these functions.
-
-Hooks: a capability that reacts to occurrences adds ONE line to `occurrence_hooks()` below,
-naming an `OccurrenceHooks` value in its own module. Scheduling then calls
-
-* ``scheduled(ctx, occurrence)`` when an occurrence enters the scheduling horizon (8 days
-  ahead, by a daily roll), when it is created inside the horizon, and after it moves: at
-  least once, possibly several times, so it must be idempotent (schedule jobs with
-  ``occurrence_job_key(...)``: insert-if-absent);
-* ``cancelled(ctx, occurrence)`` when it is cancelled or moved away (its pending jobs keyed
-  with ``occurrence_job_key`` are already cancelled by then);
-* ``ended(ctx, occurrence)`` once, at the end of an occurrence that took place.
-"""
+sessions) and broadcasts (targeted by RSVP) build on these functions. A capability that reacts
+to occurrences subscribes to the events in handlers/scheduling/events.py."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.context import Context
 from bot.outbox import cancel_jobs
 from handlers.scheduling.core import SESSION_ROLES, Occurrence, expand_session
 from storage.models import Job, Membership, Person
@@ -34,33 +22,6 @@ from storage.models.scheduling import (
     SessionOccurrence,
 )
 from storage.repositories.scheduling import active_sessions, occurrence_rows, rsvp_rows
-
-OccurrenceHook = Callable[[Context, Occurrence], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class OccurrenceHooks:
-    name: str
-    scheduled: OccurrenceHook | None = None
-    cancelled: OccurrenceHook | None = None
-    ended: OccurrenceHook | None = None
-
-
-def occurrence_hooks() -> tuple[OccurrenceHooks, ...]:
-    """Every capability's occurrence hooks. Add one line per capability (imported here, not at
-    module level, so the modules may import this one)."""
-    from handlers.consent import jobs as consent_jobs
-    from handlers.debrief import rounds
-
-    return (consent_jobs.HOOKS, rounds.HOOKS)
-
-
-async def run_hooks(ctx: Context, event: str, occurrence: Occurrence) -> None:
-    for hooks in occurrence_hooks():
-        hook: OccurrenceHook | None = getattr(hooks, event)
-        if hook is not None:
-            await hook(ctx, occurrence)
-
 
 # --------------------------------------------------------------------------- job keys
 

@@ -21,6 +21,7 @@ from bot.timeparse import (
     PLAN_AHEAD,
     parse_rrule,
 )
+from handlers.cohorts import CohortClosed
 from handlers.scheduling.api import (
     occurrences_between,
 )
@@ -67,7 +68,6 @@ from handlers.scheduling.text import (
     repeat_text,
     when_full,
 )
-from storage.models import Cohort
 from storage.models.scheduling import (
     OCCURRENCE_CANCELLED,
     SESSION_CANCELLED,
@@ -433,9 +433,11 @@ async def move_series(
     )
 
 
-async def cohort_closed(ctx: Context, cohort: Cohort) -> None:
+@router.on(CohortClosed)
+async def cohort_closed(ctx: Context, event: CohortClosed) -> None:
     """A cohort closed: its sessions end now. Future dates lose their reminders and jobs (other
-    capabilities are told through the `cancelled` hook); members were told of the closing."""
+    capabilities are told through `OccurrenceCancelled`); members were told of the closing."""
+    cohort = event.cohort
     for session in await active_sessions(ctx.session, cohort.id):
         upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + LIST_AHEAD)
         for occurrence in upcoming:

@@ -41,8 +41,8 @@ DEFAULT_DURATION = timedelta(minutes=90)
 MAX_SESSION_DURATION = timedelta(hours=24)
 REMINDER_LEADS = (timedelta(hours=24), timedelta(hours=1))
 MIN_REMINDER_GAP = timedelta(hours=1)
-# Occurrences are materialized (rows, reminder jobs, hooks) this far ahead, by a roll job
-# that runs once a day per cohort: at least 7 days' notice for anything a hook schedules.
+# Occurrences are materialized (rows, reminder jobs, events) this far ahead, by a roll job
+# that runs once a day per cohort: at least 7 days' notice for anything a subscriber schedules.
 HORIZON = timedelta(days=8)
 ROLL_EVERY = timedelta(days=1)
 # How many occurrences of a new series are checked for night, holiday and DST notes.

@@ -11,7 +11,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.i18n import _
 from bot.router import Router
-from bot.timeparse import PLAN_AHEAD, format_duration
+from bot.timeparse import PLAN_AHEAD, ParseError, format_duration, parse_date
 from handlers.scheduling.api import session_members, upcoming_occurrences
 from handlers.scheduling.checks import burden_of, night_of
 from handlers.scheduling.core import (
@@ -60,8 +60,6 @@ def _split_range(words: Sequence[str]) -> tuple[str | None, str | None]:
 
 
 def _day(text: str, today: date) -> date:
-    from bot.timeparse import ParseError, parse_date
-
     try:
         return parse_date(text, today)
     except ParseError:

@@ -2,7 +2,7 @@
 cohort), reminders, the end of each occurrence, and notices to members.
 
 Materializing an occurrence = its row, one reminder job per member and lead, one
-`scheduling.ended` job, and the `scheduled` hooks of other capabilities. Everything is
+`scheduling.ended` job, and `OccurrenceScheduled` for other capabilities. Everything is
 keyed (insert-if-absent), so rolling over the same window again only adds what is missing
 (e.g. reminders for someone who joined since)."""
 
@@ -28,7 +28,6 @@ from handlers.scheduling.api import (
     occurrence_by_id,
     occurrence_job_key,
     occurrences_between,
-    run_hooks,
     session_members,
 )
 from handlers.scheduling.core import (
@@ -39,6 +38,7 @@ from handlers.scheduling.core import (
     plan_reminders,
     stamp,
 )
+from handlers.scheduling.events import OccurrenceCancelled, OccurrenceEnded, OccurrenceScheduled
 from handlers.scheduling.text import (
     answer_choices,
     answer_label,
@@ -81,7 +81,7 @@ async def ensure_roll(ctx: Context, cohort_id: int, after: datetime) -> None:
 
 
 async def materialize(ctx: Context, session: ScheduledSession) -> list[Occurrence]:
-    """Rows, reminders, end jobs and hooks for the session's occurrences in the horizon."""
+    """Rows, reminders, end jobs and events for the session's occurrences in the horizon."""
     cohort = await ctx.session.get(Cohort, session.cohort_id)
     if cohort is None or session.status != SESSION_ACTIVE:
         return []
@@ -108,7 +108,7 @@ async def materialize(ctx: Context, session: ScheduledSession) -> list[Occurrenc
         if occurrence.start > ctx.now:
             for person in members:
                 await schedule_reminders(ctx, occurrence, person, cohort)
-            await run_hooks(ctx, "scheduled", occurrence)
+            await ctx.publish(OccurrenceScheduled(occurrence))
         done.append(occurrence)
     return done
 
@@ -137,7 +137,7 @@ async def schedule_reminders(
 async def unschedule(ctx: Context, occurrence: Occurrence) -> None:
     """An occurrence was cancelled or moved away: its jobs go, other capabilities are told."""
     await cancel_occurrence_jobs(ctx.session, occurrence)
-    await run_hooks(ctx, "cancelled", occurrence)
+    await ctx.publish(OccurrenceCancelled(occurrence))
 
 
 @router.job(ROLL)
@@ -288,7 +288,7 @@ async def _reschedule(
 async def ended(ctx: Context, job: JobInfo) -> None:
     found = await _current(ctx, job)
     if found is not None:
-        await run_hooks(ctx, "ended", found[0])
+        await ctx.publish(OccurrenceEnded(found[0]))
 
 
 # --------------------------------------------------------------------------- notices

@@ -10,6 +10,7 @@ from bot.commands import Args
 from bot.context import Context
 from bot.i18n import _
 from bot.router import Router
+from handlers.cohorts import RosterShown
 from handlers.scheduling.api import (
     answers_for,
     next_occurrence_answers,
@@ -162,6 +163,12 @@ async def _answers_block(ctx: Context, occurrence: Occurrence) -> str:
     for key, names in groups.items():
         lines.append(f"  {answer_label(ctx.tr, key)}: {ctx.tr.join(names) or '—'}")
     return "\n".join(lines)
+
+
+# After the consent note: the roster reads "consent: ... — next: #2 Tue, Dec 8: yes".
+@router.on(RosterShown, order=1)
+async def add_roster_notes(ctx: Context, event: RosterShown) -> None:
+    event.add(await roster_rsvp_note(ctx, event.cohort, event.rows))
 
 
 async def roster_rsvp_note(

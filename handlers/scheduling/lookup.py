@@ -14,6 +14,7 @@ from bot.router import Answer
 from bot.timeparse import (
     ParseError,
 )
+from handlers.cohorts import require_open as cohort_open
 from handlers.scheduling.api import (
     occurrences_between,
 )
@@ -32,6 +33,7 @@ from storage.models.scheduling import (
     SESSION_ACTIVE,
     ScheduledSession,
 )
+from storage.repositories.cohorts import membership
 from storage.repositories.scheduling import (
     ensure_occurrence_row,
     session_by_number,
@@ -43,8 +45,6 @@ STAFF = ("coordinator", "facilitator")
 
 def require_open(ctx: Context) -> Cohort:
     """The current cohort; a closed one refuses new or changed sessions (cohorts' rule)."""
-    from handlers.cohorts import require_open as cohort_open
-
     return cohort_open(ctx)
 
 
@@ -126,8 +126,6 @@ async def occurrence_at(ctx: Context, session: ScheduledSession, original: datet
 async def enter_cohort_of_question(ctx: Context, answer: Answer) -> None:
     """Questions are answered outside a command: find the cohort again, and check the person
     is still staff there."""
-    from storage.repositories.cohorts import membership
-
     cohort_id = answer.payload.get("cohort_id") or (
         ctx.person.active_cohort_id if ctx.person else None
     )

@@ -15,7 +15,7 @@ from bot.commands import Args
 from bot.context import Context
 from bot.errors import UserError
 from bot.i18n import _
-from bot.messages import Choice
+from bot.messages import Address, Choice
 from bot.router import Answer, Router
 from handlers.scheduling.changes import move_one, move_series
 from handlers.scheduling.checks import dst_notes, warnings_for
@@ -153,7 +153,6 @@ async def _post_to_chats(ctx: Context, session: ScheduledSession, cohort: Cohort
     chats = await bound_chats(ctx.session, cohort.id)
     if not chats:
         return
-    from bot.messages import Address
 
     tr = ctx.services.catalogs.translator(ctx.config.bot.default_language)
     zone = first_zone(cohort.zone, session.zone)

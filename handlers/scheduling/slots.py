@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.timeparse import resolve_wall_time
 from handlers.scheduling.core import HolidayBook, quiet_intervals
 
 
@@ -137,8 +138,6 @@ def candidate_starts(
 ) -> list[datetime]:
     """Wall-clock grid in the asker's zone (every `step` from midnight), as UTC instants after
     `after`; wall times in a DST gap are skipped, repeated ones counted once."""
-    from bot.timeparse import resolve_wall_time
-
     found: dict[datetime, None] = {}
     day = first_day
     while day <= last_day:
