@@ -130,6 +130,12 @@ class Context:
             raise RuntimeError("this handler needs a person")
         return self.person
 
+    def require_cohort(self) -> Cohort:
+        """The cohort this command works in; for commands the permission table gives one."""
+        if self.cohort is None:  # pragma: no cover - a handler bug
+            raise RuntimeError("this handler needs a cohort")
+        return self.cohort
+
     def translator_for(self, person: Person | None) -> Translator:
         lang = person.language if person is not None else None
         return self.services.catalogs.translator(lang or self.config.bot.default_language)

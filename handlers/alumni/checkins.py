@@ -17,7 +17,9 @@ from dateutil.relativedelta import relativedelta
 from bot.context import Context
 from bot.i18n import _
 from bot.messages import Choice
+from bot.profile import out_of_quiet, zone_of
 from bot.router import Answer, JobInfo, Router
+from bot.timeparse import stamp
 from handlers.alumni import commitments, directory, mentoring
 from handlers.alumni.common import (
     consent_answer,
@@ -27,13 +29,10 @@ from handlers.alumni.common import (
     local_morning,
     name_of,
     next_contact_time,
-    out_of_quiet,
     prefix_for,
     reach,
     relation_text,
-    stamp,
     tell_helper,
-    zone_of,
 )
 from handlers.cohorts import CohortClosed
 from storage.models import Cohort, Person
@@ -78,7 +77,7 @@ async def cohort_closed(ctx: Context, event: CohortClosed) -> None:
         zone = zone_of(person, cohort.zone)
         await ctx.schedule(
             WELCOME,
-            out_of_quiet(ctx, person, zone, ctx.now + WELCOME_DELAY),
+            out_of_quiet(person, ctx.config, zone, ctx.now + WELCOME_DELAY),
             key=f"{WELCOME}:c{cohort.id}:p{person.id}",
             payload={"cohort_id": cohort.id},
             person_id=person.id,

@@ -27,8 +27,9 @@ from bot.errors import UserError
 from bot.i18n import Translator, _
 from bot.messages import Choice
 from bot.outbox import cancel_jobs
+from bot.profile import zone_of
 from bot.router import Answer, JobInfo, Router
-from bot.timeparse import ParseError, parse_date
+from bot.timeparse import ParseError, parse_date, stamp
 from handlers.alumni.common import (
     consents,
     forget_questions,
@@ -40,9 +41,7 @@ from handlers.alumni.common import (
     prefix_for,
     reach,
     relation_text,
-    stamp,
     tell_helper,
-    zone_of,
 )
 from storage.models import Cohort, Job, Person
 from storage.models.alumni import (
@@ -259,8 +258,7 @@ async def cancel_nudges(ctx: Context, commitment: Commitment) -> None:
 @router.command("commit", usage='"TEXT" by DATE', help_id=_("alumni.help_commit"))
 async def commit(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
-    cohort = ctx.cohort
-    assert cohort is not None  # the permission table guarantees it
+    cohort = ctx.require_cohort()
     example = await command(ctx, f'commit "Start a community radio" by {DATE_EXAMPLE}')
     text, when = split_commit(ctx, args)
     if not text:

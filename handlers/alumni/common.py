@@ -4,7 +4,7 @@ most once a week), how to name and reach a person, and whom to tell when someone
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
 from bot.i18n import Translator, _
-from bot.profile import quiet_hours
-from bot.timeparse import in_quiet_hours, next_quiet_end, resolve_wall_time
+from bot.profile import out_of_quiet, zone_of
+from bot.timeparse import resolve_wall_time
 from handlers.consent import give, has_consent
 from storage.models import Cohort, Identity, PendingQuestion, Person
 from storage.models.consent import NO, VIA_CHECKIN, YES
@@ -29,32 +29,10 @@ ALUMNI_SCOPE = "alumni"
 PREFIX = {"matrix": "!"}
 
 
-def stamp(instant: datetime) -> str:
-    """Compact UTC form used in job keys: 20271201T100000Z."""
-    return f"{instant.astimezone(UTC):%Y%m%dT%H%M%SZ}"
-
-
-def zone_of(person: Person, fallback: str | None = None) -> ZoneInfo:
-    return ZoneInfo(person.timezone or fallback or "UTC")
-
-
-def out_of_quiet(ctx: Context, person: Person, zone: ZoneInfo, instant: datetime) -> datetime:
-    """`instant`, or the end of the person's quiet hours when it falls inside them."""
-    quiet = quiet_hours(person, ctx.config)
-    if quiet is None:
-        return instant.astimezone(UTC)
-    return next_quiet_end(instant, zone, *quiet)
-
-
-def is_quiet(ctx: Context, person: Person, zone: ZoneInfo, instant: datetime) -> bool:
-    quiet = quiet_hours(person, ctx.config)
-    return quiet is not None and in_quiet_hours(instant.astimezone(zone), *quiet)
-
-
 def local_morning(ctx: Context, person: Person, zone: ZoneInfo, day: date) -> datetime:
     """NUDGE_TIME on `day` in `zone`, moved past the person's quiet hours if they cover it."""
     wall = datetime.combine(day, NUDGE_TIME)
-    return out_of_quiet(ctx, person, zone, resolve_wall_time(wall, zone).instant)
+    return out_of_quiet(person, ctx.config, zone, resolve_wall_time(wall, zone).instant)
 
 
 async def next_contact_time(ctx: Context, person: Person, zone: ZoneInfo) -> datetime:
@@ -64,7 +42,7 @@ async def next_contact_time(ctx: Context, person: Person, zone: ZoneInfo) -> dat
     last = await last_contact(ctx.session, person.id)
     if last is not None and last + WEEK > earliest:
         earliest = last + WEEK
-    return out_of_quiet(ctx, person, zone, earliest)
+    return out_of_quiet(person, ctx.config, zone, earliest)
 
 
 async def consents(ctx: Context, person_id: int, cohort_id: int) -> bool:
@@ -163,7 +141,7 @@ async def tell_helper(ctx: Context, helper: Helper, msgid: str, **params: object
     text = tr.t(msgid, **params)
     zone = zone_of(helper.person)
     await ctx.send_to_person(
-        helper.person.id, text, not_before=out_of_quiet(ctx, helper.person, zone, ctx.now)
+        helper.person.id, text, not_before=out_of_quiet(helper.person, ctx.config, zone, ctx.now)
     )
 
 

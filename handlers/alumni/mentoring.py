@@ -21,17 +21,10 @@ from bot.errors import UserError
 from bot.i18n import _
 from bot.messages import Choice
 from bot.outbox import cancel_jobs
+from bot.profile import out_of_quiet, zone_of
 from bot.router import Answer, JobInfo, Router
-from handlers.alumni.common import (
-    local_morning,
-    name_of,
-    out_of_quiet,
-    prefix_for,
-    questions_of,
-    reach,
-    stamp,
-    zone_of,
-)
+from bot.timeparse import stamp
+from handlers.alumni.common import local_morning, name_of, prefix_for, questions_of, reach
 from handlers.alumni.directory import describe, parse_offer, profile_languages
 from handlers.alumni.match import (
     MentorCandidate,
@@ -263,7 +256,7 @@ async def suggestion_answered(ctx: Context, answer: Answer) -> None:
     await ctx.session.flush()
     mentor_person = await ctx.session.get(Person, mentor_id)
     assert mentor_person is not None
-    ask_at = out_of_quiet(ctx, mentor_person, zone_of(mentor_person), ctx.now)
+    ask_at = out_of_quiet(mentor_person, ctx.config, zone_of(mentor_person), ctx.now)
     await ctx.schedule(
         ASK,
         ask_at,
@@ -334,7 +327,7 @@ async def request_answered(ctx: Context, answer: Answer) -> None:
     pairing.answered_at = ctx.now
     await cancel_jobs(ctx.session, Job.idempotency_key == f"{TIMEOUT}:{pairing.id}")
     mentee_tr = ctx.translator_for(mentee)
-    when = out_of_quiet(ctx, mentee, zone_of(mentee), ctx.now)
+    when = out_of_quiet(mentee, ctx.config, zone_of(mentee), ctx.now)
     my_name = await name_of(ctx.session, me.id)
     if answer.key != "yes":
         pairing.status = DECLINED
@@ -384,7 +377,7 @@ async def request_lapsed(ctx: Context, job: JobInfo) -> None:
         name=await name_of(ctx.session, pairing.mentor_id),
         command=f"{p}findmentor",
     )
-    when = out_of_quiet(ctx, mentee, zone_of(mentee), ctx.now)
+    when = out_of_quiet(mentee, ctx.config, zone_of(mentee), ctx.now)
     await ctx.send_to_person(mentee.id, text, not_before=when)
 
 
@@ -396,7 +389,7 @@ async def mentor_checkin(ctx: Context, job: JobInfo) -> None:
     if pairing is None or me is None or pairing.status != ACTIVE:
         return
     zone = zone_of(me)
-    when = out_of_quiet(ctx, me, zone, ctx.now)
+    when = out_of_quiet(me, ctx.config, zone, ctx.now)
     if when > ctx.now:
         await ctx.schedule(
             CHECKIN,
@@ -440,5 +433,5 @@ async def mentor_checkin_answered(ctx: Context, answer: Answer) -> None:
             command=f"{p}findmentor",
         )
         await ctx.send_to_person(
-            mentee.id, text, not_before=out_of_quiet(ctx, mentee, zone_of(mentee), ctx.now)
+            mentee.id, text, not_before=out_of_quiet(mentee, ctx.config, zone_of(mentee), ctx.now)
         )

@@ -36,7 +36,7 @@ from bot.profile import quiet_hours
 from bot.router import Answer, JobInfo, Router
 from bot.timeparse import PLAN_AHEAD, ParseError, next_quiet_end, parse_local_datetime
 from handlers.profile import resolve_zone
-from handlers.scheduling import occurrences_between, people_by_rsvp
+from handlers.scheduling import LOOK_AHEAD, occurrences_between, people_by_rsvp
 from storage.models import Cohort, Job, PendingQuestion, Person
 from storage.models.broadcast import Announcement
 from storage.repositories.broadcast import (
@@ -241,7 +241,6 @@ def _number(text: str | None, usage: str) -> int:
 
 
 # RSVP targeting -----------------------------------------------------------------------------
-RSVP_HORIZON = timedelta(days=400)
 
 
 async def rsvp_people(ctx: Context, cohort_id: int, target: Target) -> list[int] | None:
@@ -254,7 +253,7 @@ async def rsvp_people(ctx: Context, cohort_id: int, target: Target) -> list[int]
     session = await session_by_number(ctx.session, cohort_id, target.rsvp_session)
     if session is None:
         raise UserError(_("broadcast.unknown_session"), session=target.rsvp_session)
-    upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + RSVP_HORIZON)
+    upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + LOOK_AHEAD)
     if not upcoming:
         raise UserError(_("broadcast.session_over"), session=target.rsvp_session)
     answers = [None if a == "none" else a for a in target.rsvp_answers]
@@ -303,8 +302,7 @@ def describe_target(tr: Translator, target: Target) -> str:
 )
 async def announce(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
-    cohort = ctx.cohort
-    assert cohort is not None
+    cohort = ctx.require_cohort()
     request = parse_request(ctx, args)
     check_fits(ctx, cohort.name, request.text, ctx.config.bot.languages)
     rsvp = await rsvp_people(ctx, cohort.id, request.target)
@@ -617,8 +615,7 @@ async def report(ctx: Context, job: JobInfo) -> None:
 # announcements ------------------------------------------------------------------------------
 @router.command("announcements", help_id=_("broadcast.help_announcements"))
 async def announcements(ctx: Context, args: Args) -> None:
-    cohort = ctx.cohort
-    assert cohort is not None
+    cohort = ctx.require_cohort()
     found = await recent(ctx.session, cohort.id)
     if not found:
         await ctx.reply(_("broadcast.list_empty"), cohort=cohort.name)
@@ -677,8 +674,7 @@ def _status_line(ctx: Context, a: Announcement, counts: Progress) -> str:
     help_id=_("broadcast.help_cancel"),
 )
 async def cancel_announcement(ctx: Context, args: Args) -> None:
-    cohort = ctx.cohort
-    assert cohort is not None
+    cohort = ctx.require_cohort()
     number = _number(args.get(0), _("broadcast.cancel_usage"))
     a = await by_number(ctx.session, cohort.id, number, lock=True)
     if a is None:
@@ -719,8 +715,7 @@ async def cancel_announcement(ctx: Context, args: Args) -> None:
     help_id=_("broadcast.help_translate"),
 )
 async def translate(ctx: Context, args: Args) -> None:
-    cohort = ctx.cohort
-    assert cohort is not None
+    cohort = ctx.require_cohort()
     parts = args.raw.split(None, 2)
     if len(parts) < 3:
         raise UserError(_("broadcast.translate_usage"))

@@ -23,7 +23,7 @@ from bot.sanitize import clean_name
 from handlers.cohorts.events import CohortClosed, RosterShown
 from handlers.onboarding import StartedWithCode
 from handlers.profile import ZONE_FOLLOWS, resolve_zone
-from storage.models import ROLES, BoundChat, Cohort, Identity, Membership, Person
+from storage.models import ROLES, STAFF_ROLES, BoundChat, Cohort, Identity, Membership, Person
 from storage.models.cohorts import FAILED_JOIN_WINDOW
 from storage.repositories.cohorts import (
     RosterRow,
@@ -51,8 +51,6 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 ROSTER_PAGE = 30
 NAME_LIMIT = 200
-# On closing, staff keep their role (they run the alumni phase); everyone else becomes alumni.
-KEEP_ON_CLOSE = ("coordinator", "facilitator")
 
 CLOSE_CONFIRM = "cohorts.close_confirm"
 BIND_PICK = "cohorts.bind_pick"
@@ -199,7 +197,7 @@ async def join_at_start(ctx: Context, event: StartedWithCode) -> None:
 @router.command("leave", help_id=_("help.cmd.leave"))
 async def leave(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
-    cohort = current_cohort(ctx)
+    cohort = ctx.require_cohort()
     if ctx.role == "coordinator" and await count_role(ctx.session, cohort.id, "coordinator") <= 1:
         raise UserError(_("cohorts.last_coordinator"), cohort=cohort.name)
     await ctx.session.execute(
@@ -238,16 +236,10 @@ def pick_cohort(cohorts: list[Cohort], wanted: str) -> Cohort | None:
     return None
 
 
-def current_cohort(ctx: Context) -> Cohort:
-    if ctx.cohort is None:  # pragma: no cover - the permission table guarantees it
-        raise RuntimeError("this command needs a cohort")
-    return ctx.cohort
-
-
 # Closed cohorts --------------------------------------------------------------------------------
 def require_open(ctx: Context) -> Cohort:
     """The current cohort, or a localized refusal when it has closed (no new sessions then)."""
-    cohort = current_cohort(ctx)
+    cohort = ctx.require_cohort()
     if cohort.status == "closed":
         raise UserError(_("cohorts.closed_refused"), cohort=cohort.name)
     return cohort
@@ -340,7 +332,7 @@ async def find_member(ctx: Context, cohort: Cohort, wanted: str, role: str) -> R
 # Roles -----------------------------------------------------------------------------------------
 @router.command("role", usage="USER ROLE", help_id=_("cohorts.help_role"))
 async def role(ctx: Context, args: Args) -> None:
-    cohort = current_cohort(ctx)
+    cohort = ctx.require_cohort()
     roles = ", ".join(role_name(ctx, r) for r in ROLES)
     if len(args) < 2:
         raise UserError(_("cohorts.role_usage"), roles=roles)
@@ -380,7 +372,7 @@ async def role(ctx: Context, args: Args) -> None:
 # Roster ----------------------------------------------------------------------------------------
 @router.command("roster", usage="[PAGE]", help_id=_("cohorts.help_roster"))
 async def roster_command(ctx: Context, args: Args) -> None:
-    cohort = current_cohort(ctx)
+    cohort = ctx.require_cohort()
     total = await count_members(ctx.session, cohort.id)
     pages = max(1, math.ceil(total / ROSTER_PAGE))
     wanted = args.get(0, "1") or "1"
@@ -448,10 +440,10 @@ async def bindchat(ctx: Context, args: Args) -> None:
         if existing is None:
             raise UserError(_("cohorts.bindchat_not_bound"))
         await ctx.session.delete(existing)
-        await ctx.reply(_("cohorts.unbound"), cohort=current_cohort(ctx).name)
+        await ctx.reply(_("cohorts.unbound"), cohort=ctx.require_cohort().name)
         return
     if existing is not None:
-        raise UserError(_("cohorts.bindchat_already"), cohort=current_cohort(ctx).name)
+        raise UserError(_("cohorts.bindchat_already"), cohort=ctx.require_cohort().name)
     mine = await cohorts_with_role(ctx.session, ctx.require_person().id, ("coordinator",))
     # Whatever names the cohorts the sender coordinates is said privately, never in the group
     # (anyone there reads it).
@@ -507,11 +499,11 @@ async def bind(ctx: Context, cohort: Cohort, chat: Address) -> None:
 # Closing ---------------------------------------------------------------------------------------
 @router.command("closecohort", help_id=_("cohorts.help_closecohort"))
 async def closecohort(ctx: Context, args: Args) -> None:
-    cohort = current_cohort(ctx)
+    cohort = ctx.require_cohort()
     if cohort.status == "closed":
         raise UserError(_("cohorts.already_closed"), cohort=cohort.name)
     everyone = await members(ctx.session, cohort.id)
-    becoming = sum(1 for m, _p in everyone if m.role not in (*KEEP_ON_CLOSE, "alumni"))
+    becoming = sum(1 for m, _p in everyone if m.role not in (*STAFF_ROLES, "alumni"))
     await ctx.ask(
         CLOSE_CONFIRM,
         ctx.tn("cohorts.close_question", becoming, cohort=cohort.name),
@@ -538,7 +530,7 @@ async def close_confirmed(ctx: Context, answer: Answer) -> None:
     cohort.status = "closed"
     cohort.closed_at = ctx.now
     ctx.cohort, ctx.role = cohort, member.role
-    changed = await make_alumni(ctx.session, cohort.id, KEEP_ON_CLOSE)
+    changed = await make_alumni(ctx.session, cohort.id, STAFF_ROLES)
     by = sender_name(ctx)
     for m, other in await members(ctx.session, cohort.id):
         if other.id == person.id:

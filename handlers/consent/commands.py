@@ -39,7 +39,7 @@ from handlers.consent.text import (
 )
 from handlers.help import prefix
 from handlers.onboarding import PrivacyNoticeRead
-from handlers.scheduling import Occurrence, occurrences_between
+from handlers.scheduling import LOOK_AHEAD, Occurrence, occurrences_between
 from storage.models import Cohort, Person, ScheduledSession
 from storage.models.consent import CORE_SCOPES, NO, SCOPES, VIA_COMMAND, VIA_ONBOARDING, YES
 from storage.repositories.cohorts import members, membership
@@ -63,16 +63,8 @@ MIN_EXPIRY = timedelta(days=7)
 MAX_EXPIRY = relativedelta(years=5)
 EXPIRY_EXAMPLE = "6m"
 OFF_WORDS = ("off", "never", "none")
-# How far ahead `consentreport SESSION` looks for the session's next occurrence.
-REPORT_AHEAD = timedelta(days=400)
 
 __all__ = ["has_consent", "router"]
-
-
-def current_cohort(ctx: Context) -> Cohort:
-    if ctx.cohort is None:  # pragma: no cover - the permission table guarantees it
-        raise RuntimeError("this command needs a cohort")
-    return ctx.cohort
 
 
 # --------------------------------------------------------------------------- consent
@@ -81,7 +73,7 @@ def current_cohort(ctx: Context) -> Cohort:
 @router.command("consent", usage="[SCOPE yes|no]", help_id=_("consent.help_consent"))
 async def consent(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
-    cohort = current_cohort(ctx)
+    cohort = ctx.require_cohort()
     if not args.words:
         await show_all(ctx, person, cohort)
         return
@@ -177,7 +169,7 @@ async def _upcoming_of(ctx: Context, session_ids: set[int | None]) -> list[list[
         session = await ctx.session.get(ScheduledSession, session_id)
         if session is not None:
             found.append(
-                await occurrences_between(ctx.session, session, ctx.now, ctx.now + REPORT_AHEAD)
+                await occurrences_between(ctx.session, session, ctx.now, ctx.now + LOOK_AHEAD)
             )
     return found
 
@@ -202,7 +194,7 @@ async def show_one(ctx: Context, person: Person, cohort: Cohort, scope: str) -> 
 
 @router.command("consentreport", usage="[SESSION]", help_id=_("consent.help_consentreport"))
 async def consentreport(ctx: Context, args: Args) -> None:
-    cohort = current_cohort(ctx)
+    cohort = ctx.require_cohort()
     occurrence: Occurrence | None = None
     if args.words:
         number = pick_number(args.words[0])
@@ -215,7 +207,7 @@ async def consentreport(ctx: Context, args: Args) -> None:
                 session=args.words[0],
                 example=f"{prefix(ctx)}consentreport 1",
             )
-        upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + REPORT_AHEAD)
+        upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + LOOK_AHEAD)
         if not upcoming:
             raise UserError(
                 _("consent.report_session_over"),
@@ -244,7 +236,7 @@ def parse_expiry(text: str) -> ExpiryPolicy | None:
     help_id=_("consent.help_consentexpiry"),
 )
 async def consentexpiry(ctx: Context, args: Args) -> None:
-    cohort = current_cohort(ctx)
+    cohort = ctx.require_cohort()
     example = f"{prefix(ctx)}consentexpiry {EXPIRY_EXAMPLE}"
     policy = policy_of(cohort)
     if not args.words:

@@ -4,13 +4,12 @@ renewal) shares, and `has_consent` for other capabilities."""
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
-from bot.profile import quiet_hours
+from bot.profile import quiet_hours, zone_of
 from bot.timeparse import next_quiet_end
 from handlers.consent.events import ConsentGiven
 from handlers.scheduling import Occurrence
@@ -33,10 +32,6 @@ SESSION_SCOPES = ("recording", "photos")
 
 def policy_of(cohort: Cohort) -> ExpiryPolicy | None:
     return cohort_policy(cohort.settings)
-
-
-def person_zone(person: Person, cohort: Cohort) -> ZoneInfo:
-    return ZoneInfo(person.timezone or cohort.zone)
 
 
 async def state(
@@ -138,7 +133,7 @@ async def schedule_renewal(
     due = max(expires, ctx.now)
     quiet = quiet_hours(person, ctx.config)
     if quiet is not None:
-        due = next_quiet_end(due, person_zone(person, cohort), *quiet)
+        due = next_quiet_end(due, zone_of(person, cohort.zone), *quiet)
     key = renewal_key(row)
     existing = (
         await ctx.session.execute(select(Job).where(Job.idempotency_key == key))

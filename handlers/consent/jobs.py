@@ -14,10 +14,10 @@ from typing import Any
 from bot.context import Context
 from bot.i18n import _
 from bot.messages import Choice
-from bot.profile import quiet_hours
+from bot.profile import quiet_hours, zone_of
 from bot.router import Answer, JobInfo, Router
-from bot.timeparse import in_quiet_hours, next_quiet_end, shift_out_of_quiet
-from handlers.consent.flow import RENEW, give, person_zone, policy_of, state
+from bot.timeparse import in_quiet_hours, next_quiet_end, shift_out_of_quiet, stamp
+from handlers.consent.flow import RENEW, give, policy_of, state
 from handlers.consent.report import LIST_LEAD, send_list
 from handlers.consent.text import label, meaning, period
 from handlers.scheduling import (
@@ -26,7 +26,6 @@ from handlers.scheduling import (
     occurrence_by_id,
     occurrence_job_key,
     session_members,
-    stamp,
 )
 from storage.models import Cohort, Person
 from storage.models.consent import NO, VIA_CHECKIN, VIA_RENEWAL, YES, ConsentRecord
@@ -59,7 +58,7 @@ def checkin_due(person: Person, cohort: Cohort, occurrence: Occurrence, ctx: Con
     quiet = quiet_hours(person, ctx.config)
     if quiet is None:
         return ideal
-    zone = person_zone(person, cohort)
+    zone = zone_of(person, cohort.zone)
     return shift_out_of_quiet(ideal, zone, *quiet, not_after=occurrence.start, direction="before")
 
 
@@ -79,7 +78,7 @@ async def on_scheduled(ctx: Context, event: OccurrenceScheduled) -> None:
             due = ctx.now
             quiet = quiet_hours(person, ctx.config)
             if quiet is not None:
-                due = next_quiet_end(ctx.now, person_zone(person, cohort), *quiet)
+                due = next_quiet_end(ctx.now, zone_of(person, cohort.zone), *quiet)
             if due > occurrence.start - CHECKIN_MARGIN:
                 continue
         await ctx.schedule(
@@ -132,7 +131,7 @@ async def checkin(ctx: Context, job: JobInfo) -> None:
     current = await state(ctx.session, person.id, cohort, CHECKIN_SCOPE, ctx.now, occurrence.key)
     if current.answer is not None:
         return  # a yes needs no check-in; a no is never asked again
-    zone = person_zone(person, cohort)
+    zone = zone_of(person, cohort.zone)
     quiet = quiet_hours(person, ctx.config)
     if quiet is not None and in_quiet_hours(ctx.now.astimezone(zone), *quiet):
         # Quiet hours changed since this was planned: wait for them to end, if there is time.
@@ -236,7 +235,7 @@ async def renew(ctx: Context, job: JobInfo) -> None:
     if expiry is None or expiry > ctx.now:
         return
     ctx.cohort = cohort
-    zone = person_zone(person, cohort)
+    zone = zone_of(person, cohort.zone)
     quiet = quiet_hours(person, ctx.config)
     if quiet is not None and in_quiet_hours(ctx.now.astimezone(zone), *quiet):
         later = next_quiet_end(ctx.now, zone, *quiet)

@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 
 from bot.context import Context
 from bot.i18n import Translator, _
+from bot.profile import zone_of
 from bot.router import Router
 from handlers.cohorts import RosterShown, name_of
 from handlers.consent.events import ConsentGiven
-from handlers.consent.flow import SESSION_SCOPES, person_zone, policy_of
+from handlers.consent.flow import SESSION_SCOPES, policy_of
 from handlers.consent.text import label, state_text
 from handlers.scheduling import Occurrence, session_members, upcoming_occurrences
-from storage.models import Cohort, Person
+from storage.models import STAFF_ROLES, Cohort, Person
 from storage.models.consent import NO, SCOPES, YES
 from storage.repositories.cohorts import RosterRow, identities_for, members
 from storage.repositories.consent import ConsentState, states_for
@@ -28,7 +29,6 @@ from storage.repositories.consent import ConsentState, states_for
 router = Router()
 
 LIST_LEAD = timedelta(minutes=15)
-STAFF_ROLES = ("coordinator", "facilitator")
 LIST_SCOPES = ("recording", "photos")
 
 
@@ -162,7 +162,7 @@ async def send_list(ctx: Context, cohort: Cohort, occurrence: Occurrence) -> int
     sent = 0
     for person in await staff(ctx, cohort):
         tr = ctx.translator_for(person)
-        text = render_list(tr, occurrence, rows, person_zone(person, cohort))
+        text = render_list(tr, occurrence, rows, zone_of(person, cohort.zone))
         if await ctx.send_to_person(person.id, text):
             sent += 1
     return sent
@@ -203,7 +203,7 @@ async def tell_staff_of_withdrawal(
         if lead.id == person.id:
             continue
         tr = ctx.translator_for(lead)
-        zone = person_zone(lead, cohort)
+        zone = zone_of(lead, cohort.zone)
         for occ in affected:
             text = "\n".join(
                 [

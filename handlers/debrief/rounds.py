@@ -29,7 +29,6 @@ The life of a round (one per occurrence; see storage/models/debrief.py for what 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,9 +38,9 @@ from bot.context import Context
 from bot.i18n import Translator, _
 from bot.messages import Choice
 from bot.outbox import cancel_jobs
-from bot.profile import quiet_hours
+from bot.profile import out_of_quiet, quiet_hours, zone_of
 from bot.router import Answer, JobInfo, Router
-from bot.timeparse import in_quiet_hours, next_quiet_end, shift_out_of_quiet
+from bot.timeparse import in_quiet_hours, next_quiet_end, parse_stamp, stamp
 from handlers.consent import has_consent
 from handlers.debrief import settings, summary
 from handlers.debrief.settings import prompt_window
@@ -52,7 +51,6 @@ from handlers.scheduling import (
     answers_for,
     occurrence_by_id,
     session_members,
-    stamp,
     when_short,
 )
 from storage.models import Cohort, Identity, Job, PendingQuestion, Person
@@ -133,24 +131,6 @@ async def _consent_for(ctx: Context, person: Person, debrief: DebriefRound) -> b
 # --------------------------------------------------------------------------- time helpers
 
 
-def _zone(person: Person, cohort: Cohort) -> ZoneInfo:
-    return ZoneInfo(person.timezone or cohort.zone)
-
-
-def out_of_quiet(ctx: Context, person: Person, cohort: Cohort, instant: datetime) -> datetime:
-    """`instant`, or the end of the person's quiet hours when it falls inside them."""
-    quiet = quiet_hours(person, ctx.config)
-    if quiet is None:
-        return instant
-    return shift_out_of_quiet(instant, _zone(person, cohort), *quiet, direction="after")
-
-
-def _parse_stamp(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    return datetime.strptime(value, "%Y%m%dT%H%M%S%z")
-
-
 def _prompt_key(round_id: int, person_id: int) -> str:
     return f"{PROMPT_JOB}:r{round_id}:p{person_id}"
 
@@ -176,7 +156,7 @@ async def occurrence_ended(ctx: Context, event: OccurrenceEnded) -> None:
     answers = await answers_for(ctx.session, occurrence, [p.id for p in people])
     start = max(ctx.now, occurrence.end)
     plan = [
-        (person, out_of_quiet(ctx, person, cohort, start))
+        (person, out_of_quiet(person, ctx.config, zone_of(person, cohort.zone), start))
         for person in people
         if answers.of(person.id) != "no"
     ]
@@ -275,7 +255,7 @@ async def ask_step(
 
 async def _intro(ctx: Context, person: Person, debrief: DebriefRound, cohort: Cohort) -> str:
     tr = ctx.translator_for(person)
-    zone = _zone(person, cohort)
+    zone = zone_of(person, cohort.zone)
     msgid = _("debrief.intro_anonymous") if debrief.anonymous else _("debrief.intro_named")
     return tr.t(
         msgid,
@@ -299,11 +279,11 @@ async def start_questions(
     tr = ctx.translator_for(person)
     until = tr.t(
         _("debrief.open_until_line"),
-        until=when_short(tr, prompt.expires_at, _zone(person, cohort)),
+        until=when_short(tr, prompt.expires_at, zone_of(person, cohort.zone)),
     )
     lead = [await _intro(ctx, person, debrief, cohort), until]
     await ask_step(ctx, prompt, person, STEP_WORKED, lead)
-    due = out_of_quiet(ctx, person, cohort, ctx.now + REMIND_AFTER)
+    due = out_of_quiet(person, ctx.config, zone_of(person, cohort.zone), ctx.now + REMIND_AFTER)
     if due <= prompt.expires_at - REMINDER_MARGIN:
         await ctx.schedule(
             REMINDER_JOB,
@@ -338,7 +318,7 @@ async def _still_quiet(
     """Quiet hours changed since the job was planned and it is night for the person now:
     plan the job again for the morning (if that is before `deadline`). True when it waits."""
     quiet = quiet_hours(person, ctx.config)
-    zone = _zone(person, cohort)
+    zone = zone_of(person, cohort.zone)
     if quiet is None or not in_quiet_hours(ctx.now.astimezone(zone), *quiet):
         return False
     later = next_quiet_end(ctx.now, zone, *quiet)
@@ -365,7 +345,7 @@ async def send_prompt(ctx: Context, job: JobInfo) -> None:
         return
     if await prompt_of(ctx.session, debrief.id, person.id) is not None:
         return
-    expires = _parse_stamp(job.payload.get("expires")) or debrief.closes_at
+    expires = parse_stamp(job.payload.get("expires")) or debrief.closes_at
     expires = min(expires, debrief.closes_at)
     if ctx.now >= expires - REMINDER_MARGIN:
         return
@@ -390,8 +370,8 @@ async def send_prompt(ctx: Context, job: JobInfo) -> None:
             tr.t(
                 _("debrief.needs_consent"),
                 title=await _title(ctx, debrief),
-                when=when_short(tr, debrief.held_at, _zone(person, cohort)),
-                until=when_short(tr, expires, _zone(person, cohort)),
+                when=when_short(tr, debrief.held_at, zone_of(person, cohort.zone)),
+                until=when_short(tr, expires, zone_of(person, cohort.zone)),
             )
         )
         return
@@ -422,7 +402,7 @@ async def remind(ctx: Context, job: JobInfo) -> None:
     lead = tr.t(
         _("debrief.reminder"),
         title=await _title(ctx, debrief),
-        until=when_short(tr, prompt.expires_at, _zone(person, cohort)),
+        until=when_short(tr, prompt.expires_at, zone_of(person, cohort.zone)),
     )
     await ask_step(ctx, prompt, person, prompt.step, [lead])
 
@@ -532,7 +512,7 @@ async def debrief_command(ctx: Context, args: Args) -> None:
     lead = ctx.t(
         _("debrief.resume"),
         title=await _title(ctx, debrief),
-        until=when_short(ctx.tr, prompt.expires_at, _zone(person, cohort)),
+        until=when_short(ctx.tr, prompt.expires_at, zone_of(person, cohort.zone)),
     )
     await ask_step(ctx, prompt, person, step, [lead])
 
@@ -604,7 +584,7 @@ async def talk_answered(ctx: Context, answer: Answer) -> None:
     await ctx.send_to_person(
         chosen.id,
         text,
-        not_before=out_of_quiet(ctx, chosen, cohort, ctx.now),
+        not_before=out_of_quiet(chosen, ctx.config, zone_of(chosen, cohort.zone), ctx.now),
         key=f"debrief.talk:r{round_id}:p{person.id}:to{chosen.id}",
     )
     await ctx.reply(_("debrief.talk_sent"), name=await display_name(ctx.session, chosen.id))

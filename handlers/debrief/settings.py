@@ -49,8 +49,7 @@ def _limits(tr: Translator) -> dict[str, str]:
     help_id=_("debrief.help_settings"),
 )
 async def debriefsettings(ctx: Context, args: Args) -> None:
-    cohort = ctx.cohort
-    assert cohort is not None
+    cohort = ctx.require_cohort()
     words = [w.casefold() for w in args.words]
     if not words:
         await ctx.reply(

@@ -321,8 +321,7 @@ async def _list(ctx: Context, cohort: Cohort, rounds: Sequence[DebriefRound]) ->
     help_id=_("debrief.help_debriefs"),
 )
 async def debriefs(ctx: Context, args: Args) -> None:
-    cohort = ctx.cohort
-    assert cohort is not None
+    cohort = ctx.require_cohort()
     words = args.words
     if len(words) > 2:
         raise UserError(_("debrief.debriefs_usage"))

@@ -11,15 +11,7 @@ Other capabilities react to occurrences through the events in handlers/schedulin
 from __future__ import annotations
 
 from bot.router import Router
-from handlers.scheduling import (
-    calendar,
-    changes,
-    findtime,
-    jobs,
-    listing,
-    rsvp,
-    sessions,
-)
+from handlers.scheduling import calendar, changes, findtime, jobs, listing, rsvp, sessions
 from handlers.scheduling.api import (
     Answers,
     answers_for,
@@ -33,7 +25,7 @@ from handlers.scheduling.api import (
     session_members,
     upcoming_occurrences,
 )
-from handlers.scheduling.core import HORIZON, Occurrence, stamp
+from handlers.scheduling.core import HORIZON, LOOK_AHEAD, Occurrence
 from handlers.scheduling.events import OccurrenceCancelled, OccurrenceEnded, OccurrenceScheduled
 from handlers.scheduling.text import duration_text, when_short
 
@@ -43,6 +35,7 @@ for _module in (sessions, listing, changes, rsvp, jobs, findtime, calendar):
 
 __all__ = [
     "HORIZON",
+    "LOOK_AHEAD",
     "Answers",
     "Occurrence",
     "OccurrenceCancelled",
@@ -59,7 +52,6 @@ __all__ = [
     "router",
     "rsvp_of",
     "session_members",
-    "stamp",
     "upcoming_occurrences",
     "when_short",
 ]

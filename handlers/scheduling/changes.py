@@ -17,20 +17,11 @@ from bot.errors import UserError
 from bot.i18n import _
 from bot.messages import Choice
 from bot.router import Answer, Router
-from bot.timeparse import (
-    PLAN_AHEAD,
-    parse_rrule,
-)
+from bot.timeparse import PLAN_AHEAD, parse_rrule, parse_stamp, stamp
 from handlers.cohorts import CohortClosed
-from handlers.scheduling.api import (
-    occurrences_between,
-)
+from handlers.scheduling.api import occurrences_between
 from handlers.scheduling.checks import warnings_for
-from handlers.scheduling.core import (
-    Occurrence,
-    series_end,
-    stamp,
-)
+from handlers.scheduling.core import LOOK_AHEAD, Occurrence, series_end
 from handlers.scheduling.drafts import CONFIRM, Draft, moved_series_draft
 from handlers.scheduling.jobs import (
     CANCEL_ONE,
@@ -40,13 +31,10 @@ from handlers.scheduling.jobs import (
     ensure_roll,
     materialize,
     notify_members,
-    parse_stamp,
     unschedule,
 )
 from handlers.scheduling.lookup import (
-    LIST_AHEAD,
     bump,
-    cohort_of,
     example_later,
     find_session,
     next_occurrence,
@@ -56,23 +44,9 @@ from handlers.scheduling.lookup import (
     resolve_zone_text,
     session_of_question,
 )
-from handlers.scheduling.parse import (
-    DATE_WORD,
-    DATETIME_WORD,
-    RELATIVE_DAYS,
-    parse_when,
-    take_when,
-)
-from handlers.scheduling.text import (
-    day_short,
-    repeat_text,
-    when_full,
-)
-from storage.models.scheduling import (
-    OCCURRENCE_CANCELLED,
-    SESSION_CANCELLED,
-    ScheduledSession,
-)
+from handlers.scheduling.parse import DATE_WORD, DATETIME_WORD, RELATIVE_DAYS, parse_when, take_when
+from handlers.scheduling.text import day_short, repeat_text, when_full
+from storage.models.scheduling import OCCURRENCE_CANCELLED, SESSION_CANCELLED, ScheduledSession
 from storage.repositories.scheduling import (
     active_sessions,
     delete_unstarted_rows,
@@ -161,7 +135,7 @@ async def cancel_one(ctx: Context, session: ScheduledSession, occurrence: Occurr
 
 
 async def cancel_series(ctx: Context, session: ScheduledSession) -> None:
-    upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + LIST_AHEAD)
+    upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + LOOK_AHEAD)
     future = [o for o in upcoming if o.start > ctx.now]
     for occurrence in future:
         if occurrence.row_id is not None:
@@ -286,7 +260,7 @@ async def move_scope(ctx: Context, answer: Answer) -> None:
     zone_name = str(answer.payload.get("zone") or session.zone)
     check_series_move(session, new_start)
     draft = moved_series_draft(session, new_start, zone_name)
-    warnings = await warnings_for(ctx, draft, cohort_of(ctx))
+    warnings = await warnings_for(ctx, draft, ctx.require_cohort())
     if warnings:
         await _ask_confirm_move(
             ctx,
@@ -316,7 +290,7 @@ async def _move_one_checked(
         rrule=None,
         recorded=session.recorded,
     ).transient(session.cohort_id, session.id, session.number)
-    warnings = await warnings_for(ctx, draft, cohort_of(ctx))
+    warnings = await warnings_for(ctx, draft, ctx.require_cohort())
     if warnings:
         await _ask_confirm_move(
             ctx,
@@ -402,7 +376,7 @@ async def move_series(
     ctx: Context, session: ScheduledSession, new_start: datetime, zone_name: str
 ) -> None:
     check_series_move(session, new_start)
-    upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + LIST_AHEAD)
+    upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + LOOK_AHEAD)
     for occurrence in upcoming:
         if occurrence.row_id is not None and occurrence.start > ctx.now:
             await unschedule(ctx, occurrence)
@@ -439,7 +413,7 @@ async def cohort_closed(ctx: Context, event: CohortClosed) -> None:
     capabilities are told through `OccurrenceCancelled`); members were told of the closing."""
     cohort = event.cohort
     for session in await active_sessions(ctx.session, cohort.id):
-        upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + LIST_AHEAD)
+        upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + LOOK_AHEAD)
         for occurrence in upcoming:
             if occurrence.row_id is not None and occurrence.start > ctx.now:
                 await unschedule(ctx, replace(occurrence, cancelled=True))

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.config import Config
 from bot.context import Context
 from bot.i18n import Translator, _
-from bot.profile import quiet_hours
+from bot.profile import quiet_hours, zone_of
 from bot.timeparse import parse_quiet_range
 from handlers.scheduling.api import session_members
 from handlers.scheduling.core import (
@@ -19,7 +19,6 @@ from handlers.scheduling.core import (
     HolidayBook,
     Occurrence,
     expand_session,
-    first_zone,
     overlaps_quiet,
     wall_notes,
 )
@@ -82,7 +81,7 @@ async def warnings_for(ctx: Context, draft: ScheduledSession, cohort: Cohort) ->
     book = HolidayBook(tr.lang)
     lines: list[str] = []
     for person in await session_members(ctx.session, cohort.id):
-        zone = first_zone(person.timezone, cohort.zone)
+        zone = zone_of(person, cohort.zone)
         burden = burden_of(person, zone, occurrences, ctx.config, book, person.country)
         if not burden.night and not burden.holidays:
             continue

@@ -29,6 +29,7 @@ from bot.timeparse import (
     parse_rrule,
     resolve_wall_time,
     shift_out_of_quiet,
+    stamp,
 )
 from storage.models.scheduling import (
     OCCURRENCE_CANCELLED,
@@ -44,6 +45,9 @@ MIN_REMINDER_GAP = timedelta(hours=1)
 # Occurrences are materialized (rows, reminder jobs, events) this far ahead, by a roll job
 # that runs once a day per cohort: at least 7 days' notice for anything a subscriber schedules.
 HORIZON = timedelta(days=8)
+# How far ahead a session's dates are looked at to list them or to find its next one (for
+# `sessions`, RSVPs, the roster, consent reports, broadcasts by RSVP): a year and a month.
+LOOK_AHEAD = timedelta(days=400)
 ROLL_EVERY = timedelta(days=1)
 # How many occurrences of a new series are checked for night, holiday and DST notes.
 CHECK_OCCURRENCES = 12
@@ -56,11 +60,6 @@ def first_zone(*names: str | None) -> ZoneInfo:
         if name:
             return ZoneInfo(name)
     return ZoneInfo("UTC")
-
-
-def stamp(instant: datetime) -> str:
-    """Compact UTC form used in keys: 20261208T170000Z."""
-    return f"{instant.astimezone(UTC):%Y%m%dT%H%M%SZ}"
 
 
 @dataclass(frozen=True)

@@ -16,17 +16,12 @@ from bot.timeparse import (
     PLAN_AHEAD,
     Frequency,
     LocalResult,
+    parse_stamp,
     rrule_string,
+    stamp,
     until_instant,
 )
-from handlers.scheduling.core import (
-    DEFAULT_DURATION,
-    MAX_SESSION_DURATION,
-    stamp,
-)
-from handlers.scheduling.jobs import (
-    parse_stamp,
-)
+from handlers.scheduling.core import DEFAULT_DURATION, MAX_SESSION_DURATION
 from handlers.scheduling.lookup import example_later, require_open, resolve_zone_text
 from handlers.scheduling.parse import (
     EXAMPLE_ZONE,
@@ -35,14 +30,9 @@ from handlers.scheduling.parse import (
     parse_when,
     split_addsession,
 )
-from handlers.scheduling.text import (
-    when_full,
-)
+from handlers.scheduling.text import when_full
 from storage.models import Cohort
-from storage.models.scheduling import (
-    SESSION_ACTIVE,
-    ScheduledSession,
-)
+from storage.models.scheduling import SESSION_ACTIVE, ScheduledSession
 
 CONFIRM = "scheduling.confirm"
 

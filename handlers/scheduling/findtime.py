@@ -10,6 +10,7 @@ from bot.commands import Args
 from bot.context import Context
 from bot.errors import UserError
 from bot.i18n import _
+from bot.profile import zone_of
 from bot.router import Router
 from bot.timeparse import PLAN_AHEAD, ParseError, format_duration, parse_date
 from handlers.scheduling.api import session_members, upcoming_occurrences
@@ -18,7 +19,6 @@ from handlers.scheduling.core import (
     MAX_SESSION_DURATION,
     HolidayBook,
     Occurrence,
-    first_zone,
     occurrence_of,
 )
 from handlers.scheduling.lookup import require_open
@@ -99,7 +99,7 @@ async def findtime(ctx: Context, args: Args) -> None:
     attendees = [
         Attendee(
             key=person.id,
-            zone=first_zone(person.timezone, cohort.zone),
+            zone=zone_of(person, cohort.zone),
             night=night_of(person, ctx.config),
             country=person.country,
             burden=burdens.get(person.id, 0.0),
@@ -193,8 +193,7 @@ async def _recent_burdens(
 ) -> dict[int, float]:
     """Per person, the share of the cohort's recent sessions that fell in their night or on a
     holiday of theirs (current profiles)."""
-    cohort = ctx.cohort
-    assert cohort is not None
+    cohort = ctx.require_cohort()
     rows = await past_occurrences(ctx.session, cohort.id, ctx.now - HISTORY, ctx.now)
     recent: list[Occurrence] = [
         occurrence_of(session, row.original_start, row.start, row, False)
@@ -204,7 +203,7 @@ async def _recent_burdens(
         return {}
     shares: dict[int, float] = {}
     for person in members:
-        zone = first_zone(person.timezone, cohort.zone)
+        zone = zone_of(person, cohort.zone)
         burden = burden_of(person, zone, recent, ctx.config, book, person.country)
         hit = {o.key for o in burden.night} | {o.key for o, _name in burden.holidays}
         shares[person.id] = len(hit) / len(recent)

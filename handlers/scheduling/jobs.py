@@ -12,16 +12,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from bot.context import Ask, Context
 from bot.i18n import _
 from bot.outbox import cancel_jobs
-from bot.profile import quiet_hours
+from bot.profile import quiet_hours, zone_of
 from bot.router import JobInfo, Router
-from bot.timeparse import in_quiet_hours, next_quiet_end
+from bot.timeparse import in_quiet_hours, next_quiet_end, parse_stamp, stamp
 from handlers.scheduling.api import (
     answers_for,
     cancel_occurrence_jobs,
@@ -30,14 +29,7 @@ from handlers.scheduling.api import (
     occurrences_between,
     session_members,
 )
-from handlers.scheduling.core import (
-    HORIZON,
-    ROLL_EVERY,
-    Occurrence,
-    first_zone,
-    plan_reminders,
-    stamp,
-)
+from handlers.scheduling.core import HORIZON, LOOK_AHEAD, ROLL_EVERY, Occurrence, plan_reminders
 from handlers.scheduling.events import OccurrenceCancelled, OccurrenceEnded, OccurrenceScheduled
 from handlers.scheduling.text import (
     answer_choices,
@@ -63,10 +55,6 @@ RSVP_QUESTION = "scheduling.rsvp"
 LATE_REMINDER_MARGIN = timedelta(minutes=10)
 # Re-planning a reminder at its due time looks at the whole lead-up to the session.
 PLAN_FROM = timedelta(days=7)
-
-
-def person_zone(person: Person, cohort: Cohort) -> ZoneInfo:
-    return first_zone(person.timezone, cohort.zone)
 
 
 # --------------------------------------------------------------------------- materializing
@@ -121,7 +109,7 @@ async def schedule_reminders(
     ctx: Context, occurrence: Occurrence, person: Person, cohort: Cohort
 ) -> None:
     quiet = quiet_hours(person, ctx.config)
-    zone = person_zone(person, cohort)
+    zone = zone_of(person, cohort.zone)
     for lead, due in plan_reminders(occurrence.start, zone, quiet, ctx.now):
         minutes = int(lead.total_seconds() // 60)
         await ctx.schedule(
@@ -227,7 +215,7 @@ async def _reminder_for(
     answer: str | None,
 ) -> Ask | None:
     """The reminder to send `person` now, or None (merged, or planned again for later)."""
-    zone = person_zone(person, cohort)
+    zone = zone_of(person, cohort.zone)
     quiet = quiet_hours(person, ctx.config)
     lead = int(job.payload.get("lead", 0))
     # The person may have changed zone or quiet hours since this was planned: plan again.
@@ -337,7 +325,7 @@ async def notify_members(
         due = ctx.now
         quiet = quiet_hours(person, ctx.config)
         if quiet is not None:
-            due = next_quiet_end(ctx.now, person_zone(person, cohort), *quiet)
+            due = next_quiet_end(ctx.now, zone_of(person, cohort.zone), *quiet)
         await ctx.schedule(
             NOTICE,
             due,
@@ -362,12 +350,6 @@ async def _waiting_new_notices(ctx: Context, session: ScheduledSession) -> dict[
     return {int(pid): int(jid) for pid, jid in found.all() if pid is not None}
 
 
-def parse_stamp(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    return datetime.strptime(value, "%Y%m%dT%H%M%S%z")
-
-
 @router.job(NOTICE)
 async def notice(ctx: Context, job: JobInfo) -> None:
     person = ctx.person
@@ -384,7 +366,7 @@ async def notice(ctx: Context, job: JobInfo) -> None:
     ctx.cohort = cohort
     event = str(job.payload.get("event"))
     tr = ctx.tr
-    zone = person_zone(person, cohort)
+    zone = zone_of(person, cohort.zone)
     common = {"title": session.title, "number": session.number, "cohort": cohort.name}
     old_start = parse_stamp(job.payload.get("old_start"))
     if event in (CANCEL_ONE, CANCEL_SERIES):
@@ -398,9 +380,7 @@ async def notice(ctx: Context, job: JobInfo) -> None:
         return
     if session.status != SESSION_ACTIVE:
         return
-    upcoming = await occurrences_between(
-        ctx.session, session, ctx.now, ctx.now + timedelta(days=400)
-    )
+    upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + LOOK_AHEAD)
     if event == MOVE_ONE:
         found = await _current(ctx, job)
         if found is None:

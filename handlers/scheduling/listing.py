@@ -18,9 +18,10 @@ from handlers.scheduling.api import (
     session_members,
 )
 from handlers.scheduling.core import (
+    LOOK_AHEAD,
     Occurrence,
 )
-from handlers.scheduling.lookup import LIST_AHEAD, STAFF, find_session
+from handlers.scheduling.lookup import find_session
 from handlers.scheduling.text import (
     answer_label,
     day_short,
@@ -29,7 +30,7 @@ from handlers.scheduling.text import (
     when_local,
     when_short,
 )
-from storage.models import Cohort
+from storage.models import STAFF_ROLES, Cohort
 from storage.models.scheduling import (
     ScheduledSession,
 )
@@ -46,18 +47,17 @@ MORE_DATES = 3
 
 @router.command("sessions", usage="[NUMBER]", help_id=_("scheduling.help_sessions"))
 async def sessions(ctx: Context, args: Args) -> None:
-    cohort = ctx.cohort
-    assert cohort is not None
+    cohort = ctx.require_cohort()
     if args.words:
         session = await find_session(ctx, args.words[0])
         await show_session(ctx, session)
         return
     zone = ctx.zone
     person = ctx.require_person()
-    staff = ctx.role in STAFF
+    staff = ctx.role in STAFF_ROLES
     blocks: list[tuple[datetime, str]] = []
     for session in await active_sessions(ctx.session, cohort.id, ending_after=ctx.now):
-        upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + LIST_AHEAD)
+        upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + LOOK_AHEAD)
         if not upcoming:
             continue
         first = upcoming[0]
@@ -120,7 +120,7 @@ async def show_session(ctx: Context, session: ScheduledSession) -> None:
     zone = ctx.zone
     person = ctx.require_person()
     upcoming = await occurrences_between(
-        ctx.session, session, ctx.now, ctx.now + LIST_AHEAD, include_cancelled=True
+        ctx.session, session, ctx.now, ctx.now + LOOK_AHEAD, include_cancelled=True
     )
     head = ctx.t(
         _("scheduling.detail_header"),
@@ -145,14 +145,13 @@ async def show_session(ctx: Context, session: ScheduledSession) -> None:
         msgid = _("scheduling.detail_moved") if occurrence.moved else _("scheduling.detail_date")
         lines.append(ctx.t(msgid, when=when, answer=answer_label(ctx.tr, answers.of(person.id))))
     live = [o for o in shown if not o.cancelled]
-    if ctx.role in STAFF and live:
+    if ctx.role in STAFF_ROLES and live:
         lines.append(await _answers_block(ctx, live[0]))
     await ctx.say("\n".join(lines))
 
 
 async def _answers_block(ctx: Context, occurrence: Occurrence) -> str:
-    cohort = ctx.cohort
-    assert cohort is not None
+    cohort = ctx.require_cohort()
     answers = await answers_for(ctx.session, occurrence)
     groups: dict[str | None, list[str]] = {"yes": [], "maybe": [], "no": [], None: []}
     for member in await session_members(ctx.session, cohort.id):
@@ -176,7 +175,7 @@ async def roster_rsvp_note(
 ) -> Mapping[int, str]:
     """For `roster`: each member's answer for the cohort's next session, e.g.
     "next: #2 Tue, Dec 8: yes"."""
-    found = await next_occurrence_answers(ctx.session, cohort.id, ctx.now, ctx.now + LIST_AHEAD)
+    found = await next_occurrence_answers(ctx.session, cohort.id, ctx.now, ctx.now + LOOK_AHEAD)
     if found is None:
         return {}
     occurrence, answers = found

@@ -19,6 +19,7 @@ from handlers.scheduling.api import (
     occurrences_between,
 )
 from handlers.scheduling.core import (
+    LOOK_AHEAD,
     Occurrence,
 )
 from handlers.scheduling.parse import (
@@ -28,7 +29,7 @@ from handlers.scheduling.parse import (
 from handlers.scheduling.text import (
     day_short,
 )
-from storage.models import Cohort
+from storage.models import STAFF_ROLES, Cohort
 from storage.models.scheduling import (
     SESSION_ACTIVE,
     ScheduledSession,
@@ -38,9 +39,6 @@ from storage.repositories.scheduling import (
     ensure_occurrence_row,
     session_by_number,
 )
-
-LIST_AHEAD = timedelta(days=400)
-STAFF = ("coordinator", "facilitator")
 
 
 def require_open(ctx: Context) -> Cohort:
@@ -70,8 +68,7 @@ def example_later(now: datetime, zone: ZoneInfo) -> str:
 
 
 async def find_session(ctx: Context, word: str | None) -> ScheduledSession:
-    cohort = ctx.cohort
-    assert cohort is not None
+    cohort = ctx.require_cohort()
     number = parse_number(word)
     session = await session_by_number(ctx.session, cohort.id, number) if number else None
     if session is None or session.status != SESSION_ACTIVE:
@@ -87,7 +84,7 @@ async def pick_occurrence(ctx: Context, session: ScheduledSession, word: str) ->
         raise UserError(
             _("scheduling.bad_occurrence_date"), text=word, number=session.number
         ) from None
-    upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + LIST_AHEAD)
+    upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + LOOK_AHEAD)
     for zone in (ctx.zone, ZoneInfo(session.zone)):
         for occurrence in upcoming:
             if occurrence.start.astimezone(zone).date() == wanted:
@@ -97,7 +94,7 @@ async def pick_occurrence(ctx: Context, session: ScheduledSession, word: str) ->
 
 
 async def next_occurrence(ctx: Context, session: ScheduledSession) -> Occurrence:
-    upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + LIST_AHEAD)
+    upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + LOOK_AHEAD)
     future = [o for o in upcoming if o.start > ctx.now]
     if not future:
         raise UserError(_("scheduling.nothing_ahead"), number=session.number)
@@ -110,7 +107,7 @@ async def occurrence_at(ctx: Context, session: ScheduledSession, original: datet
         ctx.session,
         session,
         ctx.now,
-        ctx.now + LIST_AHEAD,
+        ctx.now + LOOK_AHEAD,
     )
     for occurrence in around:
         if occurrence.original_start == original:
@@ -133,7 +130,7 @@ async def enter_cohort_of_question(ctx: Context, answer: Answer) -> None:
         raise UserError(_("scheduling.question_stale"))
     cohort = await ctx.session.get(Cohort, cohort_id)
     member = await membership(ctx.session, cohort_id, ctx.require_person().id)
-    if cohort is None or member is None or member.role not in STAFF:
+    if cohort is None or member is None or member.role not in STAFF_ROLES:
         raise UserError(_("scheduling.question_stale"))
     ctx.cohort, ctx.role = cohort, member.role
     require_open(ctx)
@@ -152,8 +149,3 @@ async def session_of_question(ctx: Context, answer: Answer) -> ScheduledSession:
 def bump(ctx: Context, session: ScheduledSession) -> None:
     session.sequence += 1
     session.updated_at = ctx.now
-
-
-def cohort_of(ctx: Context) -> Cohort:
-    assert ctx.cohort is not None
-    return ctx.cohort

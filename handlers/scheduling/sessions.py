@@ -17,40 +17,23 @@ from bot.errors import UserError
 from bot.i18n import _
 from bot.messages import Address, Choice
 from bot.router import Answer, Router
+from bot.timeparse import parse_stamp
 from handlers.scheduling.changes import move_one, move_series
 from handlers.scheduling.checks import dst_notes, warnings_for
-from handlers.scheduling.core import (
-    first_zone,
-    series_end,
-)
+from handlers.scheduling.core import first_zone, series_end
 from handlers.scheduling.drafts import CONFIRM, Draft, build_draft
-from handlers.scheduling.jobs import (
-    NEW,
-    ensure_roll,
-    materialize,
-    notify_members,
-    parse_stamp,
-)
+from handlers.scheduling.jobs import NEW, ensure_roll, materialize, notify_members
 from handlers.scheduling.lookup import (
     enter_cohort_of_question,
     example_later,
     require_open,
     session_of_question,
 )
-from handlers.scheduling.text import (
-    duration_text,
-    repeat_text,
-    when_full,
-)
+from handlers.scheduling.text import duration_text, repeat_text, when_full
 from storage.models import Cohort
-from storage.models.scheduling import (
-    SESSION_ACTIVE,
-    ScheduledSession,
-)
+from storage.models.scheduling import SESSION_ACTIVE, ScheduledSession
 from storage.repositories.cohorts import bound_chats
-from storage.repositories.scheduling import (
-    next_session_number,
-)
+from storage.repositories.scheduling import next_session_number
 
 router = Router()
 
