@@ -52,7 +52,7 @@ async def set_zone(ctx: Context, zone: str) -> None:
 
 async def cohorts_following(ctx: Context, person_id: int) -> list[Cohort]:
     """Cohorts this person created without a zone while they had none: they take the
-    creator's zone once it is known (see handlers.cohorts.commands.newcohort)."""
+    creator's zone once it is known (see handlers.cohorts.membership.newcohort)."""
     return [
         cohort
         for membership, cohort in await memberships_of(ctx.session, person_id)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -22,16 +20,7 @@ from handlers.scheduling import (
 )
 from storage.models import Cohort, Job, Person
 from tests.harness import BotHarness
-from tests.scheduling.helpers import add, make_bot, make_cohort
-
-
-@pytest.fixture
-async def bot(db_url: str, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await make_bot(db_url, tmp_path)
-    try:
-        yield harness
-    finally:
-        await harness.close()
+from tests.scheduling.helpers import add, make_cohort
 
 
 class Recorder:
