@@ -14,7 +14,9 @@ from bot.context import Context
 from bot.i18n import Translator, _
 from bot.profile import out_of_quiet, zone_of
 from bot.timeparse import resolve_wall_time
+from handlers.cohorts import contact_of
 from handlers.consent import give, has_consent
+from handlers.help import prefix_on
 from storage.models import Cohort, Identity, PendingQuestion, Person
 from storage.models.consent import NO, VIA_CHECKIN, YES
 from storage.repositories.alumni import active_mentor_of, last_contact
@@ -26,7 +28,6 @@ NUDGE_TIME = time(10, 0)
 # At most one nudge or check-in a week per person.
 WEEK = timedelta(days=7)
 ALUMNI_SCOPE = "alumni"
-PREFIX = {"matrix": "!"}
 
 
 def local_morning(ctx: Context, person: Person, zone: ZoneInfo, day: date) -> datetime:
@@ -68,19 +69,13 @@ async def give_alumni_answer(ctx: Context, person: Person, cohort: Cohort, yes: 
 async def prefix_for(session: AsyncSession, person_id: int) -> str:
     """The command prefix on the platform that reaches this person ("/" or "!")."""
     identity = await preferred_identity(session, person_id)
-    return PREFIX.get(identity.platform if identity is not None else "", "/")
+    return prefix_on(identity.platform if identity is not None else "")
 
 
 def reach_of(identities: list[Identity]) -> str:
     """How someone else can reach this person: their Matrix id, a Telegram profile link, or
     their console name."""
-    ways: list[str] = []
-    for identity in identities:
-        if identity.platform == "telegram":
-            ways.append(f"tg://user?id={identity.external_id}")
-        else:
-            ways.append(identity.external_id)
-    return ", ".join(dict.fromkeys(ways))
+    return ", ".join(dict.fromkeys(contact_of(identity) for identity in identities))
 
 
 async def reach(session: AsyncSession, person_id: int) -> str:

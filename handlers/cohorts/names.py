@@ -43,6 +43,14 @@ def handle_of(identities: Sequence[Identity]) -> str | None:
     return None
 
 
+def contact_of(identity: Identity) -> str:
+    """How another member can reach this identity: a Telegram profile link, else its platform
+    id (a Matrix id, a console name)."""
+    if identity.platform == "telegram":
+        return f"tg://user?id={identity.external_id}"
+    return identity.external_id
+
+
 def sender_name(ctx: Context) -> str:
     if ctx.identity is not None and ctx.identity.display_name:
         return ctx.identity.display_name

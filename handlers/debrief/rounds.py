@@ -41,6 +41,7 @@ from bot.outbox import cancel_jobs
 from bot.profile import out_of_quiet, quiet_hours, zone_of
 from bot.router import Answer, JobInfo, Router
 from bot.timeparse import in_quiet_hours, next_quiet_end, parse_stamp, stamp
+from handlers.cohorts import contact_of
 from handlers.consent import has_consent
 from handlers.debrief import settings, summary
 from handlers.debrief.settings import prompt_window
@@ -53,7 +54,7 @@ from handlers.scheduling import (
     session_members,
     when_short,
 )
-from storage.models import Cohort, Identity, Job, PendingQuestion, Person
+from storage.models import Cohort, Job, PendingQuestion, Person
 from storage.models.debrief import (
     PROMPT_DONE,
     PROMPT_NEEDS_CONSENT,
@@ -544,13 +545,6 @@ async def offer_talk(ctx: Context, debrief: DebriefRound) -> None:
     )
 
 
-def contact_line(identity: Identity) -> str:
-    """How to reach someone on a platform, as the other person can use it."""
-    if identity.platform == "telegram":
-        return f"tg://user?id={identity.external_id}"
-    return identity.external_id
-
-
 @router.question(TALK_QUESTION)
 async def talk_answered(ctx: Context, answer: Answer) -> None:
     person = ctx.require_person()
@@ -573,7 +567,7 @@ async def talk_answered(ctx: Context, answer: Answer) -> None:
     debrief = await ctx.session.get(DebriefRound, round_id) if isinstance(round_id, int) else None
     title = await _title(ctx, debrief) if debrief is not None else ""
     name = await display_name(ctx.session, person.id)
-    reach = [contact_line(i) for i in await identities_of(ctx.session, person.id) if i.reachable]
+    reach = [contact_of(i) for i in await identities_of(ctx.session, person.id) if i.reachable]
     text = ctx.translator_for(chosen).t(
         _("debrief.talk_intro"),
         name=name,

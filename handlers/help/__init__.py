@@ -3,6 +3,6 @@ on the sender's platform)."""
 
 from __future__ import annotations
 
-from handlers.help.commands import prefix, router
+from handlers.help.commands import prefix, prefix_on, router
 
-__all__ = ["prefix", "router"]
+__all__ = ["prefix", "prefix_on", "router"]

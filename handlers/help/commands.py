@@ -10,12 +10,18 @@ from storage.repositories.cohorts import memberships_of
 
 router = Router()
 
+# How commands are typed where Matrix clients would take "/" for their own commands.
 PREFIX = {"matrix": "!"}
 
 
-def prefix(ctx: Context) -> str:
-    platform = ctx.identity.platform if ctx.identity is not None else ""
+def prefix_on(platform: str) -> str:
+    """How commands are typed on this platform: "/", or "!" on Matrix."""
     return PREFIX.get(platform, "/")
+
+
+def prefix(ctx: Context) -> str:
+    """How the sender types commands."""
+    return prefix_on(ctx.identity.platform if ctx.identity is not None else "")
 
 
 async def current_role(ctx: Context) -> str | None:
