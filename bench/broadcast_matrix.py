@@ -53,7 +53,7 @@ from sqlalchemy import insert, select
 
 from bench.common import emit, peak_rss_mib
 from bot.adapters.matrix import MatrixPlatform
-from bot.adapters.matrix_rooms import ROOM_NS, USER_NS
+from bot.adapters.matrix.rooms import ROOM_NS, USER_NS
 from bot.app import build_app, open_database
 from bot.clock import SystemClock
 from bot.config import Config, load_config

@@ -84,6 +84,7 @@ async def build_app(
     )
     services.forget_chat = partial(forget_chat, platforms)
     router = build_router()
+    services.events = router.events
     services.commands = {
         name: (spec.help_id, spec.usage, PERMISSIONS[name])
         for name, spec in router.commands.items()

@@ -95,7 +95,7 @@ class BotConfig:
 
 @dataclass(frozen=True)
 class PrivacyConfig:
-    """Retention limits, enforced by the daily retention job (handlers/privacy.py)."""
+    """Retention limits, enforced by the daily retention job (handlers/privacy/commands.py)."""
 
     debrief_retention_days: int = 180  # named debrief answers, counted from the cohort's close
     processed_updates_days: int = 7  # update ids kept to drop re-deliveries

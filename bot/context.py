@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.authz import Access
 from bot.clock import Clock
 from bot.config import Config
+from bot.events import Event, Events
 from bot.i18n import Catalogs, Translator
 from bot.messages import Address, Attachment, Choice, Inbound, QuestionRef
 from bot.outbox import (
@@ -62,6 +63,8 @@ class Services:
     # Removes what a platform keeps of a private chat outside the database (the console's
     # files) once its person is erased: (platform, chat id). Wired by bot/app.py.
     forget_chat: Callable[[str, str], Awaitable[None]] = _forget_nothing
+    # Who reacts to which event: the router's subscribers, wired by bot/app.py.
+    events: Events = field(default_factory=Events)
 
 
 def private_address(identity: Identity) -> Address:
@@ -126,6 +129,12 @@ class Context:
         if self.person is None:  # pragma: no cover - a handler bug
             raise RuntimeError("this handler needs a person")
         return self.person
+
+    def require_cohort(self) -> Cohort:
+        """The cohort this command works in; for commands the permission table gives one."""
+        if self.cohort is None:  # pragma: no cover - a handler bug
+            raise RuntimeError("this handler needs a cohort")
+        return self.cohort
 
     def translator_for(self, person: Person | None) -> Translator:
         lang = person.language if person is not None else None
@@ -229,6 +238,11 @@ class Context:
             now=self.now,
             priority=PRIORITY_NOTICE,
         )
+
+    # Events ----------------------------------------------------------------------------------
+    async def publish(self, event: Event) -> None:
+        """Tell the capabilities subscribed to this event's type, in this unit of work."""
+        await self.services.events.publish(self, event)
 
     # Questions -------------------------------------------------------------------------------
     async def ask(

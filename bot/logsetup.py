@@ -26,8 +26,9 @@ from typing import IO
 REDACTED = "[redacted]"
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
-# Invite codes use handlers.cohorts.CODE_ALPHABET (no 0/O, 1/I/L), 8 characters. The core may not
-# import handlers, so the shape is repeated here: 8 such characters with a letter and a digit.
+# Invite codes use handlers.cohorts.codes.CODE_ALPHABET (no 0/O, 1/I/L), 8 characters. The
+# core may not import handlers, so the shape is repeated here: 8 such characters with a letter
+# and a digit.
 _INVITE_CODE = r"\b(?=[A-Z2-9]*[2-9])(?=[A-Z2-9]*[A-Z])[A-HJKMNP-Z2-9]{8}\b"
 
 # Secret-shaped strings. Patterns with two groups keep the first (the key) and redact the second.

@@ -1,15 +1,16 @@
-"""Command, question and job tables. Handler modules each create a Router and register on it;
-bot/app.py includes them all into one. No if/elif dispatch anywhere."""
+"""Command, question, job and event tables. Handler modules each create a Router and register
+on it; bot/app.py includes them all into one. No if/elif dispatch anywhere."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.commands import Args
 from bot.context import Context
+from bot.events import Event, Events
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ QuestionHandler = Callable[[Context, Answer], Awaitable[None]]
 JobHandler = Callable[[Context, JobInfo], Awaitable[None]]
 # Runs many due jobs of one kind together (all or nothing); a single one is a batch of one.
 JobBatchHandler = Callable[[Context, Sequence[JobInfo]], Awaitable[None]]
+E = TypeVar("E", bound=Event)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Router:
         self.questions: dict[str, QuestionHandler] = {}
         self.jobs: dict[str, JobHandler] = {}
         self.job_batches: dict[str, JobBatchHandler] = {}
+        self.events = Events()
 
     def command(
         self,
@@ -106,6 +109,22 @@ class Router:
 
         return register
 
+    def on(
+        self, kind: type[E], *, order: int = 0
+    ) -> Callable[
+        [Callable[[Context, E], Awaitable[None]]], Callable[[Context, E], Awaitable[None]]
+    ]:
+        """Subscribe to an event another capability publishes (see bot/events.py). Lower `order`
+        runs first; equal ones in the order the routers were included."""
+
+        def register(
+            handler: Callable[[Context, E], Awaitable[None]],
+        ) -> Callable[[Context, E], Awaitable[None]]:
+            self.events.subscribe(kind, handler, order)
+            return handler
+
+        return register
+
     def _add_command(self, spec: CommandSpec) -> None:
         if spec.name in self.commands:
             raise ValueError(f"command {spec.name!r} registered twice")
@@ -122,6 +141,7 @@ class Router:
             self.job(kind)(j)
         for kind, b in other.job_batches.items():
             self.job_batch(kind)(b)
+        self.events.include(other.events)
 
     def resolve(self, name: str) -> CommandSpec | None:
         return self.commands.get(self.aliases.get(name, name))

@@ -387,6 +387,22 @@ def in_quiet_hours(local: time | datetime, start: time, end: time) -> bool:
     return moment >= start or moment < end
 
 
+# Compact UTC timestamps --------------------------------------------------------------------
+STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+
+
+def stamp(instant: datetime) -> str:
+    """The compact UTC form used in job keys, payloads and RRULE's UNTIL: 20261208T170000Z."""
+    return f"{instant.astimezone(UTC):{STAMP_FORMAT}}"
+
+
+def parse_stamp(value: object) -> datetime | None:
+    """A `stamp` read back (aware, UTC); None for anything that is not a string."""
+    if not isinstance(value, str):
+        return None
+    return datetime.strptime(value, "%Y%m%dT%H%M%S%z")
+
+
 # Offsets are found by sampling; no zone changes its offset twice within this step.
 _SCAN_STEP = timedelta(hours=1)
 # Quiet hours end within a day; a few extra days cover any pile-up of transitions.
@@ -668,7 +684,7 @@ def rrule_string(
     if interval != 1:
         parts.append(f"INTERVAL={interval}")
     if until_utc is not None:
-        parts.append(f"UNTIL={_require_aware(until_utc, 'until_utc'):%Y%m%dT%H%M%SZ}")
+        parts.append(f"UNTIL={stamp(_require_aware(until_utc, 'until_utc'))}")
     if count is not None:
         parts.append(f"COUNT={count}")
     return ";".join(parts)

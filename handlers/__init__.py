@@ -1,4 +1,4 @@
-"""One module per capability, each with its own Router. `routers()` lists them for bot/app.py."""
+"""One package per capability, each with its own Router. `routers()` lists them for bot/app.py."""
 
 from __future__ import annotations
 

@@ -6,8 +6,9 @@ before any handler runs. `MEMBER` = any role in the current cohort (alumni inclu
 from __future__ import annotations
 
 from bot.authz import ANYONE, CREATOR, MEMBER, Access, roles
+from storage.models import STAFF_ROLES
 
-STAFF = roles("coordinator", "facilitator")
+STAFF = roles(*STAFF_ROLES)
 COORDINATOR = roles("coordinator")
 
 PERMISSIONS: dict[str, Access] = {

@@ -8,12 +8,14 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 
+from bot.config import load_config
 from storage.engine import Database
 from storage.migrate import upgrade
 from tests.harness import BotHarness
@@ -161,6 +163,19 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 async def bot(db_url: str, tmp_path: Path) -> AsyncIterator[BotHarness]:
     """The whole bot on the console platform with a virtual clock, on each backend."""
     harness = await BotHarness.create(db_url, tmp_path, START)
+    try:
+        yield harness
+    finally:
+        await harness.close()
+
+
+@pytest.fixture
+async def unhurried_bot(db_url: str, tmp_path: Path) -> AsyncIterator[BotHarness]:
+    """`bot` without the per-person command rate limit in the way, for tests that send many
+    commands in a row (tests/scheduling and tests/debrief make it their `bot`)."""
+    base = load_config(None, env={})
+    config = replace(base, bot=replace(base.bot, commands_per_minute=100_000))
+    harness = await BotHarness.create(db_url, tmp_path, START, config)
     try:
         yield harness
     finally:

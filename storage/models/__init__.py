@@ -15,7 +15,7 @@ from storage.models.alumni import (
     MentorPairing,
 )
 from storage.models.broadcast import Announcement, AnnouncementVariant
-from storage.models.cohorts import ROLES, BoundChat, Cohort, FailedJoin, Membership
+from storage.models.cohorts import ROLES, STAFF_ROLES, BoundChat, Cohort, FailedJoin, Membership
 from storage.models.consent import ConsentRecord
 from storage.models.core import (
     Identity,
@@ -38,6 +38,7 @@ from storage.models.scheduling import ScheduledSession, SessionOccurrence, Sessi
 
 __all__ = [
     "ROLES",
+    "STAFF_ROLES",
     "AlumniContact",
     "Announcement",
     "AnnouncementVariant",

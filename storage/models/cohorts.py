@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from bot.config import PrivacyConfig
 
 ROLES = ("coordinator", "facilitator", "mentor", "participant", "alumni")
+# Who runs a cohort: they see rosters and reports, plan sessions, and keep their role when the
+# cohort closes (everyone else becomes alumni).
+STAFF_ROLES = ("coordinator", "facilitator")
 
 
 class Cohort(Base):

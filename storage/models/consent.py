@@ -49,7 +49,7 @@ class ConsentRecord(Base):
     scope: Mapped[str] = mapped_column(String(16))
     answer: Mapped[str] = mapped_column(String(3))  # yes | no
     # A per-session answer ("not for this session"): the session and its occurrence's stable key
-    # (handlers.scheduling_core.Occurrence.key, which survives moves). None = the whole cohort.
+    # (handlers.scheduling.core.Occurrence.key, which survives moves). None = the whole cohort.
     session_id: Mapped[int | None] = mapped_column(ForeignKey("scheduled_session.id"))
     occurrence_key: Mapped[str | None] = mapped_column(String(64))
     given_at: Mapped[datetime]

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.context import Context
-from handlers.alumni import cohort_closed
+from handlers.alumni.checkins import cohort_closed
+from handlers.cohorts import CohortClosed
 from storage.models import Cohort
 from tests.alumni.helpers import at, close, cohort, contacts, nudges, pending_jobs, until
 from tests.consent.helpers import ledger
@@ -128,7 +129,7 @@ async def test_the_close_hook_can_run_again_without_doubling_anything(bot: BotHa
     async with bot.db.transaction() as session:
         closed = (await session.execute(select(Cohort))).scalar_one()
         ctx = Context(session=session, services=bot.app.services, person=None, key_prefix="t")
-        await cohort_closed(ctx, closed)
+        await cohort_closed(ctx, CohortClosed(closed))
     assert await pending_jobs(bot) == planned
     await bot.advance(timedelta(minutes=10))
     assert len(welcomes(bot, "ana")) == 1

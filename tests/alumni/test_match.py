@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.alumni_match import (
+from handlers.alumni.match import (
     Filter,
     Listing,
     MentorCandidate,

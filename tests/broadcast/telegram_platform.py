@@ -4,7 +4,7 @@ sendMessage over real HTTP (aiohttp) and classifies the answers the way a Telegr
 network errors transient). It declares Telegram's documented limits so the delivery layer
 enforces them. It does not receive updates: tests inject inbound messages themselves.
 
-Used until bot/adapters/telegram.py (the PTB-based adapter) is available; the assertions are
+Used until bot/adapters/telegram/platform.py (the PTB-based adapter) is available; the assertions are
 the same for both."""
 
 from __future__ import annotations

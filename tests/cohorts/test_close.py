@@ -1,5 +1,5 @@
 """`closecohort`: asks first; then the cohort is closed, members become alumni (coordinators and
-facilitators keep their role), everyone is told, and other capabilities' hooks run."""
+facilitators keep their role), everyone is told, and other capabilities' subscribers run."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.context import Context
 from bot.errors import UserError
 from handlers import cohorts
+from handlers.cohorts import CohortClosed
 from handlers.permissions import PERMISSIONS
 from storage.models import Cohort
 from tests.cohorts.helpers import cohort_named, dump, role_of, set_language
@@ -99,16 +100,17 @@ async def test_a_coordinator_demoted_meanwhile_cannot_confirm(bot: BotHarness) -
     assert after["cohort"] == before["cohort"] and after["membership"] == before["membership"]
 
 
-async def test_hooks_run_in_the_same_unit_of_work(
+async def test_subscribers_run_in_the_same_unit_of_work(
     bot: BotHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[tuple[str, str, str | None]] = []
 
-    async def alumni_nudges(ctx: Context, cohort: Cohort) -> None:
-        seen.append((cohort.name, cohort.status, ctx.role))
+    async def alumni_nudges(ctx: Context, event: CohortClosed) -> None:
+        seen.append((event.cohort.name, event.cohort.status, ctx.role))
         await ctx.say("hook ran")
 
-    monkeypatch.setattr(cohorts, "closed_hooks", lambda: [alumni_nudges])
+    subscribers = bot.app.services.events.subscribers
+    monkeypatch.setitem(subscribers, CohortClosed, [(0, alumni_nudges)])
     await program(bot)
     await bot.send("coord", "/closecohort")
     sent = await bot.send("coord", "yes")
@@ -116,13 +118,14 @@ async def test_hooks_run_in_the_same_unit_of_work(
     assert "hook ran" in [m.text for m in sent if m.to == "coord"]
 
 
-async def test_a_failing_hook_closes_nothing(
+async def test_a_failing_subscriber_closes_nothing(
     bot: BotHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(ctx: Context, cohort: Cohort) -> None:
-        raise UserError("cohorts.already_closed", cohort=cohort.name)
+    async def broken(ctx: Context, event: CohortClosed) -> None:
+        raise UserError("cohorts.already_closed", cohort=event.cohort.name)
 
-    monkeypatch.setattr(cohorts, "closed_hooks", lambda: [broken])
+    subscribers = bot.app.services.events.subscribers
+    monkeypatch.setitem(subscribers, CohortClosed, [(0, broken)])
     await program(bot)
     await bot.send("coord", "/closecohort")
     await bot.send("coord", "yes")

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.cohorts import CODE_ALPHABET, CODE_LENGTH, new_code, normalize_code
+from handlers.cohorts.codes import CODE_ALPHABET, CODE_LENGTH, new_code, normalize_code
 from tests.cohorts.helpers import (
     TELEGRAM_BOT,
     Telegram,

@@ -196,7 +196,7 @@ async def test_telegram_members_by_username(bot: BotHarness) -> None:
 
 
 def test_usernames_match_in_any_case_with_or_without_the_at() -> None:
-    from handlers.cohorts import row_matches
+    from handlers.cohorts.names import row_matches
     from storage.models import Identity, Membership, Person
     from storage.repositories.cohorts import RosterRow
 

@@ -97,20 +97,19 @@ async def test_roster_in_a_group_is_answered_privately(bot: BotHarness) -> None:
 async def test_other_capabilities_add_notes_to_roster_lines(
     bot: BotHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from collections.abc import Mapping, Sequence
-
     from bot.context import Context
-    from handlers import cohorts
-    from storage.models import Cohort
-    from storage.repositories.cohorts import RosterRow
+    from handlers.cohorts import RosterShown
 
-    async def consent(ctx: Context, cohort: Cohort, rows: Sequence[RosterRow]) -> Mapping[int, str]:
-        return {row.person.id: f"consent {row.number}/5" for row in rows if row.number > 1}
+    async def consent(ctx: Context, event: RosterShown) -> None:
+        event.add(
+            {row.person.id: f"consent {row.number}/5" for row in event.rows if row.number > 1}
+        )
 
-    async def rsvp(ctx: Context, cohort: Cohort, rows: Sequence[RosterRow]) -> Mapping[int, str]:
-        return {rows[-1].person.id: "RSVP yes"}
+    async def rsvp(ctx: Context, event: RosterShown) -> None:
+        event.add({event.rows[-1].person.id: "RSVP yes"})
 
-    monkeypatch.setattr(cohorts, "roster_notes", lambda: [consent, rsvp])
+    subscribers = bot.app.services.events.subscribers
+    monkeypatch.setitem(subscribers, RosterShown, [(0, consent), (0, rsvp)])
     code = await bot.new_cohort("coord", "Spring Exchange")
     await bot.send("ana", f"/join {code}")
     lines = (await bot.ask("coord", "/roster")).splitlines()

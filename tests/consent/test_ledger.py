@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from handlers.consent import has_consent
-from handlers.scheduling_api import upcoming_occurrences
+from handlers.consent.commands import has_consent
+from handlers.scheduling.api import upcoming_occurrences
 from storage.models import Cohort, ConsentRecord
 from storage.models.consent import AppendOnlyError
 from storage.repositories.consent import ExpiryPolicy, effective_expiry, state_of

@@ -3,14 +3,11 @@ answers, a session that has ended, what reached whom, and what the database hold
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select
 
 from bot.adapters.console import ConsoleMessage
-from bot.config import load_config
 from storage.models import (
     AnonymousDebriefAnswer,
     DebriefAnswer,
@@ -40,13 +37,6 @@ TOO_FEW = "Fewer than 3 people answered"
 # the prompts gone out, 6.5 hours after the harness's start (09:00 UTC).
 SESSION_WHEN = "2026-12-01 15:00"
 ENDS = datetime(2026, 12, 1, 15, 30, tzinfo=START.tzinfo)
-
-
-async def make_bot(db_url: str, tmp_path: Path) -> BotHarness:
-    """A harness whose per-person command rate limit does not get in the way."""
-    base = load_config(None, env={})
-    config = replace(base, bot=replace(base.bot, commands_per_minute=100_000))
-    return await BotHarness.create(db_url, tmp_path, START, config)
 
 
 async def cohort(

@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from storage.models import Cohort
 from tests.debrief.helpers import (
     ENDS,
     cohort,
-    make_bot,
     rounds,
     session,
     until_ended,
 )
 from tests.harness import BotHarness
-
-
-@pytest.fixture
-async def bot(db_url: str, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await make_bot(db_url, tmp_path)
-    try:
-        yield harness
-    finally:
-        await harness.close()
 
 
 async def settings(bot: BotHarness) -> tuple[bool, dict[str, object]]:

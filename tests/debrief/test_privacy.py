@@ -3,11 +3,7 @@ private line offered after a low wellbeing answer."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from storage.models import AnonymousDebriefAnswer, DebriefAnswer, DebriefPrompt, DebriefRound
 from storage.privacy import export_person, purge_expired, schema_problems, table_rules
@@ -19,7 +15,6 @@ from tests.debrief.helpers import (
     anonymous_answers,
     cohort,
     got,
-    make_bot,
     named_answers,
     person_id,
     rounds,
@@ -27,16 +22,6 @@ from tests.debrief.helpers import (
     until_ended,
 )
 from tests.harness import BotHarness
-
-
-@pytest.fixture
-async def bot(db_url: str, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await make_bot(db_url, tmp_path)
-    try:
-        yield harness
-    finally:
-        await harness.close()
-
 
 ANSWERS = {
     "ana": ("The breakout rooms", "Too long", "skip", "5", "Doing well"),

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from bot.question_tags import ref_of
 from tests.debrief.helpers import (
@@ -24,7 +20,6 @@ from tests.debrief.helpers import (
     answer_all,
     cohort,
     got,
-    make_bot,
     named_answers,
     pending_question,
     person_id,
@@ -34,15 +29,6 @@ from tests.debrief.helpers import (
     until_ended,
 )
 from tests.harness import BotHarness
-
-
-@pytest.fixture
-async def bot(db_url: str, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await make_bot(db_url, tmp_path)
-    try:
-        yield harness
-    finally:
-        await harness.close()
 
 
 async def test_the_questions_go_out_when_the_session_ends_except_to_a_no(

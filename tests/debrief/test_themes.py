@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.debrief_themes import group, keywords
+from handlers.debrief.themes import group, keywords
 
 
 def test_stop_words_of_every_language_are_dropped() -> None:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from storage.models import Job
@@ -20,7 +17,6 @@ from tests.debrief.helpers import (
     SUMMARY,
     cohort,
     got,
-    make_bot,
     named_answers,
     prompt_count,
     rounds,
@@ -28,15 +24,6 @@ from tests.debrief.helpers import (
     until_ended,
 )
 from tests.harness import BotHarness
-
-
-@pytest.fixture
-async def bot(db_url: str, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await make_bot(db_url, tmp_path)
-    try:
-        yield harness
-    finally:
-        await harness.close()
 
 
 async def test_a_no_to_debrief_consent_means_no_questions_at_all(bot: BotHarness) -> None:

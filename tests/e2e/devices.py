@@ -7,7 +7,7 @@ from typing import Any
 
 import vodozemac
 
-from bot.adapters.matrix_signing import canonical_json
+from bot.adapters.matrix.signing import canonical_json
 
 from .synapse import RegisteredUser, SynapseServer
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot import recovery_key
-from bot.adapters.matrix_crosssigning import Outcome
+from bot.adapters.matrix.crosssigning import Outcome
 
 from .cross_signing import check_cross_signed, device_signed_by, query, upload_foreign_identity
 from .matrix_bot import BotProcess
@@ -155,7 +155,7 @@ async def test_an_identity_the_bot_cannot_use_is_kept_until_a_reset_is_allowed(
     foreign = upload_foreign_identity(synapse, account)  # e.g. made by Element at a first login
     bot, env = token_bot(synapse, tmp_path / "bot", account)
     try:
-        with caplog.at_level(logging.WARNING, logger="bot.adapters.matrix_crosssigning"):
+        with caplog.at_level(logging.WARNING, logger="bot.adapters.matrix.crosssigning"):
             platform = await bot.start(bot.config(**env))
         assert platform.cross_signing is not None
         assert platform.cross_signing.outcome is Outcome.NOT_SIGNED

@@ -9,15 +9,15 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.adapters.matrix_rooms import DirectRooms, RoomFacts, is_group
-from bot.adapters.matrix_text import (
+from bot.adapters.matrix.rooms import DirectRooms, RoomFacts, is_group
+from bot.adapters.matrix.text import (
     inbound_text,
     notice_content,
     split_text,
     strip_mention,
     txn_id,
 )
-from bot.adapters.matrix_undecryptable import Waiting, WaitingRoom
+from bot.adapters.matrix.undecryptable import Waiting, WaitingRoom
 from bot.messages import Choice
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

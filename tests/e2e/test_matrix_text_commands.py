@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.adapters.matrix_text import matrix_commands, notice_content
+from bot.adapters.matrix.text import matrix_commands, notice_content
 
 
 def test_commands_get_the_matrix_prefix_but_urls_and_dates_do_not() -> None:

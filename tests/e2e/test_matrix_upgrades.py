@@ -100,7 +100,7 @@ async def test_an_upgraded_bound_room_moves_with_its_waiting_messages_once(
     )
     await queue_for(bot, old, "Queued before the upgrade was known")
 
-    with caplog.at_level(logging.INFO, logger="bot.adapters.matrix_upgrades"):
+    with caplog.at_level(logging.INFO, logger="bot.adapters.matrix.upgrades"):
         await bot.start()
         await alice.wait_for(lambda: alice.joined(new, [bot.user_id]), "the bot in the new room")
         await alice.wait_for_notices(new, bot.user_id, 1)

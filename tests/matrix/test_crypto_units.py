@@ -12,10 +12,10 @@ from signedjson.sign import sign_json, verify_signed_json
 from unpaddedbase64 import decode_base64, encode_base64
 
 from bot import recovery_key
-from bot.adapters import matrix_ssss as ssss
-from bot.adapters.matrix_crosssigning import PublishedIdentity, key_object, upload_body
-from bot.adapters.matrix_keyvault import CrossSigningKeys, SealError, seal, unseal
-from bot.adapters.matrix_signing import SigningKey, b64decode, canonical_json, verify_json
+from bot.adapters.matrix import ssss
+from bot.adapters.matrix.crosssigning import PublishedIdentity, key_object, upload_body
+from bot.adapters.matrix.keyvault import CrossSigningKeys, SealError, seal, unseal
+from bot.adapters.matrix.signing import SigningKey, b64decode, canonical_json, verify_json
 
 USER = "@bot:example.org"
 json_values = st.recursive(
@@ -134,7 +134,7 @@ class MemoryState:
 async def test_the_database_copy_is_sealed_with_the_pickle_key() -> None:
     from nio import AsyncClient
 
-    from bot.adapters.matrix_keyvault import KeyVault
+    from bot.adapters.matrix.keyvault import KeyVault
 
     client = AsyncClient("http://127.0.0.1:9", USER)
     state = MemoryState()

@@ -1,11 +1,11 @@
-"""The pace the Matrix adapter keeps after a homeserver's 429 (bot/adapters/matrix_pacing.py),
+"""The pace the Matrix adapter keeps after a homeserver's 429 (bot/adapters/matrix/pacing.py),
 against a token bucket like Synapse's rate limiter."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.adapters.matrix_pacing import HOLD, Pacing
+from bot.adapters.matrix.pacing import HOLD, Pacing
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.adapters.matrix_upgrades import Tombstone, honoured_tombstone
+from bot.adapters.matrix.upgrades import Tombstone, honoured_tombstone
 
 NEW = "!successor:example.org"
 

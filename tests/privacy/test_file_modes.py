@@ -8,7 +8,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from bot.adapters.matrix import _prepare_store
+from bot.adapters.matrix.platform import _prepare_store
 from tests.conftest import START
 from tests.harness import BotHarness
 

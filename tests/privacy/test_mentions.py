@@ -7,8 +7,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.adapters.matrix_text import notice_content
-from bot.adapters.telegram_convert import quiet_mentions
+from bot.adapters.matrix.text import notice_content
+from bot.adapters.telegram.convert import quiet_mentions
 from bot.messages import Choice
 from tests.fakes.telegram_api import find_entities
 

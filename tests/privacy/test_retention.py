@@ -14,7 +14,7 @@ from bot.config import PrivacyConfig, load_config
 from bot.errors import ConfigError
 from bot.messages import Address
 from bot.outbox import enqueue_message, schedule_job
-from handlers.privacy import RETENTION, next_run
+from handlers.privacy.commands import RETENTION, next_run
 from storage.models import Job, OutboxMessage, PendingQuestion, ProcessedUpdate
 from storage.privacy import purge_expired, retention_hooks
 from tests.conftest import START

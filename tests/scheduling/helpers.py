@@ -4,15 +4,11 @@ members spread over zones and languages, and what the database holds."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
-from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.config import load_config
 from storage.models import Job
 from storage.models.scheduling import ScheduledSession, SessionOccurrence, SessionRsvp
-from tests.conftest import START
 from tests.harness import BotHarness
 
 # name -> (zone, language or None)
@@ -21,12 +17,6 @@ PEOPLE: dict[str, tuple[str, str | None]] = {
     "bo": ("Asia/Tokyo", None),
     "chen": ("America/Sao_Paulo", "es"),
 }
-
-
-async def make_bot(db_url: str, tmp_path: Path) -> BotHarness:
-    base = load_config(None, env={})
-    config = replace(base, bot=replace(base.bot, commands_per_minute=100_000))
-    return await BotHarness.create(db_url, tmp_path, START, config)
 
 
 async def make_cohort(

@@ -4,25 +4,14 @@ holiday, DST) before anyone is told, bad input refused with nothing saved."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 
 from storage.models import Cohort
 from tests.harness import BotHarness
-from tests.scheduling.helpers import counts, make_bot, make_cohort, texts
-
-
-@pytest.fixture
-async def bot(db_url: str, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await make_bot(db_url, tmp_path)
-    try:
-        yield harness
-    finally:
-        await harness.close()
+from tests.scheduling.helpers import counts, make_cohort, texts
 
 
 async def test_members_hear_of_a_new_session_in_their_language_and_time(bot: BotHarness) -> None:

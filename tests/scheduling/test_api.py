@@ -1,19 +1,17 @@
-"""The public API other capabilities build on: occurrences, answers, job keys and hooks."""
+"""The public API other capabilities build on: occurrences, answers, job keys and events."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.context import Context
-from handlers import scheduling_api
 from handlers.scheduling import (
-    Occurrence,
-    OccurrenceHooks,
+    OccurrenceCancelled,
+    OccurrenceEnded,
+    OccurrenceScheduled,
     occurrence_by_id,
     occurrence_job_key,
     people_by_rsvp,
@@ -22,25 +20,17 @@ from handlers.scheduling import (
 )
 from storage.models import Cohort, Job, Person
 from tests.harness import BotHarness
-from tests.scheduling.helpers import add, make_bot, make_cohort
-
-
-@pytest.fixture
-async def bot(db_url: str, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await make_bot(db_url, tmp_path)
-    try:
-        yield harness
-    finally:
-        await harness.close()
+from tests.scheduling.helpers import add, make_cohort
 
 
 class Recorder:
-    """A fake capability: records hook calls and schedules its own job per occurrence."""
+    """A fake capability: records the events and schedules its own job per occurrence."""
 
     def __init__(self) -> None:
         self.events: list[tuple[str, str, datetime]] = []
 
-    async def scheduled(self, ctx: Context, occurrence: Occurrence) -> None:
+    async def scheduled(self, ctx: Context, event: OccurrenceScheduled) -> None:
+        occurrence = event.occurrence
         self.events.append(("scheduled", occurrence.key, occurrence.start))
         await ctx.schedule(
             "test.checkin",
@@ -48,20 +38,21 @@ class Recorder:
             key=occurrence_job_key("test.checkin", occurrence),
         )
 
-    async def cancelled(self, ctx: Context, occurrence: Occurrence) -> None:
-        self.events.append(("cancelled", occurrence.key, occurrence.start))
+    async def cancelled(self, ctx: Context, event: OccurrenceCancelled) -> None:
+        self.events.append(("cancelled", event.occurrence.key, event.occurrence.start))
 
-    async def ended(self, ctx: Context, occurrence: Occurrence) -> None:
-        self.events.append(("ended", occurrence.key, occurrence.start))
+    async def ended(self, ctx: Context, event: OccurrenceEnded) -> None:
+        self.events.append(("ended", event.occurrence.key, event.occurrence.start))
 
 
 @pytest.fixture
-def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+def recorder(bot: BotHarness, monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    """The only subscriber to occurrence events while the test runs."""
     found = Recorder()
-    hooks = OccurrenceHooks(
-        name="test", scheduled=found.scheduled, cancelled=found.cancelled, ended=found.ended
-    )
-    monkeypatch.setattr(scheduling_api, "occurrence_hooks", lambda: (hooks,))
+    subscribers = bot.app.services.events.subscribers
+    monkeypatch.setitem(subscribers, OccurrenceScheduled, [(0, found.scheduled)])
+    monkeypatch.setitem(subscribers, OccurrenceCancelled, [(0, found.cancelled)])
+    monkeypatch.setitem(subscribers, OccurrenceEnded, [(0, found.ended)])
     return found
 
 
@@ -73,7 +64,7 @@ async def checkin_jobs(bot: BotHarness) -> list[tuple[str, str]]:
         return sorted((k, s) for k, s in found.all())
 
 
-async def test_hooks_run_for_scheduled_moved_cancelled_and_ended_occurrences(
+async def test_events_for_scheduled_moved_cancelled_and_ended_occurrences(
     bot: BotHarness, recorder: Recorder
 ) -> None:
     await make_cohort(bot, {"ana": ("America/New_York", None)})
@@ -85,7 +76,7 @@ async def test_hooks_run_for_scheduled_moved_cancelled_and_ended_occurrences(
     assert first_key.startswith("s") and first_key.endswith("-20261208T140000Z")
     jobs = await checkin_jobs(bot)
     assert jobs == [(f"test.checkin:{first_key}@20261208T140000Z", "pending")]
-    # Moving the occurrence: its keyed jobs are cancelled, hooks told, then re-scheduled.
+    # Moving the occurrence: its keyed jobs are cancelled, subscribers told, then re-scheduled.
     reply = await bot.ask("coord", "/movesession 1 2026-12-08 2026-12-08 18:00")
     assert "telling 1 member" in reply  # ana, asleep, will hear of it in her first notice
     assert ("cancelled", first_key, datetime(2026, 12, 8, 14, 0, tzinfo=UTC)) in recorder.events

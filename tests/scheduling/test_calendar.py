@@ -3,28 +3,17 @@ apps expand to exactly the occurrences the bot knows."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from dateutil.rrule import rrulestr
 from icalendar import Calendar
 from sqlalchemy import select
 
-from handlers.scheduling_api import occurrences_between
+from handlers.scheduling.api import occurrences_between
 from storage.models.scheduling import ScheduledSession
 from tests.harness import BotHarness
-from tests.scheduling.helpers import add, make_bot, make_cohort
-
-
-@pytest.fixture
-async def bot(db_url: str, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await make_bot(db_url, tmp_path)
-    try:
-        yield harness
-    finally:
-        await harness.close()
+from tests.scheduling.helpers import add, make_cohort
 
 
 def read(path: str | None) -> bytes:

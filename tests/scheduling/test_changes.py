@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from tests.harness import BotHarness
-from tests.scheduling.helpers import add, counts, make_bot, make_cohort, texts
-
-
-@pytest.fixture
-async def bot(db_url: str, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await make_bot(db_url, tmp_path)
-    try:
-        yield harness
-    finally:
-        await harness.close()
-
+from tests.scheduling.helpers import add, counts, make_cohort, texts
 
 PEOPLE = {"ana": ("America/New_York", None), "chen": ("America/Sao_Paulo", "es")}
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.timeparse import in_quiet_hours, resolve_wall_time, rrule_string, until_instant
-from handlers.scheduling_core import (
+from bot.timeparse import in_quiet_hours, resolve_wall_time, rrule_string, stamp, until_instant
+from handlers.scheduling.core import (
     MIN_REMINDER_GAP,
     REMINDER_LEADS,
     HolidayBook,
@@ -21,7 +21,6 @@ from handlers.scheduling_core import (
     plan_reminders,
     quiet_intervals,
     series_end,
-    stamp,
     wall_notes,
 )
 from storage.models.scheduling import (

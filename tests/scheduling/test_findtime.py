@@ -4,28 +4,17 @@ sessions, and bad input."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from tests.harness import BotHarness
-from tests.scheduling.helpers import add, counts, make_bot, make_cohort
+from tests.scheduling.helpers import add, counts, make_cohort
 
 WORLD: dict[str, tuple[str, str | None]] = {
     "ana": ("America/New_York", None),
     "kai": ("Australia/Sydney", None),
 }
-
-
-@pytest.fixture
-async def bot(db_url: str, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await make_bot(db_url, tmp_path)
-    try:
-        yield harness
-    finally:
-        await harness.close()
 
 
 def slot_lines(reply: str) -> list[str]:

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from storage.models import Job
 from tests.harness import BotHarness
-from tests.scheduling.helpers import add, counts, make_bot, make_cohort, texts
-
-
-@pytest.fixture
-async def bot(db_url: str, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    harness = await make_bot(db_url, tmp_path)
-    try:
-        yield harness
-    finally:
-        await harness.close()
+from tests.scheduling.helpers import add, counts, make_cohort, texts
 
 
 def sent_at(bot: BotHarness, name: str, pattern: str) -> list[datetime]:

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.scheduling_core import HolidayBook, overlaps_quiet
-from handlers.scheduling_slots import Attendee, candidate_starts, rank_slots
+from handlers.scheduling.core import HolidayBook, overlaps_quiet
+from handlers.scheduling.slots import Attendee, candidate_starts, rank_slots
 
 ZONE_NAMES = [
     "Europe/Berlin",

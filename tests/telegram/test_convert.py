@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from telegram import Chat, Message, Update, User
 
-from bot.adapters.telegram_convert import (
+from bot.adapters.telegram.convert import (
     MAX_CALLBACK_BYTES,
     ButtonPress,
     answered_text,

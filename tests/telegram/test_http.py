@@ -13,7 +13,7 @@ from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.request import RequestData
 
 from bot.adapters.telegram import TelegramPlatform
-from bot.adapters.telegram_http import AiohttpRequest
+from bot.adapters.telegram.http import AiohttpRequest
 from bot.clock import SystemClock
 from bot.config import TelegramConfig
 from bot.messages import Address, Outbound, SendStatus

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.adapters.telegram_profile import build_profiles
+from bot.adapters.telegram.profile import build_profiles
 from bot.authz import ANYONE, MEMBER, roles
 from bot.i18n import Catalogs
 from tests.fakes.telegram_api import FakeTelegram

@@ -1,0 +1,447 @@
+"""Durable scheduling work: materializing occurrences inside the horizon (a daily roll per
+cohort), reminders, the end of each occurrence, and notices to members.
+
+Materializing an occurrence = its row, one reminder job per member and lead, one
+`scheduling.ended` job, and `OccurrenceScheduled` for other capabilities. Everything is
+keyed (insert-if-absent), so rolling over the same window again only adds what is missing
+(e.g. reminders for someone who joined since)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.context import Ask, Context
+from bot.i18n import _
+from bot.outbox import cancel_jobs
+from bot.profile import quiet_hours, zone_of
+from bot.router import JobInfo, Router
+from bot.timeparse import in_quiet_hours, next_quiet_end, parse_stamp, stamp
+from handlers.scheduling.api import (
+    answers_for,
+    cancel_occurrence_jobs,
+    occurrence_by_id,
+    occurrence_job_key,
+    occurrences_between,
+    session_members,
+)
+from handlers.scheduling.core import HORIZON, LOOK_AHEAD, ROLL_EVERY, Occurrence, plan_reminders
+from handlers.scheduling.events import OccurrenceCancelled, OccurrenceEnded, OccurrenceScheduled
+from handlers.scheduling.text import (
+    answer_choices,
+    answer_label,
+    duration_text,
+    repeat_text,
+    until_text,
+    when_full,
+)
+from storage.models import Cohort, Job, Person
+from storage.models.scheduling import SESSION_ACTIVE, ScheduledSession
+from storage.repositories.cohorts import membership, roles_of
+from storage.repositories.scheduling import active_sessions, ensure_occurrence_row
+
+router = Router()
+
+ROLL = "scheduling.roll"
+REMINDER = "scheduling.reminder"
+ENDED = "scheduling.ended"
+NOTICE = "scheduling.notice"
+RSVP_QUESTION = "scheduling.rsvp"
+# A reminder pushed out of new quiet hours must still leave this much time before the start.
+LATE_REMINDER_MARGIN = timedelta(minutes=10)
+# Re-planning a reminder at its due time looks at the whole lead-up to the session.
+PLAN_FROM = timedelta(days=7)
+
+
+# --------------------------------------------------------------------------- materializing
+
+
+async def ensure_roll(ctx: Context, cohort_id: int, after: datetime) -> None:
+    """Keep the cohort's daily roll going (one per day at most, whatever starts it)."""
+    due = after + ROLL_EVERY
+    await ctx.schedule(
+        ROLL, due, key=f"{ROLL}:c{cohort_id}:{due.date().isoformat()}", cohort_id=cohort_id
+    )
+
+
+async def materialize(ctx: Context, session: ScheduledSession) -> list[Occurrence]:
+    """Rows, reminders, end jobs and events for the session's occurrences in the horizon."""
+    cohort = await ctx.session.get(Cohort, session.cohort_id)
+    if cohort is None or session.status != SESSION_ACTIVE:
+        return []
+    members = await session_members(ctx.session, session.cohort_id)
+    done: list[Occurrence] = []
+    for occurrence in await occurrences_between(ctx.session, session, ctx.now, ctx.now + HORIZON):
+        if occurrence.row_id is None:
+            row, _new = await ensure_occurrence_row(
+                ctx.session,
+                session.id,
+                occurrence.original_start,
+                occurrence.start,
+                occurrence.end,
+                ctx.now,
+            )
+            occurrence = replace(occurrence, row_id=row.id)
+        await ctx.schedule(
+            ENDED,
+            occurrence.end,
+            key=occurrence_job_key(ENDED, occurrence),
+            payload=_payload(occurrence),
+            cohort_id=session.cohort_id,
+        )
+        if occurrence.start > ctx.now:
+            for person in members:
+                await schedule_reminders(ctx, occurrence, person, cohort)
+            await ctx.publish(OccurrenceScheduled(occurrence))
+        done.append(occurrence)
+    return done
+
+
+def _payload(occurrence: Occurrence, **extra: Any) -> dict[str, Any]:
+    return {"occurrence_id": occurrence.row_id, "start": stamp(occurrence.start), **extra}
+
+
+async def schedule_reminders(
+    ctx: Context, occurrence: Occurrence, person: Person, cohort: Cohort
+) -> None:
+    quiet = quiet_hours(person, ctx.config)
+    zone = zone_of(person, cohort.zone)
+    for lead, due in plan_reminders(occurrence.start, zone, quiet, ctx.now):
+        minutes = int(lead.total_seconds() // 60)
+        await ctx.schedule(
+            REMINDER,
+            due,
+            key=occurrence_job_key(REMINDER, occurrence, f"p{person.id}", f"{minutes}m"),
+            payload=_payload(occurrence, lead=minutes),
+            person_id=person.id,
+            cohort_id=occurrence.cohort_id,
+        )
+
+
+async def unschedule(ctx: Context, occurrence: Occurrence) -> None:
+    """An occurrence was cancelled or moved away: its jobs go, other capabilities are told."""
+    await cancel_occurrence_jobs(ctx.session, occurrence)
+    await ctx.publish(OccurrenceCancelled(occurrence))
+
+
+@router.job(ROLL)
+async def roll(ctx: Context, job: JobInfo) -> None:
+    if job.cohort_id is None:
+        return
+    cohort = await ctx.session.get(Cohort, job.cohort_id)
+    if cohort is None or cohort.status == "closed":
+        return
+    ctx.cohort = cohort
+    sessions = await active_sessions(ctx.session, cohort.id, ending_after=ctx.now)
+    for session in sessions:
+        await materialize(ctx, session)
+    if sessions:
+        due = job.due_at + ROLL_EVERY
+        await ctx.schedule(
+            ROLL, due, key=f"{ROLL}:c{cohort.id}:{due.date().isoformat()}", cohort_id=cohort.id
+        )
+
+
+# --------------------------------------------------------------------------- running them
+
+
+async def _current(ctx: Context, job: JobInfo) -> tuple[Occurrence, Cohort] | None:
+    """The occurrence a job is about, if it still takes place at the time the job knew."""
+    occurrence_id = job.payload.get("occurrence_id")
+    if not isinstance(occurrence_id, int):
+        return None
+    occurrence = await occurrence_by_id(ctx.session, occurrence_id)
+    if occurrence is None or occurrence.cancelled:
+        return None
+    if stamp(occurrence.start) != job.payload.get("start"):
+        return None
+    cohort = await ctx.session.get(Cohort, occurrence.cohort_id)
+    if cohort is None:
+        return None
+    ctx.cohort = cohort
+    return occurrence, cohort
+
+
+@router.job_batch(REMINDER)
+async def reminders(ctx: Context, jobs: Sequence[JobInfo]) -> None:
+    """Reminders come in bursts (a session's, to every member, in the same minute): each
+    occurrence's reminders are handled together, with a few queries for all of them."""
+    by_occurrence: dict[int, list[JobInfo]] = {}
+    for job in jobs:
+        occurrence_id = job.payload.get("occurrence_id")
+        if isinstance(occurrence_id, int) and job.person_id is not None:
+            by_occurrence.setdefault(occurrence_id, []).append(job)
+    for occurrence_id, group in by_occurrence.items():
+        await _remind(ctx, occurrence_id, group)
+
+
+async def _remind(ctx: Context, occurrence_id: int, jobs: list[JobInfo]) -> None:
+    occurrence = await occurrence_by_id(ctx.session, occurrence_id)
+    if occurrence is None or occurrence.cancelled or ctx.now >= occurrence.start:
+        return
+    cohort = await ctx.session.get(Cohort, occurrence.cohort_id)
+    if cohort is None:
+        return
+    ctx.cohort = cohort
+    # Jobs planned for another start (the session moved since) are left to their successors.
+    jobs = [job for job in jobs if job.payload.get("start") == stamp(occurrence.start)]
+    person_ids = [job.person_id for job in jobs if job.person_id is not None]
+    roles = await roles_of(ctx.session, cohort.id, person_ids)
+    answers = await answers_for(ctx.session, occurrence, person_ids)
+    asks: list[Ask] = []
+    for job in jobs:
+        person = await ctx.session.get(Person, job.person_id)
+        if person is None or roles.get(person.id, "alumni") == "alumni":
+            continue
+        answer = answers.of(person.id)
+        if answer == "no":
+            continue
+        ask = await _reminder_for(ctx, job, occurrence, cohort, person, answer)
+        if ask is not None:
+            asks.append(ask)
+    await ctx.ask_many(RSVP_QUESTION, asks, sticky=True)
+
+
+async def _reminder_for(
+    ctx: Context,
+    job: JobInfo,
+    occurrence: Occurrence,
+    cohort: Cohort,
+    person: Person,
+    answer: str | None,
+) -> Ask | None:
+    """The reminder to send `person` now, or None (merged, or planned again for later)."""
+    zone = zone_of(person, cohort.zone)
+    quiet = quiet_hours(person, ctx.config)
+    lead = int(job.payload.get("lead", 0))
+    # The person may have changed zone or quiet hours since this was planned: plan again.
+    plan = dict(plan_reminders(occurrence.start, zone, quiet, occurrence.start - PLAN_FROM))
+    target = plan.get(timedelta(minutes=lead))
+    if target is None:
+        return None  # merged into the other reminder under the new quiet hours
+    if target > ctx.now:
+        await _reschedule(ctx, job, occurrence, person, target)
+        return None
+    if quiet is not None and in_quiet_hours(ctx.now.astimezone(zone), *quiet):
+        # Late (the bot was down, or the plan was for an earlier moment): never in the night.
+        later = next_quiet_end(ctx.now, zone, *quiet)
+        if later <= occurrence.start - LATE_REMINDER_MARGIN:
+            await _reschedule(ctx, job, occurrence, person, later)
+        return None
+    tr = ctx.translator_for(person)
+    lines = [
+        tr.t(
+            _("scheduling.reminder_text"),
+            title=occurrence.title,
+            number=occurrence.number,
+            when=when_full(tr, occurrence.start, zone),
+            zone=zone.key,
+            left=until_text(tr, occurrence.start - ctx.now),
+            duration=duration_text(tr, occurrence.duration),
+        )
+    ]
+    if occurrence.recorded:
+        lines.append(tr.t(_("scheduling.recorded_note")))
+    lines.append(tr.t(_("scheduling.reminder_answer"), answer=answer_label(tr, answer)))
+    return Ask(
+        person_id=person.id,
+        text="\n".join(lines),
+        choices=tuple(answer_choices(tr)),
+        key=f"job:{job.id}:1",  # one message per reminder job, whatever batch runs it
+        payload={"session_id": occurrence.session_id, "occurrence_id": occurrence.row_id},
+        expires_at=occurrence.end,
+    )
+
+
+async def _reschedule(
+    ctx: Context, job: JobInfo, occurrence: Occurrence, person: Person, due: datetime
+) -> None:
+    await ctx.schedule(
+        REMINDER,
+        due,
+        key=occurrence_job_key(
+            REMINDER, occurrence, f"p{person.id}", f"{job.payload.get('lead')}m", f"r{stamp(due)}"
+        ),
+        payload=dict(job.payload),
+        person_id=person.id,
+        cohort_id=occurrence.cohort_id,
+    )
+
+
+@router.job(ENDED)
+async def ended(ctx: Context, job: JobInfo) -> None:
+    found = await _current(ctx, job)
+    if found is not None:
+        await ctx.publish(OccurrenceEnded(found[0]))
+
+
+# --------------------------------------------------------------------------- notices
+
+NEW = "new"
+CANCEL_ONE = "cancel_one"
+CANCEL_SERIES = "cancel_series"
+MOVE_ONE = "move_one"
+MOVE_SERIES = "move_series"
+
+
+async def notify_members(
+    ctx: Context,
+    session: ScheduledSession,
+    event: str,
+    *,
+    occurrence: Occurrence | None = None,
+    old_start: datetime | None = None,
+) -> int:
+    """Queue a notice for every member but the sender, each at the end of their current quiet
+    hours (never in their night). Returns how many people will be told.
+
+    Someone whose notice of the new session is still waiting gets no change notice: that
+    notice is written when it is delivered, so it already shows the change (and a session
+    cancelled before they heard of it is not news to them)."""
+    cohort = await ctx.session.get(Cohort, session.cohort_id)
+    assert cohort is not None
+    sender = ctx.person.id if ctx.person is not None else None
+    waiting = await _waiting_new_notices(ctx, session)
+    if event == CANCEL_SERIES and waiting:
+        await cancel_jobs(ctx.session, Job.id.in_(list(waiting.values())))
+    payload: dict[str, Any] = {"event": event, "session_id": session.id}
+    if occurrence is not None:
+        payload["occurrence_id"] = occurrence.row_id
+        payload["start"] = stamp(occurrence.start)
+    if old_start is not None:
+        payload["old_start"] = stamp(old_start)
+    told = 0
+    for person in await session_members(ctx.session, session.cohort_id):
+        if person.id == sender:
+            continue
+        if person.id in waiting:
+            # Their pending notice of the new session will show this change.
+            told += 0 if event == CANCEL_SERIES else 1
+            continue
+        due = ctx.now
+        quiet = quiet_hours(person, ctx.config)
+        if quiet is not None:
+            due = next_quiet_end(ctx.now, zone_of(person, cohort.zone), *quiet)
+        await ctx.schedule(
+            NOTICE,
+            due,
+            key=f"{NOTICE}:s{session.id}:v{session.sequence}:{event}:p{person.id}",
+            payload=payload,
+            person_id=person.id,
+            cohort_id=session.cohort_id,
+        )
+        told += 1
+    return told
+
+
+async def _waiting_new_notices(ctx: Context, session: ScheduledSession) -> dict[int, int]:
+    """person id -> job id of notices about this new session not delivered yet."""
+    found = await ctx.session.execute(
+        select(Job.person_id, Job.id).where(
+            Job.kind == NOTICE,
+            Job.status == "pending",
+            Job.idempotency_key.like(f"{NOTICE}:s{session.id}:v%:{NEW}:p%"),
+        )
+    )
+    return {int(pid): int(jid) for pid, jid in found.all() if pid is not None}
+
+
+@router.job(NOTICE)
+async def notice(ctx: Context, job: JobInfo) -> None:
+    person = ctx.person
+    session_id = job.payload.get("session_id")
+    if person is None or not isinstance(session_id, int):
+        return
+    session = await ctx.session.get(ScheduledSession, session_id)
+    if session is None:
+        return
+    cohort = await ctx.session.get(Cohort, session.cohort_id)
+    member = await membership(ctx.session, session.cohort_id, person.id)
+    if cohort is None or member is None or member.role == "alumni":
+        return
+    ctx.cohort = cohort
+    event = str(job.payload.get("event"))
+    tr = ctx.tr
+    zone = zone_of(person, cohort.zone)
+    common = {"title": session.title, "number": session.number, "cohort": cohort.name}
+    old_start = parse_stamp(job.payload.get("old_start"))
+    if event in (CANCEL_ONE, CANCEL_SERIES):
+        when = when_full(tr, old_start, zone) if old_start else ""
+        msgid = (
+            _("scheduling.notice_cancel_one")
+            if event == CANCEL_ONE
+            else _("scheduling.notice_cancel_series")
+        )
+        await ctx.say(tr.t(msgid, when=when, **common))
+        return
+    if session.status != SESSION_ACTIVE:
+        return
+    upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + LOOK_AHEAD)
+    if event == MOVE_ONE:
+        found = await _current(ctx, job)
+        if found is None:
+            return
+        target: Occurrence | None = found[0]
+    else:
+        target = upcoming[0] if upcoming else None
+    if target is None:
+        return
+    lines: list[str] = []
+    details = {
+        **common,
+        "when": when_full(tr, target.start, zone),
+        "zone": zone.key,
+        "duration": duration_text(tr, target.duration),
+        "repeat": repeat_text(tr, session, zone),
+    }
+    series_scope = True
+    if event == NEW:
+        msgid = _("scheduling.notice_new_series") if session.rrule else _("scheduling.notice_new")
+        lines.append(tr.t(msgid, **details))
+    elif event == MOVE_ONE:
+        lines.append(
+            tr.t(
+                _("scheduling.notice_move_one"),
+                old=when_full(tr, old_start, zone) if old_start else "",
+                **details,
+            )
+        )
+        series_scope = session.rrule is None
+    else:
+        lines.append(tr.t(_("scheduling.notice_move_series"), **details))
+    if session.recorded:
+        lines.append(tr.t(_("scheduling.recorded_note")))
+    if series_scope and session.rrule:
+        lines.append(tr.t(_("scheduling.ask_rsvp_series"), number=session.number))
+    else:
+        lines.append(tr.t(_("scheduling.ask_rsvp")))
+    await ctx.ask(
+        RSVP_QUESTION,
+        "\n".join(lines),
+        answer_choices(tr),
+        payload={
+            "session_id": session.id,
+            "occurrence_id": None if series_scope else target.row_id,
+        },
+        sticky=True,
+        expires_in=max(target.end - ctx.now, timedelta(hours=1)),
+    )
+
+
+__all__ = [
+    "CANCEL_ONE",
+    "CANCEL_SERIES",
+    "MOVE_ONE",
+    "MOVE_SERIES",
+    "NEW",
+    "RSVP_QUESTION",
+    "ensure_roll",
+    "materialize",
+    "notify_members",
+    "router",
+    "unschedule",
+]
