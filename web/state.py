@@ -86,6 +86,13 @@ class Page:
     def coordinator(self) -> bool:
         return self.role == "coordinator"
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """Times on a cohort's pages: the viewer's own zone, else the cohort's."""
+        if self.viewer.person.timezone:
+            return self.viewer.zone
+        return ZoneInfo(self.cohort.zone or "UTC")
+
 
 DASHBOARD = web.AppKey("dashboard", Dashboard)
 # request[SESSION_KEY]: the AsyncSession of the request's unit of work

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import ClientResponse, CookieJar
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp import ClientResponse, ClientSession, CookieJar
+from aiohttp.test_utils import TestServer
+from sqlalchemy import select
 
 from bot.config import load_config
+from storage.models import Cohort
 from tests.conftest import START
 from tests.debrief.helpers import answer_all, cohort, session, until_ended
 from tests.harness import BotHarness
@@ -49,14 +51,11 @@ async def served(bot: BotHarness) -> AsyncIterator[TestServer]:
 
 
 @asynccontextmanager
-async def client(server: TestServer) -> AsyncIterator[TestClient[Any, Any]]:
+async def client(server: TestServer) -> AsyncIterator[ClientSession]:
     """A browser of its own (cookies included) against the shared server."""
-    browser: TestClient[Any, Any] = TestClient(server, cookie_jar=CookieJar(unsafe=True))
-    await browser.start_server()
-    try:
-        yield browser
-    finally:
-        await browser.close()
+    jar = CookieJar(unsafe=True)  # cookies of 127.0.0.1 (aiohttp refuses IP hosts by default)
+    async with ClientSession(base_url=f"http://127.0.0.1:{server.port}", cookie_jar=jar) as c:
+        yield c
 
 
 async def login_link(bot: BotHarness, name: str) -> str:
@@ -66,7 +65,7 @@ async def login_link(bot: BotHarness, name: str) -> str:
     return urlsplit(match.group(0)).path
 
 
-async def sign_in(bot: BotHarness, browser: TestClient[Any, Any], name: str) -> ClientResponse:
+async def sign_in(bot: BotHarness, browser: ClientSession, name: str) -> ClientResponse:
     """`/dashboard` in chat, open the link, press the button: the browser is signed in."""
     path = await login_link(bot, name)
     page = await browser.get(path)
@@ -95,13 +94,12 @@ async def program(bot: BotHarness) -> dict[str, int]:
     await bot.send("dia", "/language ar")
     await session(bot)
     await until_ended(bot)
-    for name, rating in (("ana", "5"), ("ben", "4"), ("chen", "4"), ("dia", "3")):
+    for name, rating in (("ana", "5"), ("ben", "4"), ("chen", "4"), ("eli", "3")):
         await answer_all(bot, name, worked="the role play", rating=rating, wellbeing="1")
+    reply = await bot.ask("coord", '/addsession "Open space" 2026-12-03 13:00 for 2h recorded')
+    if "Scheduled #" not in reply and bot.last("coord").choices:
+        await bot.ask("coord", "1")
     await bot.new_cohort("other", "Elsewhere", "Asia/Tokyo")
-    from sqlalchemy import select
-
-    from storage.models import Cohort
-
     async with bot.db.transaction() as db:
         found = await db.execute(select(Cohort.name, Cohort.id))
         return {name: cid for name, cid in found.all()}

@@ -70,9 +70,7 @@ async def alumni(request: web.Request, p: Page) -> web.StreamResponse:
     )
     status = Counter(c.status for c in commitments)
     overdue = sum(
-        1
-        for c in commitments
-        if c.status == OPEN and c.due_date < now.astimezone(p.viewer.zone).date()
+        1 for c in commitments if c.status == OPEN and c.due_date < now.astimezone(p.zone).date()
     )
     notes = list(
         (
@@ -85,7 +83,7 @@ async def alumni(request: web.Request, p: Page) -> web.StreamResponse:
     )
     by_month: dict[str, Counter[str]] = {}
     for kind, at in notes:
-        local = at.astimezone(p.viewer.zone)
+        local = at.astimezone(p.zone)
         by_month.setdefault(f"{local:%Y-%m}", Counter())[kind] += 1
     kinds = tuple(NOTE_IDS)
     months = [
@@ -121,7 +119,7 @@ async def alumni(request: web.Request, p: Page) -> web.StreamResponse:
             name_of(people[x.mentor_id], identities[x.mentor_id]),
             name_of(people[x.mentee_id], identities[x.mentee_id]),
             tr.t(PAIRING_IDS.get(x.status, _("web.pairing_asked"))),
-            tr.date(x.created_at.astimezone(p.viewer.zone).date(), "medium"),
+            tr.date(x.created_at.astimezone(p.zone).date(), "medium"),
         )
         for x in pairings
     ]

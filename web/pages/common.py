@@ -45,11 +45,13 @@ def language_label(tr: Translator, lang: str | None) -> str:
 
 
 def zone_label(tr: Translator, zone: str | None) -> str:
-    return tr.zone_name(zone) if zone else tr.t("web.not_set")
+    if not zone:
+        return tr.t("web.not_set")
+    return "UTC" if zone in ("UTC", "Etc/UTC") else tr.zone_name(zone)
 
 
 def when(tr: Translator, page_: Page, instant: datetime) -> str:
-    return tr.datetime(instant, page_.viewer.zone, "medium")
+    return tr.datetime(instant, page_.zone, "medium")
 
 
 def count_bars(tr: Translator, counts: Counter[str]) -> list[Bar]:

@@ -76,7 +76,7 @@ async def attendance_csv(request: web.Request, p: Page) -> web.StreamResponse:
 @cohort_page()
 async def aggregates_csv(request: web.Request, p: Page) -> web.StreamResponse:
     now = dashboard_of(request).services.clock.now()
-    data = await gather(p.session, p.cohort, p.tr, now, p.viewer.zone)
+    data = await gather(p.session, p.cohort, p.tr, now, p.zone)
     rows: list[list[object]] = [["metric", "count", "percent", "value"]]
     for _title, figures in data.sections:
         for f in figures:

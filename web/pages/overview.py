@@ -58,7 +58,7 @@ async def overview(request: web.Request, p: Page) -> web.StreamResponse:
         if row.person.onboarding_step != ONBOARDED
     ]
 
-    local_now = now.astimezone(p.viewer.zone)
+    local_now = now.astimezone(p.zone)
     day_start = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
     people = []
     for row in rows:
@@ -70,21 +70,21 @@ async def overview(request: web.Request, p: Page) -> web.StreamResponse:
     upcoming = await upcoming_occurrences(p.session, p.cohort.id, now, now + STRIP_DAYS)
     sessions = [
         StripSession(
-            f"#{o.number} {tr.weekday(o.start.astimezone(p.viewer.zone).date())[:3]}",
-            f"#{o.number} {o.title} · {tr.datetime(o.start, p.viewer.zone, 'medium')}",
+            f"#{o.number} {tr.weekday(o.start.astimezone(p.zone).date())[:3]}",
+            f"#{o.number} {o.title} · {tr.datetime(o.start, p.zone, 'medium')}",
             o.start,
             o.end,
         )
         for o in upcoming
     ]
-    labels = [tr.time(time(hour)) for hour in range(24)]
+    labels = [tr.time(time(hour)) if hour % 3 == 0 else "" for hour in range(24)]
     strip = world_strip(
         people,
         sessions,
         day_start=day_start,
         now=now,
         hour_labels=labels,
-        label=tr.t("web.strip_label", zone=zone_label(tr, p.viewer.person.timezone or "UTC")),
+        label=tr.t("web.strip_label", zone=zone_label(tr, p.zone.key)),
         legend=(
             tr.t("web.legend_awake"),
             tr.t("web.legend_quiet"),
@@ -104,8 +104,8 @@ async def overview(request: web.Request, p: Page) -> web.StreamResponse:
         language_chart=bars(count_bars(tr, languages), label=tr.t("web.by_language"), rtl=tr.rtl),
         zone_chart=bars(count_bars(tr, zones), label=tr.t("web.by_zone"), rtl=tr.rtl),
         pending=pending,
-        viewer_zone=zone_label(tr, p.viewer.person.timezone or "UTC"),
+        viewer_zone=zone_label(tr, p.zone.key),
         today=tr.date(local_now.date(), "full"),
         upcoming_count=len(upcoming),
-        generated=tr.datetime(now, p.viewer.zone, "medium"),
+        generated=tr.datetime(now, p.zone, "medium"),
     )

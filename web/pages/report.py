@@ -275,7 +275,7 @@ async def gather(
 @cohort_page()
 async def report(request: web.Request, p: Page) -> web.StreamResponse:
     now = dashboard_of(request).services.clock.now()
-    data = await gather(p.session, p.cohort, p.tr, now, p.viewer.zone)
+    data = await gather(p.session, p.cohort, p.tr, now, p.zone)
     return render(
         request,
         p,
@@ -284,7 +284,7 @@ async def report(request: web.Request, p: Page) -> web.StreamResponse:
         data=data,
         shown=lambda f: shown(p.tr, f),
         share_text=lambda r: _share_text(p.tr, r),
-        generated=p.tr.datetime(now, p.viewer.zone, "long"),
+        generated=p.tr.datetime(now, p.zone, "long"),
         min_cell=MIN_CELL,
         completion=int(COMPLETION * 100),
         safety=p.tr.t(_("web.r_safety_none")),
