@@ -130,6 +130,9 @@ async def chromium(base: str, shots: Path, lang: str = "en") -> AsyncIterator[Br
         "--metrics-recording-only",
     ):
         options.add_argument(arg)
+    # What the browser asks pages for (Accept-Language): the language of pages for visitors
+    # who are not signed in.
+    options.add_experimental_option("prefs", {"intl.accept_languages": lang.replace("_", "-")})
     service = Service(executable_path=str(CHROMEDRIVER))
     driver = await asyncio.to_thread(webdriver.Chrome, options=options, service=service)
     try:
