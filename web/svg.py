@@ -194,8 +194,8 @@ def bars(
     items: Sequence[Bar], *, label: str, maximum: float | None = None, rtl: bool = False
 ) -> Markup:
     """Horizontal bars, one per item, scaled to `maximum` (default: the largest value)."""
-    name_w, bar_w, row_h = 130.0, 170.0, 22.0
-    width = name_w + bar_w + 50
+    name_w, bar_w, row_h = 180.0, 160.0, 22.0
+    width = name_w + bar_w + 110  # the value: "75% (3/4)"
     height = max(len(items), 1) * row_h + 6
     top = max([i.value or 0.0 for i in items] + [maximum or 0.0, 1e-9])
     body: list[str] = []
