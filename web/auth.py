@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -280,7 +279,6 @@ def cohort_page(
     def decorate(handler: PageHandler) -> Handler:
         @functools.wraps(handler)
         async def wrapped(request: web.Request) -> web.StreamResponse:
-            started = time.perf_counter()
             viewer = await current_viewer(request)
             if viewer is None:
                 return sign_in_page(request)
@@ -311,10 +309,7 @@ def cohort_page(
                 await record_view(
                     session, cohort_id, viewer.person.id, audit, dash.services.clock.now()
                 )
-            response = await handler(request, Page(session, viewer, entry.cohort, role))
-            name = audit or handler.__name__
-            dash.page_seconds.setdefault(name, []).append(time.perf_counter() - started)
-            return response
+            return await handler(request, Page(session, viewer, entry.cohort, role))
 
         return wrapped
 

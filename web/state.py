@@ -4,7 +4,7 @@ signed-in viewer of one request."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -32,7 +32,6 @@ class Dashboard:
     templates: Environment
     client_failures: SlidingWindow
     all_failures: SlidingWindow
-    page_seconds: dict[str, list[float]] = field(default_factory=dict)  # bench: render times
 
     @property
     def config(self) -> WebConfig:
