@@ -28,6 +28,7 @@ from storage.engine import Database, sqlite_path
 from storage.repositories.chats import DbChatMoves
 from storage.repositories.kv import DbStateStore
 from storage.repositories.reachability import DbReachability
+from web.server import WebServer, build_web_app
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,13 @@ class App:
     services: Services
     runtime: Runtime
     platforms: Mapping[str, Platform]
+    # The dashboard and calendar feeds ([web]); built always, listening only once started
+    # (`cohortbot run`), and never when [web] enabled = false.
+    web: WebServer | None = None
 
     async def close(self) -> None:
+        if self.web is not None:
+            await self.web.stop()
         await self.runtime.shutdown()
         await self.db.close()
 
@@ -112,7 +118,8 @@ async def build_app(
         if take_groups is not None:
             take_groups(runtime.handle_many)
     await privacy.on_startup(db, services)  # the daily retention job (idempotent)
-    return App(config, db, services, runtime, platforms)
+    web = WebServer(config.web, build_web_app(db, services)) if config.web.enabled else None
+    return App(config, db, services, runtime, platforms, web)
 
 
 def configured_platforms(config: Config, clock: Clock, db: Database) -> dict[str, Platform]:

@@ -203,6 +203,13 @@ async def interactive(config: Config, name: str) -> int:
     console = ConsolePlatform(clock, files_dir_for(config), sink)
     app = await build_app(config, clock, {"console": console})
     await app.runtime.serve()
+    if app.web is not None:
+        # The dashboard too, so that `/dashboard` can be tried here; a busy port only warns.
+        try:
+            await app.web.start()
+        except ConfigError as error:
+            print(f"dashboard not started: {error}", flush=True)
+            app.web = None
     settle_heap()
     print(
         "cohortbot console. Type /start to begin, /help for commands.\n"
@@ -265,6 +272,8 @@ async def run_platforms(config: Config) -> int:
         loop.add_signal_handler(sig, stop.set)
     fatal = app.runtime.fatal
     try:
+        if app.web is not None:
+            await app.web.start()  # a port already in use is a ConfigError: exit 2, one line
         await app.runtime.serve(Leases(db, clock, instance))
         settle_heap()
         log.info("running", extra={"platforms": ",".join(platforms), "instance": instance})

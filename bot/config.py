@@ -114,6 +114,25 @@ class PrivacyConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """The coordinators' dashboard and the calendar feeds, served by `cohortbot run`."""
+
+    enabled: bool = True
+    listen: str = "127.0.0.1"
+    port: int = 8080
+    # Where people reach the server (through a reverse proxy with TLS in production): the root
+    # of the links the bot hands out. https here makes the session cookie Secure.
+    public_url: str = "http://127.0.0.1:8080"
+
+    @property
+    def secure(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    def link(self, path: str) -> str:
+        return f"{self.public_url.rstrip('/')}{path}"
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: str = "INFO"
 
@@ -125,6 +144,7 @@ class Config:
     matrix: MatrixConfig = field(default_factory=MatrixConfig)
     bot: BotConfig = field(default_factory=BotConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
 
@@ -276,6 +296,9 @@ def _validate(config: Config) -> None:
         _check_url("telegram.url", config.telegram.url)
     if config.matrix.homeserver:
         _check_url("matrix.homeserver", config.matrix.homeserver)
+    _check_url("web.public_url", config.web.public_url)
+    if not 1 <= config.web.port <= 65535:
+        raise ConfigError("web.port", f"expected a port from 1 to 65535, got {config.web.port}")
     if not 1 <= config.telegram.port <= 65535:
         raise ConfigError(
             "telegram.port", f"expected a port from 1 to 65535, got {config.telegram.port}"

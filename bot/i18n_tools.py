@@ -23,7 +23,9 @@ from babel.messages.pofile import read_po, write_po
 from bot.i18n import LOCALES_DIR, placeholders
 
 ROOT = LOCALES_DIR.parent
-SOURCES = ("bot", "handlers")
+SOURCES = ("bot", "handlers", "web")
+# Jinja templates call t("id") / tn("id", n): their ids are found by TEMPLATE_ID.
+TEMPLATES = ("web/templates",)
 LANGUAGES = ("en", "es", "fr", "pt_BR", "ar")
 KEYWORDS: dict[str, tuple[int, ...] | None] = {
     "_": None,
@@ -36,6 +38,7 @@ KEYWORDS: dict[str, tuple[int, ...] | None] = {
 PLURAL_KEYWORDS = {"tn"}
 MESSAGE_ID = re.compile(r"^[a-z][a-z0-9_]*\.[a-z0-9_.]+$")
 _LITERAL_ID = re.compile(r"""\b_\(\s*["']([a-z][a-z0-9_]*\.[a-z0-9_.]+)["']\s*\)""")
+_TEMPLATE_ID = re.compile(r"""\b(tn?)\(\s*["']([a-z][a-z0-9_]*\.[a-z0-9_.]+)["']""")
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,12 @@ def extract() -> dict[str, Extracted]:
                 for msgid in _LITERAL_ID.findall(line):
                     if MESSAGE_ID.match(msgid) and msgid not in found:
                         found[msgid] = (False, [(str(path.relative_to(ROOT)), lineno)])
+    for folder in TEMPLATES:
+        for path in sorted((ROOT / folder).rglob("*.html")):
+            for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                for _fn, msgid in _TEMPLATE_ID.findall(line):
+                    if MESSAGE_ID.match(msgid) and msgid not in found:
+                        found[msgid] = (False, [(str(path.relative_to(ROOT)), lineno)])
     plurals = _plural_ids()
     return {
         msgid: Extracted(msgid, msgid in plurals, tuple(where))
@@ -81,6 +90,10 @@ def _plural_ids() -> set[str]:
     for source in SOURCES:
         for path in (ROOT / source).rglob("*.py"):
             ids.update(pattern.findall(path.read_text(encoding="utf-8")))
+    for folder in TEMPLATES:
+        for path in (ROOT / folder).rglob("*.html"):
+            text = path.read_text(encoding="utf-8")
+            ids.update(msgid for fn, msgid in _TEMPLATE_ID.findall(text) if fn == "tn")
     for po in (LOCALES_DIR / "en" / "LC_MESSAGES").glob("*.po"):
         with po.open("rb") as fh:
             ids.update(m.id[0] for m in read_po(fh, locale="en") if m.pluralizable)

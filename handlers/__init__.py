@@ -8,9 +8,11 @@ from bot.router import Router
 def routers() -> list[Router]:
     from handlers import (
         alumni,
+        attendance,
         broadcast,
         cohorts,
         consent,
+        dashboard,
         debrief,
         help,
         link,
@@ -32,4 +34,6 @@ def routers() -> list[Router]:
         debrief.router,
         alumni.router,
         link.router,
+        dashboard.router,
+        attendance.router,
     ]

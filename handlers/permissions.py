@@ -51,6 +51,9 @@ PERMISSIONS: dict[str, Access] = {
     "consentreport": STAFF,
     "cancelsession": STAFF,
     "movesession": STAFF,
+    "attendance": STAFF,
+    # the web dashboard covers every cohort where the person is staff, whichever is current
+    "dashboard": roles("coordinator", "facilitator", picks_cohort=True),
     # coordinators
     "announce": COORDINATOR,
     "announcements": COORDINATOR,

@@ -152,6 +152,22 @@ DECLARED: Mapping[str, TablePolicy] = MappingProxyType(
         "announcement_variant": TablePolicy(
             "none", why="a cohort announcement in another language (program content)"
         ),
+        # storage/models/web.py: secrets are kept hashed, and never exported even so
+        "web_login_token": TablePolicy(
+            "delete",
+            why="a dashboard login link the person asked for (only its hash)",
+            export_exclude=frozenset({"token_hash"}),
+        ),
+        "web_session": TablePolicy(
+            "delete",
+            why="a signed-in dashboard browser (the cookie's hash; no address, no user agent)",
+            export_exclude=frozenset({"session_hash"}),
+        ),
+        "calendar_feed": TablePolicy(
+            "delete",
+            why="the person's private calendar subscription (only the token's hash)",
+            export_exclude=frozenset({"token_hash"}),
+        ),
         "session_occurrence": TablePolicy(
             "none",
             why="dates of a session's occurrences",

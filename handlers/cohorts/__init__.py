@@ -11,10 +11,18 @@ from bot.router import Router
 from handlers.cohorts import closing, groups, membership, roles, roster
 from handlers.cohorts.events import CohortClosed, RosterShown
 from handlers.cohorts.membership import require_open
-from handlers.cohorts.names import contact_of, name_of
+from handlers.cohorts.names import contact_of, find_member, name_of
 
 router = Router()
 for _module in (membership, roles, roster, groups, closing):
     router.include(_module.router)
 
-__all__ = ["CohortClosed", "RosterShown", "contact_of", "name_of", "require_open", "router"]
+__all__ = [
+    "CohortClosed",
+    "RosterShown",
+    "contact_of",
+    "find_member",
+    "name_of",
+    "require_open",
+    "router",
+]

@@ -4,5 +4,6 @@ for facilitators, and the cohort's debrief settings."""
 from __future__ import annotations
 
 from handlers.debrief.rounds import router
+from handlers.debrief.themes import group
 
-__all__ = ["router"]
+__all__ = ["group", "router"]

@@ -25,6 +25,7 @@ from handlers.scheduling.api import (
     session_members,
     upcoming_occurrences,
 )
+from handlers.scheduling.calendar import build_calendar
 from handlers.scheduling.core import HORIZON, LOOK_AHEAD, Occurrence
 from handlers.scheduling.events import OccurrenceCancelled, OccurrenceEnded, OccurrenceScheduled
 from handlers.scheduling.text import duration_text, when_short
@@ -42,6 +43,7 @@ __all__ = [
     "OccurrenceEnded",
     "OccurrenceScheduled",
     "answers_for",
+    "build_calendar",
     "cancel_occurrence_jobs",
     "duration_text",
     "next_occurrence_answers",

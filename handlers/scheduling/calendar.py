@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vRecur
+from icalendar import Calendar, Event, Timezone, vRecur
 
 from bot.commands import Args
 from bot.context import Context
@@ -20,6 +20,7 @@ from bot.messages import Attachment
 from bot.router import Router
 from bot.timeparse import parse_rrule, rrule_string
 from handlers.scheduling.core import session_wall
+from handlers.scheduling.feed import feed as calendar_feed
 from storage.models import Cohort
 from storage.models.scheduling import (
     OCCURRENCE_CANCELLED,
@@ -112,13 +113,19 @@ def build_calendar(
     entries: Sequence[tuple[ScheduledSession, Cohort, Sequence[SessionOccurrence]]],
     tr: Translator,
     now: datetime,
+    *,
+    zone: str | None = None,
 ) -> bytes:
+    """The calendar of `entries`; with `zone` (a live feed: the reader's zone) the calendar
+    names it as its own (X-WR-TIMEZONE) and carries its VTIMEZONE too."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", tr.t(_("scheduling.calendar_name")))
+    if zone:
+        calendar.add("x-wr-timezone", zone)
     for session, cohort, rows in entries:
         for event in session_events(session, cohort, rows, tr, now):
             calendar.add_component(event)
@@ -129,12 +136,19 @@ def build_calendar(
     )
     # Transitions for the years the events span, not the library's default 1970-2038.
     calendar.add_missing_timezones(first_date=first.date(), last_date=last.date())
+    if zone and zone not in {tz.tz_name for tz in calendar.timezones}:
+        calendar.add_component(
+            Timezone.from_tzid(zone, first_date=first.date(), last_date=last.date())
+        )
     data: bytes = calendar.to_ical()
     return data
 
 
-@router.command("calendar", help_id=_("scheduling.help_calendar"))
+@router.command("calendar", usage="[feed [off]]", help_id=_("scheduling.help_calendar"))
 async def calendar(ctx: Context, args: Args) -> None:
+    if args.words and args.words[0].lower() == "feed":
+        await calendar_feed(ctx, args.words[1:])
+        return
     person = ctx.require_person()
     entries = []
     for session, cohort in await sessions_of_person(ctx.session, person.id):

@@ -14,6 +14,7 @@ from storage.models.alumni import (
     MentorOffer,
     MentorPairing,
 )
+from storage.models.attendance import Attendance
 from storage.models.broadcast import Announcement, AnnouncementVariant
 from storage.models.cohorts import ROLES, STAFF_ROLES, BoundChat, Cohort, FailedJoin, Membership
 from storage.models.consent import ConsentRecord
@@ -35,6 +36,7 @@ from storage.models.debrief import (
 from storage.models.lease import Lease
 from storage.models.link import LinkAttempt, LinkCode
 from storage.models.scheduling import ScheduledSession, SessionOccurrence, SessionRsvp
+from storage.models.web import CalendarFeed, WebAudit, WebLoginToken, WebSession
 
 __all__ = [
     "ROLES",
@@ -43,7 +45,9 @@ __all__ = [
     "Announcement",
     "AnnouncementVariant",
     "AnonymousDebriefAnswer",
+    "Attendance",
     "BoundChat",
+    "CalendarFeed",
     "Cohort",
     "Commitment",
     "CommitmentNote",
@@ -69,6 +73,9 @@ __all__ = [
     "ScheduledSession",
     "SessionOccurrence",
     "SessionRsvp",
+    "WebAudit",
+    "WebLoginToken",
+    "WebSession",
 ]
 
 # Every model is imported above: set up the mappers' relationships and attribute instruments now,

@@ -59,11 +59,11 @@ def test_unknown_cohortbot_variables_are_named_in_one_line() -> None:
     message = error_of(
         env={
             "COHORTBOT_TELEGRM_TOKEN": "x",
-            "COHORTBOT_WEB_PORT": "8080",
+            "COHORTBOT_WEBB_PORT": "8080",
             "COHORTBOT_TELEGRAM_MODE": "polling",
         }
     )
-    assert message.startswith("config error: COHORTBOT_TELEGRM_TOKEN, COHORTBOT_WEB_PORT: ")
+    assert message.startswith("config error: COHORTBOT_TELEGRM_TOKEN, COHORTBOT_WEBB_PORT: ")
     assert "COHORTBOT_<SECTION>_<KEY>" in message and "telegram" in message
 
 

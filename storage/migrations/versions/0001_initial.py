@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 06:07:06.334289
+Create Date: 2026-12-07 07:53:43.936634
 """
 
 from __future__ import annotations
@@ -222,6 +222,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_announcement_author_id"), ["author_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_announcement_cohort_id"), ["cohort_id"], unique=False)
 
+    op.create_table(
+        "calendar_feed",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_calendar_feed_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_feed")),
+        sa.UniqueConstraint("person_id", name=op.f("uq_calendar_feed_person_id")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_calendar_feed_token_hash")),
+    )
     op.create_table(
         "failed_join",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -506,6 +522,76 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "web_audit",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("cohort_id", sa.Integer(), nullable=False),
+        sa.Column("viewer_id", sa.Integer(), nullable=True),
+        sa.Column("page", sa.String(length=32), nullable=False),
+        sa.Column("viewed_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["cohort_id"],
+            ["cohort.id"],
+            name=op.f("fk_web_audit_cohort_id_cohort"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["viewer_id"],
+            ["person.id"],
+            name=op.f("fk_web_audit_viewer_id_person"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_audit")),
+    )
+    with op.batch_alter_table("web_audit", schema=None) as batch_op:
+        batch_op.create_index("ix_web_audit_cohort_at", ["cohort_id", "viewed_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_web_audit_viewer_id"), ["viewer_id"], unique=False)
+
+    op.create_table(
+        "web_login_token",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", storage.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_web_login_token_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_login_token")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_web_login_token_token_hash")),
+    )
+    with op.batch_alter_table("web_login_token", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_web_login_token_expires_at"), ["expires_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_web_login_token_person_id"), ["person_id"], unique=False
+        )
+
+    op.create_table(
+        "web_session",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("session_hash", sa.String(length=64), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", storage.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_web_session_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_session")),
+        sa.UniqueConstraint("session_hash", name=op.f("uq_web_session_session_hash")),
+    )
+    with op.batch_alter_table("web_session", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_web_session_person_id"), ["person_id"], unique=False)
+
+    op.create_table(
         "alumni_commitment_note",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("commitment_id", sa.Integer(), nullable=False),
@@ -645,6 +731,43 @@ def upgrade() -> None:
             batch_op.f("ix_session_occurrence_session_id"), ["session_id"], unique=False
         )
         batch_op.create_index("ix_session_occurrence_start", ["start"], unique=False)
+
+    op.create_table(
+        "attendance",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("occurrence_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("attended", sa.Boolean(), nullable=False),
+        sa.Column("marked_by", sa.Integer(), nullable=True),
+        sa.Column("marked_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["marked_by"],
+            ["person.id"],
+            name=op.f("fk_attendance_marked_by_person"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["occurrence_id"],
+            ["session_occurrence.id"],
+            name=op.f("fk_attendance_occurrence_id_session_occurrence"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_attendance_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_attendance")),
+        sa.UniqueConstraint(
+            "occurrence_id", "person_id", name=op.f("uq_attendance_occurrence_id_person_id")
+        ),
+    )
+    with op.batch_alter_table("attendance", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_attendance_occurrence_id"), ["occurrence_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_attendance_person_id"), ["person_id"], unique=False)
 
     op.create_table(
         "debrief_round",
@@ -850,6 +973,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_debrief_round_cohort_id"))
 
     op.drop_table("debrief_round")
+    with op.batch_alter_table("attendance", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_attendance_person_id"))
+        batch_op.drop_index(batch_op.f("ix_attendance_occurrence_id"))
+
+    op.drop_table("attendance")
     with op.batch_alter_table("session_occurrence", schema=None) as batch_op:
         batch_op.drop_index("ix_session_occurrence_start")
         batch_op.drop_index(batch_op.f("ix_session_occurrence_session_id"))
@@ -873,6 +1001,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_alumni_commitment_note_commitment_id"))
 
     op.drop_table("alumni_commitment_note")
+    with op.batch_alter_table("web_session", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_web_session_person_id"))
+
+    op.drop_table("web_session")
+    with op.batch_alter_table("web_login_token", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_web_login_token_person_id"))
+        batch_op.drop_index(batch_op.f("ix_web_login_token_expires_at"))
+
+    op.drop_table("web_login_token")
+    with op.batch_alter_table("web_audit", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_web_audit_viewer_id"))
+        batch_op.drop_index("ix_web_audit_cohort_at")
+
+    op.drop_table("web_audit")
     with op.batch_alter_table("scheduled_session", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_scheduled_session_cohort_id"))
 
@@ -919,6 +1061,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_failed_join_attempted_at"))
 
     op.drop_table("failed_join")
+    op.drop_table("calendar_feed")
     with op.batch_alter_table("announcement", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_announcement_cohort_id"))
         batch_op.drop_index(batch_op.f("ix_announcement_author_id"))
