@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
+from .matrix_bot import BotProcess
+from .matrix_peer import Peer, make_peer
 from .synapse import SynapseServer, synapse_python
 
 SynapseFactory = Callable[..., SynapseServer]
@@ -109,3 +111,29 @@ def synapse_factory(
     finally:
         for server in started:
             server.stop()
+
+
+@pytest.fixture
+async def stopped_bot(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[BotProcess]:
+    """A registered bot account with its own database and key store, not started yet."""
+    process = BotProcess.register(synapse, tmp_path / "bot")
+    try:
+        yield process
+    finally:
+        await process.stop()
+
+
+@pytest.fixture
+async def bot(stopped_bot: BotProcess) -> BotProcess:
+    """The bot, started (a module that starts it itself overrides this with `stopped_bot`)."""
+    await stopped_bot.start()
+    return stopped_bot
+
+
+@pytest.fixture
+async def alice(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[Peer]:
+    peer = await make_peer(synapse, tmp_path, "alice")
+    try:
+        yield peer
+    finally:
+        await peer.close()

@@ -20,22 +20,6 @@ pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture
-async def stopped_bot(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    """A registered bot account with its own database and key store, not started yet."""
-    process = BotProcess.register(synapse, tmp_path / "bot")
-    try:
-        yield process
-    finally:
-        await process.stop()
-
-
-@pytest.fixture
-async def bot(stopped_bot: BotProcess) -> BotProcess:
-    await stopped_bot.start()
-    return stopped_bot
-
-
-@pytest.fixture
 async def peers(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[list[Peer]]:
     made: list[Peer] = []
     try:

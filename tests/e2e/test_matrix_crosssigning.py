@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import secrets
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from bot.adapters.matrix.crosssigning import Outcome
 
 from .cross_signing import check_cross_signed, device_signed_by, query, upload_foreign_identity
 from .matrix_bot import BotProcess
-from .matrix_peer import Peer, make_peer
+from .matrix_peer import Peer
 from .synapse import RegisteredUser, SynapseServer
 
 pytestmark = pytest.mark.timeout(120)
@@ -31,21 +30,9 @@ def observer(synapse: SynapseServer) -> RegisteredUser:
 
 
 @pytest.fixture
-async def bot(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    process = BotProcess.register(synapse, tmp_path / "bot")
-    try:
-        yield process
-    finally:
-        await process.stop()
-
-
-@pytest.fixture
-async def alice(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[Peer]:
-    peer = await make_peer(synapse, tmp_path, "alice")
-    try:
-        yield peer
-    finally:
-        await peer.close()
+def bot(stopped_bot: BotProcess) -> BotProcess:
+    """Registered, not started: each test starts (and restarts) it."""
+    return stopped_bot
 
 
 def token_bot(

@@ -17,16 +17,6 @@ pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
-async def bot(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    process = BotProcess.register(synapse, tmp_path / "bot")
-    try:
-        await process.start()
-        yield process
-    finally:
-        await process.stop()
-
-
-@pytest.fixture
 async def carol(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[Peer]:
     peer = await make_peer(synapse, tmp_path, "carol")
     try:

@@ -10,7 +10,6 @@ import json
 import secrets
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -36,12 +35,9 @@ def _missing() -> str | None:
 
 
 @pytest.fixture
-async def bot(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    process = BotProcess.register(synapse, tmp_path / "bot")
-    try:
-        yield process
-    finally:
-        await process.stop()
+def bot(stopped_bot: BotProcess) -> BotProcess:
+    """Registered, not started: each test starts (and restarts) it."""
+    return stopped_bot
 
 
 def device_trust(

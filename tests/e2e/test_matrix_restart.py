@@ -5,7 +5,6 @@ wrong pickle key, and login by access token."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,28 +18,16 @@ from bot.messages import Inbound
 from storage.repositories.kv import DbStateStore
 
 from .matrix_bot import TEST_TUNING, BotProcess
-from .matrix_peer import Peer, make_peer
+from .matrix_peer import Peer
 from .synapse import SynapseServer
 
 pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture
-async def bot(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    process = BotProcess.register(synapse, tmp_path / "bot")
-    try:
-        yield process
-    finally:
-        await process.stop()
-
-
-@pytest.fixture
-async def alice(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[Peer]:
-    peer = await make_peer(synapse, tmp_path, "alice")
-    try:
-        yield peer
-    finally:
-        await peer.close()
+def bot(stopped_bot: BotProcess) -> BotProcess:
+    """Registered, not started: each test starts (and restarts) it."""
+    return stopped_bot
 
 
 async def test_restart_keeps_device_keys_and_sync_position(bot: BotProcess, alice: Peer) -> None:

@@ -5,8 +5,6 @@ a person the bot has no room with, and an undecryptable message reported to its 
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from nio import (
@@ -21,31 +19,12 @@ from bot.adapters.matrix import MatrixPlatform
 from bot.messages import Address, Attachment, Choice, Outbound, SendResult, SendStatus
 
 from .matrix_bot import BotProcess
-from .matrix_peer import Peer, make_peer
+from .matrix_peer import Peer
 from .synapse import SynapseServer
 
 pytestmark = pytest.mark.timeout(180)
 
 CALENDAR = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//cohortbot//test//EN\r\nEND:VCALENDAR\r\n"
-
-
-@pytest.fixture
-async def bot(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    process = BotProcess.register(synapse, tmp_path / "bot")
-    await process.start()
-    try:
-        yield process
-    finally:
-        await process.stop()
-
-
-@pytest.fixture
-async def alice(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[Peer]:
-    peer = await make_peer(synapse, tmp_path, "alice")
-    try:
-        yield peer
-    finally:
-        await peer.close()
 
 
 def platform_of(bot: BotProcess) -> MatrixPlatform:

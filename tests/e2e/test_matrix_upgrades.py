@@ -6,9 +6,7 @@ tested in tests/core/test_chat_moves.py.)"""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -20,28 +18,16 @@ from bot.outbox import enqueue_message
 from storage.models import BoundChat
 
 from .matrix_bot import BotProcess
-from .matrix_peer import Peer, make_peer
+from .matrix_peer import Peer
 from .synapse import SynapseServer
 
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
-async def bot(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    process = BotProcess.register(synapse, tmp_path / "bot")
-    try:
-        yield process
-    finally:
-        await process.stop()
-
-
-@pytest.fixture
-async def alice(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[Peer]:
-    peer = await make_peer(synapse, tmp_path, "alice")
-    try:
-        yield peer
-    finally:
-        await peer.close()
+def bot(stopped_bot: BotProcess) -> BotProcess:
+    """Registered, not started: each test starts (and restarts) it."""
+    return stopped_bot
 
 
 async def bound_rooms(bot: BotProcess) -> list[str]:
