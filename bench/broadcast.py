@@ -404,7 +404,7 @@ async def driver(args: argparse.Namespace) -> None:
 # Fan-out only ------------------------------------------------------------------------------
 async def fanout_bench(args: argparse.Namespace) -> None:
     from bot.adapters.console import ConsolePlatform
-    from handlers.broadcast.announce import fan_out_batch, start_fanout
+    from handlers.broadcast.fanout import fan_out_batch, start_fanout
 
     for batch in [int(b) for b in args.batches.split(",")]:
         with tempfile.TemporaryDirectory() as tmp:

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.delivery import Delivery
-from handlers.broadcast.announce import FANOUT_BATCH
+from handlers.broadcast.fanout import FANOUT_BATCH
 from storage.models import Job, Person
 from tests.broadcast.crash_worker import MEMBERS
 from tests.broadcast.helpers import (
