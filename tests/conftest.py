@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy.engine import make_url
 
 from bot.config import load_config
@@ -21,6 +22,11 @@ from storage.migrate import upgrade
 from tests.harness import BotHarness
 
 PG_ENV = "COHORTBOT_TEST_POSTGRES_URL"
+
+# Tests never assert wall-clock time: Hypothesis' per-example deadline (200 ms) would fail a
+# property test on a loaded machine, so it is off for every test.
+settings.register_profile("cohortbot", deadline=None)
+settings.load_profile("cohortbot")
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 

@@ -220,8 +220,10 @@ class HeldPlatform(FakePlatform):
         super().__init__(clock, limits=RateLimits(per_second_global=30))  # one send out at once
         self.on_wire = asyncio.Event()
         self.let_through = asyncio.Event()
+        self.entered: list[str] = []  # keys of the sends that went on the wire
 
     async def send(self, message: Outbound) -> SendResult:
+        self.entered.append(message.key)
         self.on_wire.set()
         await self.let_through.wait()
         return await super().send(message)
@@ -274,8 +276,12 @@ async def test_shutdown_waits_for_the_send_on_the_wire_instead_of_cutting_it_off
     outcome = {r.idempotency_key: r.status for r in await rows(app.db)}
     await app.db.close()
     sent = [s.message.key for s in platform.sent]
-    assert len(sent) == 1 and outcome[sent[0]] == "sent"  # finished and recorded, not repeated
-    assert sorted(outcome.values()) == ["pending", "sent"]  # the other is queued for next time
+    # Each send on the wire finished and was recorded, none repeated (usually one: a loaded
+    # machine's slower sends can let the second chat's lane start beside it); whatever had not
+    # gone out is queued for next time.
+    assert sorted(sent) == sorted(platform.entered) and len(sent) >= 1
+    assert {key: outcome[key] for key in sent} == dict.fromkeys(sent, "sent")
+    assert sorted(outcome.values()) == sorted(["sent"] * len(sent) + ["pending"] * (2 - len(sent)))
 
 
 async def test_unrecorded_sends_never_exceed_the_configured_cap() -> None:
