@@ -75,6 +75,10 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
         ["bench.reminders", "--reminders", "20000", "--spread", "60"],
         ["bench.reminders", "--reminders", "400", "--spread", "4"],
     ),
+    "virtual": (
+        ["bench.virtual", "--people", "1000", "--sessions", "10", "--days", "30"],
+        ["bench.virtual", "--small"],
+    ),
     "broadcast": (
         ["bench.broadcast", "--size", "10000"],
         ["bench.broadcast", "--size", "150"],

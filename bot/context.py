@@ -20,10 +20,12 @@ from bot.messages import Address, Attachment, Choice, Inbound, QuestionRef
 from bot.outbox import (
     PRIORITY_NOTICE,
     PRIORITY_REPLY,
+    NewJob,
     NewMessage,
     enqueue_many,
     enqueue_message,
     schedule_job,
+    schedule_jobs,
 )
 from bot.platform import Capabilities
 from bot.question_tags import new_nonce, ref_of
@@ -347,3 +349,7 @@ class Context:
             cohort_id=cohort_id,
             zone=zone,
         )
+
+    async def schedule_many(self, jobs: Sequence[NewJob]) -> None:
+        """`schedule` for many jobs at once (one statement over all of them, in order)."""
+        await schedule_jobs(self.session, jobs, self.now)

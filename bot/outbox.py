@@ -110,24 +110,42 @@ async def schedule_job(
     zone: str | None = None,
 ) -> bool:
     """Schedule a job once per idempotency key. True when it was new."""
-    inserted = await insert_ignore(
-        session,
-        Job,
-        {
-            "kind": kind,
-            "due_at": due_at,
-            "zone": zone,
-            "payload": payload or {},
+    job = NewJob(kind, due_at, key, payload, person_id, cohort_id, zone)
+    inserted = await insert_ignore(session, Job, job.row(now), ["idempotency_key"])
+    return inserted > 0
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """One job row, as `schedule_jobs` writes it (the arguments of `schedule_job`)."""
+
+    kind: str
+    due_at: datetime
+    key: str
+    payload: dict[str, Any] | None = None
+    person_id: int | None = None
+    cohort_id: int | None = None
+    zone: str | None = None
+
+    def row(self, now: datetime) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "due_at": self.due_at,
+            "zone": self.zone,
+            "payload": self.payload or {},
             "status": "pending",
             "attempts": 0,
-            "idempotency_key": key,
-            "person_id": person_id,
-            "cohort_id": cohort_id,
+            "idempotency_key": self.key,
+            "person_id": self.person_id,
+            "cohort_id": self.cohort_id,
             "created_at": now,
-        },
-        ["idempotency_key"],
-    )
-    return inserted > 0
+        }
+
+
+async def schedule_jobs(session: AsyncSession, jobs: Sequence[NewJob], now: datetime) -> None:
+    """Schedule many jobs in one statement executed over all rows (in their order, so they get
+    ids in that order); keys already scheduled are skipped, as with `schedule_job`."""
+    await insert_ignore_many(session, Job, [job.row(now) for job in jobs], ["idempotency_key"])
 
 
 async def cancel_jobs(session: AsyncSession, *conditions: Any) -> int:

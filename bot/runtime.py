@@ -245,16 +245,26 @@ class Runtime:
     # Virtual time ----------------------------------------------------------------------------
     async def settle(self) -> None:
         """Run everything due at the clock's current instant until nothing is left."""
+        await self._settle()
+
+    async def _settle(self) -> datetime | None:
+        """`settle`; returns the next instant a job is due (None: no job is pending). Delivery
+        never creates jobs, so once the jobs' last batch finds none due now (it asks in its own
+        transaction) the jobs are settled, and that answer holds after the deliveries too."""
         for _round in range(1000):
-            ran = await self.jobs.run_due()
+            ran, upcoming = await self.jobs.run_due_and_next()
             for name in self.platforms:
                 await self.delivery.deliver_due(name)
-            if ran == 0:  # delivery never creates jobs, so nothing new can be due
-                return
+            if ran == 0 or upcoming is None or upcoming > self.clock.now():
+                return upcoming
         log.error("settle did not converge")
+        return await self.jobs.next_due()
 
     async def next_event(self) -> datetime | None:
-        candidates = [await self.jobs.next_due()]
+        return await self._next_event(await self.jobs.next_due())
+
+    async def _next_event(self, next_job: datetime | None) -> datetime | None:
+        candidates = [next_job]
         for name in self.platforms:
             candidates.append(await self.delivery.next_due(name))
         present = [c for c in candidates if c is not None]
@@ -263,8 +273,7 @@ class Runtime:
     async def advance_to(self, target: datetime, set_clock: Callable[[datetime], None]) -> None:
         """Move a virtual clock to `target`, running each due thing at its own instant, in order."""
         while True:
-            await self.settle()
-            upcoming = await self.next_event()
+            upcoming = await self._next_event(await self._settle())
             if upcoming is None or upcoming > target or upcoming <= self.clock.now():
                 break
             set_clock(upcoming)

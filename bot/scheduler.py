@@ -71,6 +71,17 @@ class JobRunner:
             if exhausted:
                 return total
 
+    async def run_due_and_next(self) -> tuple[int, datetime | None]:
+        """Virtual time: run every job due now; return how many ran and the next due instant
+        (asked in the last batch's transaction), which may be now again when the jobs that ran
+        scheduled more that are due at once."""
+        total = 0
+        while True:
+            ran, exhausted, upcoming = await self._run_batch(want_next=True)
+            total += ran
+            if exhausted:
+                return total, upcoming
+
     async def run_due_then_next(self) -> datetime | None:
         """Run every job due now; return when to look again: the next due instant (asked in the
         transaction of the last batch, so a loop needs no second transaction to know when to

@@ -31,15 +31,18 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from sqlalchemy import (
     Column,
     ColumnElement,
+    Delete,
     LargeBinary,
     MetaData,
     Table,
+    bindparam,
     delete,
     false,
     func,
@@ -541,17 +544,58 @@ def older_than(column: str, days_setting: str) -> Callable[..., Awaitable[int]]:
     async def hook(
         cls: type[Base], session: AsyncSession, now: datetime, privacy: PrivacyConfig
     ) -> int:
-        table = cls.__table__
-        assert isinstance(table, Table)
         cutoff = now - timedelta(days=int(getattr(privacy, days_setting)))
-        result = await session.execute(delete(table).where(table.c[column] < cutoff))
+        result = await session.execute(_older_than(cls, column), {"cutoff": cutoff})
         return _rowcount(result)
 
     return hook
 
 
+@cache
+def _older_than(model: type[Base], column: str) -> Delete:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return delete(table).where(table.c[column] < bindparam("cutoff"))
+
+
 FINISHED_JOB = ("done", "failed", "cancelled")
 FINISHED_MESSAGE = ("sent", "failed", "blocked")
+
+
+@cache
+def _core_purges() -> tuple[tuple[str, Delete, str], ...]:
+    """The core's own limits: (label, statement, its [privacy] days setting), built once; each
+    statement's parameter `cutoff` is now minus those days (`now` too where it needs it)."""
+    return (
+        (
+            "processed_update",
+            delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < bindparam("cutoff")),
+            "processed_updates_days",
+        ),
+        (
+            "outbox",
+            delete(OutboxMessage).where(
+                OutboxMessage.status.in_(FINISHED_MESSAGE),
+                OutboxMessage.created_at < bindparam("cutoff"),
+            ),
+            "outbox_retention_days",
+        ),
+        (
+            "pending_question",
+            delete(PendingQuestion).where(
+                or_(
+                    PendingQuestion.expires_at <= bindparam("now"),
+                    PendingQuestion.created_at < bindparam("cutoff"),
+                )
+            ),
+            "unanswered_question_days",
+        ),
+        (
+            "job",
+            delete(Job).where(Job.status.in_(FINISHED_JOB), Job.due_at < bindparam("cutoff")),
+            "finished_job_days",
+        ),
+    )
 
 
 async def purge_expired(
@@ -563,44 +607,12 @@ async def purge_expired(
     """One retention pass: the core's own limits, then every capability's hooks (default: every
     model's `__retention__`)."""
 
-    def days(n: int) -> datetime:
-        return now - timedelta(days=n)
-
     purged: dict[str, int] = {}
-
-    async def run(label: str, statement: Any) -> None:
-        count = _rowcount(await session.execute(statement))
+    for label, statement, setting in _core_purges():
+        cutoff = now - timedelta(days=int(getattr(privacy, setting)))
+        count = _rowcount(await session.execute(statement, {"cutoff": cutoff, "now": now}))
         if count:
             purged[label] = count
-
-    await run(
-        "processed_update",
-        delete(ProcessedUpdate).where(
-            ProcessedUpdate.processed_at < days(privacy.processed_updates_days)
-        ),
-    )
-    await run(
-        "outbox",
-        delete(OutboxMessage).where(
-            OutboxMessage.status.in_(FINISHED_MESSAGE),
-            OutboxMessage.created_at < days(privacy.outbox_retention_days),
-        ),
-    )
-    await run(
-        "pending_question",
-        delete(PendingQuestion).where(
-            or_(
-                PendingQuestion.expires_at <= now,
-                PendingQuestion.created_at < days(privacy.unanswered_question_days),
-            )
-        ),
-    )
-    await run(
-        "job",
-        delete(Job).where(
-            Job.status.in_(FINISHED_JOB), Job.due_at < days(privacy.finished_job_days)
-        ),
-    )
     for name, hook in retention_hooks() if hooks is None else hooks:
         count = await hook(session, now, privacy)
         if count:

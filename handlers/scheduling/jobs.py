@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.context import Ask, Context
 from bot.i18n import _
-from bot.outbox import cancel_jobs
+from bot.outbox import NewJob, cancel_jobs
 from bot.profile import quiet_hours, zone_of
 from bot.router import JobInfo, Router
 from bot.timeparse import in_quiet_hours, next_quiet_end, parse_stamp, stamp
@@ -94,8 +94,14 @@ async def materialize(ctx: Context, session: ScheduledSession) -> list[Occurrenc
             cohort_id=session.cohort_id,
         )
         if occurrence.start > ctx.now:
-            for person in members:
-                await schedule_reminders(ctx, occurrence, person, cohort)
+            # Everyone's reminders in one statement (the roll goes over them again every day).
+            await ctx.schedule_many(
+                [
+                    job
+                    for person in members
+                    for job in reminder_jobs(ctx, occurrence, person, cohort)
+                ]
+            )
             await ctx.publish(OccurrenceScheduled(occurrence))
         done.append(occurrence)
     return done
@@ -105,21 +111,26 @@ def _payload(occurrence: Occurrence, **extra: Any) -> dict[str, Any]:
     return {"occurrence_id": occurrence.row_id, "start": stamp(occurrence.start), **extra}
 
 
-async def schedule_reminders(
+def reminder_jobs(
     ctx: Context, occurrence: Occurrence, person: Person, cohort: Cohort
-) -> None:
+) -> list[NewJob]:
+    """The reminder jobs of `person` for `occurrence`, as planned now."""
     quiet = quiet_hours(person, ctx.config)
     zone = zone_of(person, cohort.zone)
+    jobs: list[NewJob] = []
     for lead, due in plan_reminders(occurrence.start, zone, quiet, ctx.now):
         minutes = int(lead.total_seconds() // 60)
-        await ctx.schedule(
-            REMINDER,
-            due,
-            key=occurrence_job_key(REMINDER, occurrence, f"p{person.id}", f"{minutes}m"),
-            payload=_payload(occurrence, lead=minutes),
-            person_id=person.id,
-            cohort_id=occurrence.cohort_id,
+        jobs.append(
+            NewJob(
+                REMINDER,
+                due,
+                key=occurrence_job_key(REMINDER, occurrence, f"p{person.id}", f"{minutes}m"),
+                payload=_payload(occurrence, lead=minutes),
+                person_id=person.id,
+                cohort_id=occurrence.cohort_id,
+            )
         )
+    return jobs
 
 
 async def unschedule(ctx: Context, occurrence: Occurrence) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, delete
+from sqlalchemy import JSON, Delete, ForeignKey, String, UniqueConstraint, bindparam, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -76,7 +77,11 @@ class FailedJoin(Base):
     async def __retention__(
         cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
     ) -> int:
-        result = await session.execute(
-            delete(FailedJoin).where(FailedJoin.attempted_at <= now - FAILED_JOIN_WINDOW)
-        )
+        result = await session.execute(_purge_failed_joins(), {"cutoff": now - FAILED_JOIN_WINDOW})
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+@cache
+def _purge_failed_joins() -> Delete:
+    """The daily retention pass's statement, built once (the cutoff a parameter)."""
+    return delete(FailedJoin).where(FailedJoin.attempted_at <= bindparam("cutoff"))

@@ -21,9 +21,20 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Select, String, Text, UniqueConstraint, delete, select
+from sqlalchemy import (
+    Delete,
+    ForeignKey,
+    Select,
+    String,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    delete,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -55,14 +66,20 @@ def _rowcount(result: object) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _closed_before(days: int, now: datetime) -> Select[int]:
-    """Ids of cohorts closed more than `days` days before `now`."""
-    cutoff = now - timedelta(days=days)
-    return select(Cohort.id).where(Cohort.closed_at.is_not(None), Cohort.closed_at < cutoff)
+def _closed_before() -> Select[int]:
+    """Ids of cohorts closed before the parameter `closed`."""
+    return select(Cohort.id).where(
+        Cohort.closed_at.is_not(None), Cohort.closed_at < bindparam("closed")
+    )
 
 
-def _rounds_of_closed(days: int, now: datetime) -> Select[int]:
-    return select(DebriefRound.id).where(DebriefRound.cohort_id.in_(_closed_before(days, now)))
+def _rounds_of_closed() -> Select[int]:
+    return select(DebriefRound.id).where(DebriefRound.cohort_id.in_(_closed_before()))
+
+
+def _closed(days: int, now: datetime) -> dict[str, datetime]:
+    """The parameter of the statements below: cohorts closed more than `days` days ago."""
+    return {"closed": now - timedelta(days=days)}
 
 
 class DebriefRound(Base):
@@ -92,9 +109,7 @@ class DebriefRound(Base):
         cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
     ) -> int:
         result = await session.execute(
-            delete(DebriefRound).where(
-                DebriefRound.cohort_id.in_(_closed_before(privacy.debrief_retention_days, now))
-            )
+            _purge_rounds(), _closed(privacy.debrief_retention_days, now)
         )
         return _rowcount(result)
 
@@ -123,9 +138,7 @@ class DebriefPrompt(Base):
         cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
     ) -> int:
         cutoff = now - timedelta(days=privacy.unanswered_question_days)
-        result = await session.execute(
-            delete(DebriefPrompt).where(DebriefPrompt.expires_at < cutoff)
-        )
+        result = await session.execute(_purge_prompts(), {"cutoff": cutoff})
         return _rowcount(result)
 
 
@@ -150,9 +163,7 @@ class DebriefAnswer(Base):
         cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
     ) -> int:
         result = await session.execute(
-            delete(DebriefAnswer).where(
-                DebriefAnswer.round_id.in_(_rounds_of_closed(privacy.debrief_retention_days, now))
-            )
+            _purge_answers(), _closed(privacy.debrief_retention_days, now)
         )
         return _rowcount(result)
 
@@ -176,10 +187,29 @@ class AnonymousDebriefAnswer(Base):
         cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
     ) -> int:
         result = await session.execute(
-            delete(AnonymousDebriefAnswer).where(
-                AnonymousDebriefAnswer.round_id.in_(
-                    _rounds_of_closed(privacy.debrief_retention_days, now)
-                )
-            )
+            _purge_anonymous(), _closed(privacy.debrief_retention_days, now)
         )
         return _rowcount(result)
+
+
+# The daily retention pass's statements, built once (their cutoffs parameters).
+@cache
+def _purge_rounds() -> Delete:
+    return delete(DebriefRound).where(DebriefRound.cohort_id.in_(_closed_before()))
+
+
+@cache
+def _purge_prompts() -> Delete:
+    return delete(DebriefPrompt).where(DebriefPrompt.expires_at < bindparam("cutoff"))
+
+
+@cache
+def _purge_answers() -> Delete:
+    return delete(DebriefAnswer).where(DebriefAnswer.round_id.in_(_rounds_of_closed()))
+
+
+@cache
+def _purge_anonymous() -> Delete:
+    return delete(AnonymousDebriefAnswer).where(
+        AnonymousDebriefAnswer.round_id.in_(_rounds_of_closed())
+    )

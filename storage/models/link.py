@@ -4,9 +4,10 @@ codes people typed (counted to rate-limit guessing)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, delete
+from sqlalchemy import Delete, ForeignKey, String, bindparam, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -37,9 +38,7 @@ class LinkCode(Base):
     async def __retention__(
         cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
     ) -> int:
-        result = await session.execute(
-            delete(LinkCode).where(LinkCode.expires_at <= now - LINK_KEEP)
-        )
+        result = await session.execute(_purge_codes(), {"cutoff": now - LINK_KEEP})
         return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -56,7 +55,16 @@ class LinkAttempt(Base):
     async def __retention__(
         cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
     ) -> int:
-        result = await session.execute(
-            delete(LinkAttempt).where(LinkAttempt.attempted_at <= now - LINK_KEEP)
-        )
+        result = await session.execute(_purge_attempts(), {"cutoff": now - LINK_KEEP})
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+# The daily retention pass's statements, built once (their cutoff a parameter).
+@cache
+def _purge_codes() -> Delete:
+    return delete(LinkCode).where(LinkCode.expires_at <= bindparam("cutoff"))
+
+
+@cache
+def _purge_attempts() -> Delete:
+    return delete(LinkAttempt).where(LinkAttempt.attempted_at <= bindparam("cutoff"))

@@ -9,9 +9,10 @@ without the link to them, so the cohort's record of views stays whole."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, delete, or_
+from sqlalchemy import Delete, ForeignKey, Index, String, bindparam, delete, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -47,9 +48,7 @@ class WebLoginToken(Base):
     async def __retention__(
         cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
     ) -> int:
-        result = await session.execute(
-            delete(WebLoginToken).where(WebLoginToken.expires_at <= now - SPENT_KEEP)
-        )
+        result = await session.execute(_purge_tokens(), {"cutoff": now - SPENT_KEEP})
         return _rowcount(result)
 
 
@@ -70,13 +69,7 @@ class WebSession(Base):
         cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
     ) -> int:
         result = await session.execute(
-            delete(WebSession).where(
-                or_(
-                    WebSession.last_seen_at <= now - SESSION_IDLE,
-                    WebSession.created_at <= now - SESSION_MAX,
-                    WebSession.ended_at.is_not(None),
-                )
-            )
+            _purge_sessions(), {"idle": now - SESSION_IDLE, "oldest": now - SESSION_MAX}
         )
         return _rowcount(result)
 
@@ -101,9 +94,7 @@ class WebAudit(Base):
     async def __retention__(
         cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
     ) -> int:
-        result = await session.execute(
-            delete(WebAudit).where(WebAudit.viewed_at <= now - AUDIT_KEEP)
-        )
+        result = await session.execute(_purge_audit(), {"cutoff": now - AUDIT_KEEP})
         return _rowcount(result)
 
 
@@ -117,3 +108,25 @@ class CalendarFeed(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), unique=True)
     created_at: Mapped[datetime]
+
+
+# The daily retention pass's statements, built once (their cutoffs parameters).
+@cache
+def _purge_tokens() -> Delete:
+    return delete(WebLoginToken).where(WebLoginToken.expires_at <= bindparam("cutoff"))
+
+
+@cache
+def _purge_sessions() -> Delete:
+    return delete(WebSession).where(
+        or_(
+            WebSession.last_seen_at <= bindparam("idle"),
+            WebSession.created_at <= bindparam("oldest"),
+            WebSession.ended_at.is_not(None),
+        )
+    )
+
+
+@cache
+def _purge_audit() -> Delete:
+    return delete(WebAudit).where(WebAudit.viewed_at <= bindparam("cutoff"))
