@@ -20,7 +20,8 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
         check=False,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        # no dashboard: a parallel test's bot may want its port
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "COHORTBOT_WEB_ENABLED": "false"},
     )
 
 

@@ -54,6 +54,8 @@ class BotProcess:
                 "COHORTBOT_STORAGE_FILES_DIR": str(self.workdir / "files"),
                 "COHORTBOT_BOT_INSTANCE_ID": self.instance,
                 "COHORTBOT_LOG_LEVEL": "INFO",
+                # no dashboard: parallel tests would contend for its port
+                "COHORTBOT_WEB_ENABLED": "false",
                 "PYTHONPATH": str(ROOT),
                 "PTB_TIMEDELTA": "true",
             }

@@ -89,10 +89,21 @@ async def test_with_an_overall_rate_one_send_at_a_time_is_out_unrecorded(db: Dat
     clock = SystemClock()
     platform = SlowPlatform(TELEGRAM)
     delivery = Delivery(db, {"fake": platform}, clock)
+    gate = delivery.in_flight["fake"]
+    granted: list[int] = []  # what the gate allowed at each decision (it follows the latency)
+    capacity = gate.capacity
+
+    def watched(now: float) -> int:
+        granted.append(capacity(now))
+        return granted[-1]
+
+    gate.capacity = watched  # type: ignore[method-assign]
     await queue(db, clock.now(), [f"c{i}" for i in range(20)])
     assert await delivery.deliver_due("fake") == 20
     assert len(platform.sent) == 20
-    assert platform.most_out == 1
+    # One at a time on a machine where a send and its record take under 27 ms (30/s x 1.25);
+    # a loaded machine's slower round trips may earn a second, never more than were allowed.
+    assert platform.most_out <= max(granted) < 20
 
 
 async def test_without_a_rate_sends_go_out_together_and_records_are_grouped(

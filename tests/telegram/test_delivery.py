@@ -404,6 +404,7 @@ async def test_cohortbot_run_with_a_refused_token_exits_2_with_one_line_naming_t
         "COHORTBOT_TELEGRAM_BASE_URL": fake.url,
         "COHORTBOT_STORAGE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.db",
         "COHORTBOT_STORAGE_FILES_DIR": str(tmp_path / "files"),
+        "COHORTBOT_WEB_ENABLED": "false",  # the token is what this test is about
         "PTB_TIMEDELTA": "true",
     }
     proc = await asyncio.create_subprocess_exec(
