@@ -29,6 +29,7 @@ from bot.outbox import (
 )
 from bot.platform import Capabilities
 from bot.question_tags import new_nonce, ref_of
+from bot.unprompted import quiet_until
 from storage.models import Cohort, Identity, PendingQuestion, Person
 from storage.repositories.people import preferred_identities, preferred_identity
 
@@ -86,8 +87,11 @@ class Context:
         identity: Identity | None = None,
         inbound: Inbound | None = None,
         key_prefix: str,
+        unprompted: str | None = None,
     ) -> None:
         self.session = session
+        # What this unit of work sends unprompted, as bot/unprompted.py names it: a job's kind.
+        self.unprompted = unprompted
         self.services = services
         self.person = person
         self.identity = identity
@@ -207,11 +211,21 @@ class Context:
         not_before: datetime | None = None,
         priority: int = PRIORITY_NOTICE,
         key: str | None = None,
+        unprompted: str | None = None,
     ) -> bool:
-        """Send rendered text privately to a person on their preferred platform."""
+        """Send rendered text privately to a person on their preferred platform. A message to
+        someone other than the person acting is unprompted: its kind (`unprompted`, else this
+        job's) decides in bot/unprompted.py whether it waits for their quiet hours to end."""
         identity = await preferred_identity(self.session, person_id)
         if identity is None:
             return False
+        kind = unprompted or self.unprompted
+        if kind is not None or self.person is None or person_id != self.person.id:
+            reader = await self.session.get(Person, person_id)
+            fallback = self.cohort.zone if self.cohort is not None else None
+            later = quiet_until(kind, reader, self.config, self.now, fallback) if reader else None
+            if later is not None and (not_before is None or later > not_before):
+                not_before = later
         return await enqueue_message(
             self.session,
             key=key or self.next_key(),
@@ -226,10 +240,12 @@ class Context:
             priority=priority,
         )
 
-    async def notify(self, person: Person, msgid: str, **params: object) -> bool:
+    async def notify(
+        self, person: Person, msgid: str, *, unprompted: str | None = None, **params: object
+    ) -> bool:
         """A message id rendered in `person`'s own language, sent to them privately."""
         text = self.translator_for(person).t(msgid, **params)
-        return await self.send_to_person(person.id, text)
+        return await self.send_to_person(person.id, text, unprompted=unprompted)
 
     async def send_to_chat(self, address: Address, text: str, *, key: str | None = None) -> None:
         await enqueue_message(

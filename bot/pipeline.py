@@ -22,6 +22,7 @@ from typing import Literal, NoReturn
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.answers import AnswerWords, match_answer
 from bot.authz import Access
 from bot.commands import ParsedCommand, parse_command
 from bot.context import Context, Services, private_address
@@ -103,6 +104,7 @@ class Pipeline:
         per_minute = services.config.bot.commands_per_minute
         self._person_limits = Buckets(services.clock, per_minute / 60.0, float(per_minute))
         self._warned_slow: set[tuple[str, str]] = set()
+        self._words = AnswerWords.from_catalogs(services.catalogs)
 
     async def handle(self, inbound: Inbound) -> None:
         await self.handle_many((inbound,))
@@ -431,15 +433,12 @@ class Pipeline:
             return
         await self._answer(ctx, question, answer)
 
-    @staticmethod
-    def _match(question: PendingQuestion, text: str) -> Answer | None:
-        folded = text.casefold()
-        for index, (key, label) in enumerate(question.choices, start=1):
-            if folded in (str(index), label.casefold(), key.casefold()):
-                return Answer(question.id, question.kind, key, label, question.payload)
-        if question.free_text and text:
-            return Answer(question.id, question.kind, None, text, question.payload)
-        return None
+    def _match(self, question: PendingQuestion, text: str) -> Answer | None:
+        choices = [(k, label) for k, label in question.choices]
+        found = match_answer(choices, question.free_text, text, self._words)
+        if found is None:
+            return None
+        return Answer(question.id, question.kind, found.key, found.text, question.payload)
 
     async def _button(self, ctx: Context, ref: QuestionRef, key: str | None) -> None:
         """A pressed button answers the question it names only if that question is still open,

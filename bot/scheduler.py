@@ -145,7 +145,11 @@ class JobRunner:
         handler = self.router.jobs.get(job.kind)
         person = await session.get(Person, job.person_id) if job.person_id is not None else None
         ctx = Context(
-            session=session, services=self.services, person=person, key_prefix=f"job:{job.id}"
+            session=session,
+            services=self.services,
+            person=person,
+            key_prefix=f"job:{job.id}",
+            unprompted=job.kind,
         )
         # Logs carry the job's correlation id; texts in its payload are redacted from them.
         with log_scope(f"job-{job.id}", *strings_in(job.payload)):
@@ -165,7 +169,11 @@ class JobRunner:
         runs alone (a batch of one), so one bad job fails only itself."""
         handler = self.router.job_batches[jobs[0].kind]
         ctx = Context(
-            session=session, services=self.services, person=None, key_prefix=f"job:{jobs[0].id}"
+            session=session,
+            services=self.services,
+            person=None,
+            key_prefix=f"job:{jobs[0].id}",
+            unprompted=jobs[0].kind,
         )
         texts = {text for job in jobs for text in strings_in(job.payload)}
         with log_scope(f"job-{jobs[0].id}", *texts):

@@ -136,7 +136,10 @@ async def tell_helper(ctx: Context, helper: Helper, msgid: str, **params: object
     text = tr.t(msgid, **params)
     zone = zone_of(helper.person)
     await ctx.send_to_person(
-        helper.person.id, text, not_before=out_of_quiet(helper.person, ctx.config, zone, ctx.now)
+        helper.person.id,
+        text,
+        not_before=out_of_quiet(helper.person, ctx.config, zone, ctx.now),
+        unprompted="alumni.helper_request",
     )
 
 

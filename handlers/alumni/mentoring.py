@@ -334,7 +334,7 @@ async def request_answered(ctx: Context, answer: Answer) -> None:
         await ctx.reply(_("alumni.mentor_declined_ok"))
         p = await prefix_for(ctx.session, mentee.id)
         text = mentee_tr.t(_("alumni.mentor_declined"), name=my_name, command=f"{p}findmentor")
-        await ctx.send_to_person(mentee.id, text, not_before=when)
+        await ctx.send_to_person(mentee.id, text, not_before=when, unprompted="alumni.mentoring")
         return
     pairing.status = ACTIVE
     await ctx.reply(
@@ -345,7 +345,7 @@ async def request_answered(ctx: Context, answer: Answer) -> None:
     text = mentee_tr.t(
         _("alumni.intro_mentee"), name=my_name, reach=await reach(ctx.session, me.id)
     )
-    await ctx.send_to_person(mentee.id, text, not_before=when)
+    await ctx.send_to_person(mentee.id, text, not_before=when, unprompted="alumni.mentoring")
     zone = zone_of(me)
     day = (ctx.now + CHECKIN_AFTER).astimezone(zone).date()
     await ctx.schedule(
@@ -378,7 +378,7 @@ async def request_lapsed(ctx: Context, job: JobInfo) -> None:
         command=f"{p}findmentor",
     )
     when = out_of_quiet(mentee, ctx.config, zone_of(mentee), ctx.now)
-    await ctx.send_to_person(mentee.id, text, not_before=when)
+    await ctx.send_to_person(mentee.id, text, not_before=when, unprompted="alumni.mentoring")
 
 
 @router.job(CHECKIN)
@@ -433,5 +433,8 @@ async def mentor_checkin_answered(ctx: Context, answer: Answer) -> None:
             command=f"{p}findmentor",
         )
         await ctx.send_to_person(
-            mentee.id, text, not_before=out_of_quiet(mentee, ctx.config, zone_of(mentee), ctx.now)
+            mentee.id,
+            text,
+            not_before=out_of_quiet(mentee, ctx.config, zone_of(mentee), ctx.now),
+            unprompted="alumni.mentoring",
         )

@@ -15,6 +15,7 @@ from bot.router import Answer, Router
 from handlers.broadcast.audience import rsvp_people
 from handlers.broadcast.fanout import FANOUT
 from handlers.broadcast.parse import parse_request
+from handlers.broadcast.quiet import quiet_names
 from handlers.broadcast.text import check_fits, describe_target, render
 from storage.models import Cohort, PendingQuestion, Person
 from storage.models.broadcast import Announcement
@@ -74,6 +75,9 @@ async def announce(ctx: Context, args: Args) -> None:
     await ask_confirmation(ctx, announcement, cohort, person, count)
 
 
+QUIET_NAMES_SHOWN = 10
+
+
 async def ask_confirmation(
     ctx: Context,
     announcement: Announcement,
@@ -85,8 +89,8 @@ async def ask_confirmation(
     may run `translate` before answering, which asks again)."""
     tr = ctx.translator_for(author)
     target = Target.from_json(announcement.target)
+    rsvp = await rsvp_people(ctx, cohort.id, target)
     if count is None:
-        rsvp = await rsvp_people(ctx, cohort.id, target)
         count = await count_recipients(
             ctx.session, cohort.id, target, ctx.config.bot.default_language, rsvp
         )
@@ -109,6 +113,10 @@ async def ask_confirmation(
         lines.append(tr.t(_("broadcast.confirm_at"), when=when))
     else:
         lines.append(tr.t(_("broadcast.confirm_now")))
+    asleep = await quiet_names(ctx, cohort, target, rsvp, announcement.scheduled_at or ctx.now)
+    if asleep:
+        shown = tr.join(asleep[:QUIET_NAMES_SHOWN])
+        lines.append(tr.tn(_("broadcast.confirm_quiet_now"), len(asleep), names=shown))
     translated = await variants(ctx.session, announcement.id)
     if translated:
         names = tr.join([tr.language_name(lang) for lang in sorted(translated)])
@@ -116,8 +124,9 @@ async def ask_confirmation(
     lines.append(tr.t(_("broadcast.confirm_translate_hint"), number=announcement.number))
     lines.append(tr.t(_("broadcast.confirm_question")))
     choices = [
-        Choice("send", tr.t(_("broadcast.choice_send"))),
+        # The first choice, the one a quick "1" picks, lets people sleep.
         Choice("quiet", tr.t(_("broadcast.choice_send_quiet"))),
+        Choice("send", tr.t(_("broadcast.choice_send"))),
         Choice("cancel", tr.t(_("broadcast.choice_cancel"))),
     ]
     await ctx.ask(

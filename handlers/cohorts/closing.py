@@ -63,7 +63,7 @@ async def close_confirmed(ctx: Context, answer: Answer) -> None:
         else:
             role = tr.t(f"role.{m.role}")
             text = tr.t(_("cohorts.closed_you_staff"), cohort=cohort.name, by=by, role=role)
-        await ctx.send_to_person(other.id, text)
+        await ctx.send_to_person(other.id, text, unprompted="cohorts.closed")
     for chat in await bound_chats(ctx.session, cohort.id):
         address = Address(chat.platform, chat.chat_id, is_group=True)
         await ctx.send_to_chat(address, ctx.t(_("cohorts.closed_group"), cohort=cohort.name))

@@ -50,4 +50,4 @@ async def role(ctx: Context, args: Args) -> None:
             role=role_name(ctx, new_role, target),
             by=sender_name(ctx),
         )
-        await ctx.send_to_person(target.id, text)
+        await ctx.send_to_person(target.id, text, unprompted="cohorts.role_changed")

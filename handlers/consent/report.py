@@ -212,7 +212,7 @@ async def tell_staff_of_withdrawal(
                     tr.t(_("consent.update_line"), name=name, scope=label(tr, scope)),
                 ]
             )
-            await ctx.send_to_person(lead.id, text)
+            await ctx.send_to_person(lead.id, text, unprompted="consent.withdrawn_before_session")
 
 
 @router.on(RosterShown)

@@ -580,6 +580,7 @@ async def talk_answered(ctx: Context, answer: Answer) -> None:
         text,
         not_before=out_of_quiet(chosen, ctx.config, zone_of(chosen, cohort.zone), ctx.now),
         key=f"debrief.talk:r{round_id}:p{person.id}:to{chosen.id}",
+        unprompted="debrief.talk_request",
     )
     await ctx.reply(_("debrief.talk_sent"), name=await display_name(ctx.session, chosen.id))
 

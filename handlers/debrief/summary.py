@@ -282,6 +282,7 @@ async def send_summaries(ctx: Context, debrief: DebriefRound) -> int:
             text,
             not_before=when,
             key=f"{SUMMARY_KEY}:r{debrief.id}:p{reader.id}",
+            unprompted="debrief.summary",
         )
         queued += int(sent)
     return queued

@@ -27,7 +27,7 @@ async def test_confirm_shows_count_then_each_member_gets_their_language_and_a_re
     assert "#1" in reply
     assert "5 recipients: 4 members privately and 1 group chat" in reply
     assert "Bring your laptop tomorrow" in reply
-    assert bot.last("coord").choices == ("Send", "Send, respecting quiet hours", "Cancel")
+    assert bot.last("coord").choices == ("Send, respecting quiet hours", "Send", "Cancel")
     assert got(bot, "ana", "laptop") == []  # nothing goes out before the confirmation
 
     reply = await bot.ask("coord", '/translate 1 es "Traed el portátil mañana"')
@@ -77,7 +77,7 @@ async def test_scheduled_announcement_goes_out_at_its_time_in_the_given_zone(
     await cohort_with(bot, "ana")
     reply = await bot.ask("coord", '/announce "Room 4 today" at 2026-12-02 10:00 Asia/Tokyo')
     assert "It will go out on" in reply and "10:00" in reply and "GMT+9" in reply
-    reply = await bot.ask("coord", "1")
+    reply = await bot.ask("coord", "Send")
     assert "Announcement #1 is scheduled for" in reply
     listing = await bot.ask("coord", "/announcements")
     assert "#1 “Room 4 today”: scheduled for" in listing
@@ -128,7 +128,7 @@ async def test_respecting_quiet_hours_holds_each_member_until_their_morning(
     await bot.send("ana", "/timezone Europe/Berlin")  # 10:00 there: not quiet
     await bot.send("bo", "/timezone America/Los_Angeles")  # 01:00 there: quiet until 08:00
     await bot.send("coord", '/announce "Feedback form is open"')
-    reply = await bot.ask("coord", "2")
+    reply = await bot.ask("coord", "1")
     assert "(respecting quiet hours)" in reply
     assert len(got(bot, "ana", "Feedback form")) == 1
     assert got(bot, "bo", "Feedback form") == []
@@ -144,11 +144,22 @@ async def test_respecting_quiet_hours_holds_each_member_until_their_morning(
     assert "Sent: 3." in bot.last_text("coord")
 
 
-async def test_by_default_quiet_hours_do_not_delay_an_announcement(bot: BotHarness) -> None:
+async def test_by_default_quiet_hours_hold_an_announcement_and_the_preview_says_who(
+    bot: BotHarness,
+) -> None:
+    await cohort_with(bot, "bo")
+    await bot.send("bo", "/timezone America/Los_Angeles")  # 01:00 there
+    reply = await bot.ask("coord", '/announce "Urgent: building closed"')
+    assert "1 recipient is in quiet hours now: bo." in reply
+    await bot.send("coord", "1")
+    assert got(bot, "bo", "building closed") == []
+
+
+async def test_send_reaches_people_in_quiet_hours_at_once(bot: BotHarness) -> None:
     await cohort_with(bot, "bo")
     await bot.send("bo", "/timezone America/Los_Angeles")
     await bot.send("coord", '/announce "Urgent: building closed"')
-    await bot.send("coord", "1")
+    await bot.send("coord", "Send")
     assert len(got(bot, "bo", "building closed")) == 1
 
 

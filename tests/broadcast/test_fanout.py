@@ -64,7 +64,7 @@ async def test_cancelling_a_running_announcement_stops_the_rest(bot: BotHarness)
             person.timezone, person.quiet_start, person.quiet_end = "Asia/Tokyo", "22:00", "08:00"
     await bot.advance(timedelta(hours=5))  # 14:00Z = 23:00 in Tokyo: quiet there
     await bot.send("coord", '/announce "Tomorrow: museum trip"')
-    await bot.send("coord", "2")  # respect quiet hours
+    await bot.send("coord", "1")  # respect quiet hours (the first choice)
     assert [m for m in bot.to("ana") if "museum" in m.text] != []
     listing = await bot.ask("coord", "/announcements")
     assert "waiting 30" in listing
