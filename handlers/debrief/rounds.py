@@ -28,9 +28,10 @@ The life of a round (one per occurrence; see storage/models/debrief.py for what 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import Args
@@ -335,7 +336,38 @@ async def _still_quiet(
     return True
 
 
-@router.job(PROMPT_JOB)
+async def _people_of(ctx: Context, jobs: Sequence[JobInfo]) -> dict[int, Person]:
+    """The people a batch of jobs is for, in one query."""
+    ids = {job.person_id for job in jobs if job.person_id is not None}
+    if not ids:
+        return {}
+    found = await ctx.session.execute(select(Person).where(Person.id.in_(ids)))
+    return {person.id: person for person in found.scalars()}
+
+
+async def _each(
+    ctx: Context, jobs: Sequence[JobInfo], run: Callable[[Context, JobInfo], Awaitable[None]]
+) -> None:
+    """Run `run` for every job of a batch, in order, each with a context of its own (its person,
+    its own message keys) in the batch's session."""
+    people = await _people_of(ctx, jobs)
+    for job in jobs:
+        person = people.get(job.person_id) if job.person_id is not None else None
+        await run(ctx.for_job(job.id, person), job)
+
+
+@router.job_batch(PROMPT_JOB)
+async def send_prompts(ctx: Context, jobs: Sequence[JobInfo]) -> None:
+    """A round's prompts fall due together (at the end of an occurrence): they run as one batch."""
+    await _each(ctx, jobs, send_prompt)
+
+
+@router.job_batch(REMINDER_JOB)
+async def reminders(ctx: Context, jobs: Sequence[JobInfo]) -> None:
+    """A round's reminders fall due together (a day after its prompts): one batch."""
+    await _each(ctx, jobs, remind)
+
+
 async def send_prompt(ctx: Context, job: JobInfo) -> None:
     found = await _job_round(ctx, job)
     person = ctx.person
@@ -379,7 +411,6 @@ async def send_prompt(ctx: Context, job: JobInfo) -> None:
     await start_questions(ctx, prompt, debrief, person, cohort)
 
 
-@router.job(REMINDER_JOB)
 async def remind(ctx: Context, job: JobInfo) -> None:
     found = await _job_round(ctx, job)
     person = ctx.person
