@@ -111,6 +111,16 @@ class Context:
             lang or services.config.bot.default_language
         )
 
+    def for_job(self, job_id: int, person: Person | None) -> Context:
+        """A context for one job of a batch, in the batch's session: its own person, and message
+        keys of its own (`job:<id>:<n>`, the same as when the job runs alone)."""
+        return Context(
+            session=self.session,
+            services=self.services,
+            person=person,
+            key_prefix=f"job:{job_id}",
+        )
+
     # Who and where ---------------------------------------------------------------------------
     @property
     def config(self) -> Config:

@@ -3,6 +3,7 @@ renewal) shares, and `has_consent` for other capabilities."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -86,6 +87,33 @@ async def has_consent(
         return latest.answer == YES
     found = state_of(scope, rows, at, policy, key)
     return None if found.answer is None else found.answer == YES
+
+
+async def consents_of(
+    session: AsyncSession,
+    person_ids: Sequence[int],
+    scope: str,
+    cohort_id: int,
+    occurrence: Occurrence | None,
+    *,
+    now: datetime,
+) -> dict[int, bool | None]:
+    """`has_consent` now for several people of one cohort, with one query: each person's
+    True, False or None (not answered or expired)."""
+    key = occurrence.key if occurrence is not None else None
+    rows = await ledger_rows(session, cohort_id, person_ids, scopes=[scope], occurrence_key=key)
+    answers: dict[int, bool | None] = dict.fromkeys(person_ids)
+    if not rows:
+        return answers
+    cohort = await session.get(Cohort, cohort_id)
+    policy = policy_of(cohort) if cohort is not None else None
+    by_person: dict[int, list[ConsentRecord]] = {}
+    for row in rows:  # in the ledger's order, as has_consent reads them
+        by_person.setdefault(row.person_id, []).append(row)
+    for person_id, own in by_person.items():
+        found = state_of(scope, own, now, policy, key)
+        answers[person_id] = None if found.answer is None else found.answer == YES
+    return answers
 
 
 async def give(

@@ -28,9 +28,11 @@ The life of a round (one per occurrence; see storage/models/debrief.py for what 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import Args
@@ -42,7 +44,7 @@ from bot.profile import out_of_quiet, quiet_hours, zone_of
 from bot.router import Answer, JobInfo, Router
 from bot.timeparse import in_quiet_hours, next_quiet_end, parse_stamp, stamp
 from handlers.cohorts import contact_of
-from handlers.consent import has_consent
+from handlers.consent import consents_of, has_consent
 from handlers.debrief import settings, summary
 from handlers.debrief.settings import prompt_window
 from handlers.debrief.summary import LOW_WELLBEING, RATINGS, WELLBEING, WELLBEING_IDS
@@ -54,7 +56,7 @@ from handlers.scheduling import (
     session_members,
     when_short,
 )
-from storage.models import Cohort, Job, PendingQuestion, Person
+from storage.models import Cohort, Job, Membership, PendingQuestion, Person
 from storage.models.debrief import (
     PROMPT_DONE,
     PROMPT_NEEDS_CONSENT,
@@ -335,16 +337,94 @@ async def _still_quiet(
     return True
 
 
-@router.job(PROMPT_JOB)
-async def send_prompt(ctx: Context, job: JobInfo) -> None:
+async def _people_of(ctx: Context, jobs: Sequence[JobInfo]) -> dict[int, Person]:
+    """The people a batch of jobs is for, in one query."""
+    ids = {job.person_id for job in jobs if job.person_id is not None}
+    if not ids:
+        return {}
+    found = await ctx.session.execute(select(Person).where(Person.id.in_(ids)))
+    return {person.id: person for person in found.scalars()}
+
+
+async def _each(
+    ctx: Context, jobs: Sequence[JobInfo], run: Callable[[Context, JobInfo], Awaitable[None]]
+) -> None:
+    """Run `run` for every job of a batch, in order, each with a context of its own (its person,
+    its own message keys) in the batch's session."""
+    people = await _people_of(ctx, jobs)
+    for job in jobs:
+        person = people.get(job.person_id) if job.person_id is not None else None
+        await run(ctx.for_job(job.id, person), job)
+
+
+@dataclass
+class RoundFacts:
+    """What a batch of one round's prompt jobs reads, loaded once for all of them: who is a
+    member, who has a prompt already, and everyone's debrief consent now."""
+
+    members: frozenset[int]
+    prompted: set[int]
+    consents: dict[int, bool | None]
+
+
+async def _round_facts(ctx: Context, round_id: int, person_ids: list[int]) -> RoundFacts | None:
+    debrief = await ctx.session.get(DebriefRound, round_id)
+    if debrief is None or debrief.closed_at is not None:
+        return None  # its jobs do nothing (send_prompt finds that out for itself)
+    in_cohort = await ctx.session.execute(
+        select(Membership.person_id).where(
+            Membership.cohort_id == debrief.cohort_id, Membership.person_id.in_(person_ids)
+        )
+    )
+    prompted = await ctx.session.execute(
+        select(DebriefPrompt.person_id).where(
+            DebriefPrompt.round_id == round_id, DebriefPrompt.person_id.in_(person_ids)
+        )
+    )
+    occurrence = await occurrence_by_id(ctx.session, debrief.occurrence_id)
+    consents = await consents_of(
+        ctx.session, person_ids, CONSENT_SCOPE, debrief.cohort_id, occurrence, now=ctx.now
+    )
+    return RoundFacts(frozenset(in_cohort.scalars()), set(prompted.scalars()), consents)
+
+
+@router.job_batch(PROMPT_JOB)
+async def send_prompts(ctx: Context, jobs: Sequence[JobInfo]) -> None:
+    """A round's prompts fall due together (at the end of an occurrence): they run as one batch,
+    with the memberships, prompts and consents of each round's people read in one query each."""
+    people = await _people_of(ctx, jobs)
+    by_round: dict[int, list[int]] = {}
+    for job in jobs:
+        round_id = job.payload.get("round_id")
+        if isinstance(round_id, int) and job.person_id is not None:
+            by_round.setdefault(round_id, []).append(job.person_id)
+    facts = {round_id: await _round_facts(ctx, round_id, ids) for round_id, ids in by_round.items()}
+    for job in jobs:
+        person = people.get(job.person_id) if job.person_id is not None else None
+        round_id = job.payload.get("round_id")
+        known = facts.get(round_id) if isinstance(round_id, int) else None
+        await send_prompt(ctx.for_job(job.id, person), job, known)
+
+
+@router.job_batch(REMINDER_JOB)
+async def reminders(ctx: Context, jobs: Sequence[JobInfo]) -> None:
+    """A round's reminders fall due together (a day after its prompts): one batch."""
+    await _each(ctx, jobs, remind)
+
+
+async def send_prompt(ctx: Context, job: JobInfo, facts: RoundFacts | None = None) -> None:
+    """One prompt job; `facts` are the round's, read for the batch (None: read them here)."""
     found = await _job_round(ctx, job)
     person = ctx.person
     if found is None or person is None:
         return
     debrief, cohort = found
-    if await membership(ctx.session, cohort.id, person.id) is None:
-        return
-    if await prompt_of(ctx.session, debrief.id, person.id) is not None:
+    if facts is None:
+        if await membership(ctx.session, cohort.id, person.id) is None:
+            return
+        if await prompt_of(ctx.session, debrief.id, person.id) is not None:
+            return
+    elif person.id not in facts.members or person.id in facts.prompted:
         return
     expires = parse_stamp(job.payload.get("expires")) or debrief.closes_at
     expires = min(expires, debrief.closes_at)
@@ -352,9 +432,14 @@ async def send_prompt(ctx: Context, job: JobInfo) -> None:
         return
     if await _still_quiet(ctx, job, person, cohort, expires - REMINDER_MARGIN):
         return
-    consent = await _consent_for(ctx, person, debrief)
+    if facts is None:
+        consent = await _consent_for(ctx, person, debrief)
+    else:
+        consent = facts.consents.get(person.id)
     if consent is False:
         return
+    if facts is not None:
+        facts.prompted.add(person.id)  # a second job for them in this batch finds this prompt
     prompt = DebriefPrompt(
         round_id=debrief.id,
         person_id=person.id,
@@ -379,7 +464,6 @@ async def send_prompt(ctx: Context, job: JobInfo) -> None:
     await start_questions(ctx, prompt, debrief, person, cohort)
 
 
-@router.job(REMINDER_JOB)
 async def remind(ctx: Context, job: JobInfo) -> None:
     found = await _job_round(ctx, job)
     person = ctx.person

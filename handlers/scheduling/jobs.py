@@ -203,9 +203,13 @@ async def _remind(ctx: Context, occurrence_id: int, jobs: list[JobInfo]) -> None
     person_ids = [job.person_id for job in jobs if job.person_id is not None]
     roles = await roles_of(ctx.session, cohort.id, person_ids)
     answers = await answers_for(ctx.session, occurrence, person_ids)
+    people: dict[int, Person] = {}
+    if person_ids:  # one query for the group's people
+        found = await ctx.session.execute(select(Person).where(Person.id.in_(person_ids)))
+        people = {person.id: person for person in found.scalars()}
     asks: list[Ask] = []
     for job in jobs:
-        person = await ctx.session.get(Person, job.person_id)
+        person = people.get(job.person_id) if job.person_id is not None else None
         if person is None or roles.get(person.id, "alumni") == "alumni":
             continue
         answer = answers.of(person.id)
