@@ -71,7 +71,7 @@ def fold(text: str) -> str:
         if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf"
     )
     bare = unicodedata.normalize("NFC", bare).translate(_LETTERS).casefold()
-    return _SPACES.sub(" ", bare).strip().strip(_EDGES).strip()
+    return _SPACES.sub(" ", bare).strip(_EDGES + " ")
 
 
 def split_words(text: str) -> frozenset[str]:
