@@ -134,6 +134,11 @@ class Delivery:
     def stopping(self, platform: str) -> bool:
         return platform in self._stopping
 
+    async def drain(self, platform: str) -> None:
+        """After `stop`: wait until the sends out are recorded and the rest of the claimed rows
+        are given back (rows a claim returned while the stop began included)."""
+        await self.lanes[platform].stop()
+
     async def recover(self) -> int:
         """At start: rows this instance had claimed before it died go back to the queue at once
         (other instances' claims are left to their leases)."""
@@ -196,7 +201,7 @@ class Delivery:
         wait for the sends out to be recorded and give the rest back."""
         lanes = self.lanes[platform]
         if platform in self._stopping:
-            await lanes.stop()
+            await self.drain(platform)
             return None
         room = self.batch - lanes.outstanding
         if room >= max(1, self.batch // 4):

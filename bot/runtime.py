@@ -241,6 +241,9 @@ class Runtime:
                 log.exception("delivery loop error", extra={"platform": name})
             pass_end = loop.time()
             await waker.wait()
+        # Stopping (it may have been resting above when told): the sends out finish and are
+        # recorded, the rest of the claimed rows go back, before the loop ends.
+        await self.delivery.drain(name)
 
     # Virtual time ----------------------------------------------------------------------------
     async def settle(self) -> None:
