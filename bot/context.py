@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
@@ -32,6 +32,9 @@ from bot.question_tags import new_nonce, ref_of
 from bot.unprompted import quiet_until
 from storage.models import Cohort, Identity, PendingQuestion, Person
 from storage.repositories.people import preferred_identities, preferred_identity
+
+if TYPE_CHECKING:
+    from bot.router import JobInfo
 
 
 @dataclass(frozen=True)
@@ -374,6 +377,18 @@ class Context:
             person_id=person_id,
             cohort_id=cohort_id,
             zone=zone,
+        )
+
+    async def defer(self, job: JobInfo, when: datetime, key: str) -> bool:
+        """Run the job being handled once more at `when` (past the reader's quiet hours, after
+        the weekly rest...): same kind, payload, person and cohort; `key` names this later run."""
+        return await self.schedule(
+            job.kind,
+            when,
+            key=key,
+            payload=dict(job.payload),
+            person_id=job.person_id,
+            cohort_id=job.cohort_id,
         )
 
     async def schedule_many(self, jobs: Sequence[NewJob]) -> None:

@@ -155,14 +155,7 @@ async def annual_checkin(ctx: Context, job: JobInfo) -> None:
     zone = zone_of(person, cohort.zone)
     when = await next_contact_time(ctx, person, zone)
     if when > ctx.now:
-        await ctx.schedule(
-            CHECKIN,
-            when,
-            key=f"{CHECKIN}:c{cohort.id}:p{person.id}:y{year}:{stamp(when)}",
-            payload=dict(job.payload),
-            person_id=person.id,
-            cohort_id=cohort.id,
-        )
+        await ctx.defer(job, when, key=f"{CHECKIN}:c{cohort.id}:p{person.id}:y{year}:{stamp(when)}")
         return
     p = await prefix_for(ctx.session, person.id)
     text = "\n".join(

@@ -25,7 +25,7 @@ from handlers.alumni.match import (
     split_languages,
 )
 from storage.models import Person
-from storage.models.alumni import DirectoryEntry
+from storage.models.alumni import DirectoryEntry, MentorOffer
 from storage.repositories.alumni import closed_cohort_names, directory_entry, listed_entries
 from storage.repositories.people import display_name
 
@@ -57,6 +57,31 @@ def parse_offer(ctx: Context, words: tuple[str, ...]) -> tuple[list[str], str | 
     return languages, interests
 
 
+def switch_word(args: Args) -> str:
+    """What `directory`/`mentor` was asked: "" (show mine), "on" or "off"; anything else is
+    returned as typed, for the caller's usage reply."""
+    word = (args.get(0) or "").casefold()
+    if word in ON_WORDS:
+        return "on"
+    if word in OFF_WORDS:
+        return "off"
+    return word
+
+
+def publish(
+    ctx: Context, person: Person, listing: DirectoryEntry | MentorOffer, words: tuple[str, ...]
+) -> list[str]:
+    """Fill a directory entry or a mentor offer with what follows `on` (languages named after
+    the profile's, interests kept when none are given, the profile's country) and describe it."""
+    extra, interests = parse_offer(ctx, words)
+    listing.languages = profile_languages(ctx, person, extra)
+    listing.country = person.country
+    if interests is not None:
+        listing.interests = interests
+    listing.updated_at = ctx.now
+    return describe(ctx, listing.languages, person.country, listing.interests)
+
+
 def describe(
     ctx: Context, languages: list[str], country: str | None, interests: str | None
 ) -> list[str]:
@@ -79,7 +104,7 @@ async def directory(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     p = await prefix_for(ctx.session, person.id)
     entry = await directory_entry(ctx.session, person.id)
-    word = (args.get(0) or "").casefold()
+    word = switch_word(args)
     if not word:
         if entry is None or not entry.listed:
             await ctx.reply(_("alumni.directory_not_listed"), command=f'{p}directory on "…"')
@@ -89,30 +114,22 @@ async def directory(ctx: Context, args: Args) -> None:
         lines.append(ctx.t(_("alumni.directory_off_hint"), command=f"{p}directory off"))
         await ctx.say("\n".join(lines))
         return
-    if word in OFF_WORDS:
+    if word == "off":
         if entry is None:
             await ctx.reply(_("alumni.directory_was_off"))
             return
         await ctx.session.delete(entry)
         await ctx.reply(_("alumni.directory_off"), command=f"{p}directory on")
         return
-    if word not in ON_WORDS:
+    if word != "on":
         raise UserError(
             _("alumni.directory_usage"), example=f'{p}directory on "land rights, media"'
         )
-    extra, interests = parse_offer(ctx, args.words[1:])
-    languages = profile_languages(ctx, person, extra)
     if entry is None:
         entry = DirectoryEntry(person_id=person.id, updated_at=ctx.now)
         ctx.session.add(entry)
     entry.listed = True
-    entry.languages = languages
-    entry.country = person.country
-    if interests is not None:
-        entry.interests = interests
-    entry.updated_at = ctx.now
-    lines = [ctx.t(_("alumni.directory_on"))]
-    lines += describe(ctx, languages, person.country, entry.interests)
+    lines = [ctx.t(_("alumni.directory_on")), *publish(ctx, person, entry, args.words[1:])]
     past = await closed_cohort_names(ctx.session, [person.id])
     if not past.get(person.id):
         lines.append(ctx.t(_("alumni.directory_after_close")))

@@ -25,7 +25,7 @@ from bot.profile import out_of_quiet, zone_of
 from bot.router import Answer, JobInfo, Router
 from bot.timeparse import stamp
 from handlers.alumni.common import local_morning, name_of, prefix_for, questions_of, reach
-from handlers.alumni.directory import describe, parse_offer, profile_languages
+from handlers.alumni.directory import INTERESTS_LIMIT, describe, publish, switch_word
 from handlers.alumni.match import (
     MentorCandidate,
     Regions,
@@ -64,9 +64,6 @@ CHECKIN = "alumni.mentor_checkin"
 ANSWER_WITHIN = timedelta(days=7)
 CHECKIN_AFTER = timedelta(days=30)
 CAPACITY = 3
-ON_WORDS = ("on", "yes")
-OFF_WORDS = ("off", "no")
-INTERESTS_LIMIT = 300
 
 
 # Offering --------------------------------------------------------------------------------------
@@ -81,11 +78,11 @@ async def mentor(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     p = await prefix_for(ctx.session, person.id)
     offer = await mentor_offer(ctx.session, person.id)
-    word = (args.get(0) or "").casefold()
+    word = switch_word(args)
     if not word:
         await show_offer(ctx, person, offer, p)
         return
-    if word in OFF_WORDS:
+    if word == "off":
         if offer is None or not offer.active:
             await ctx.reply(_("alumni.mentor_was_off"))
             return
@@ -97,25 +94,17 @@ async def mentor(ctx: Context, args: Args) -> None:
             lines.append(ctx.t(_("alumni.mentor_off_ongoing")))
         await ctx.say("\n".join(lines))
         return
-    if word not in ON_WORDS:
+    if word != "on":
         raise UserError(_("alumni.mentor_usage"), example=f'{p}mentor on "community media"')
     if not await closed_cohorts_of(ctx.session, person.id):
         raise UserError(_("alumni.mentor_needs_past"), command=f"{p}findmentor")
-    extra, interests = parse_offer(ctx, args.words[1:])
-    languages = profile_languages(ctx, person, extra)
     if offer is None:
         offer = MentorOffer(
             person_id=person.id, capacity=CAPACITY, created_at=ctx.now, updated_at=ctx.now
         )
         ctx.session.add(offer)
     offer.active = True
-    offer.languages = languages
-    offer.country = person.country
-    if interests is not None:
-        offer.interests = interests
-    offer.updated_at = ctx.now
-    lines = [ctx.t(_("alumni.mentor_on"))]
-    lines += describe(ctx, languages, person.country, offer.interests)
+    lines = [ctx.t(_("alumni.mentor_on")), *publish(ctx, person, offer, args.words[1:])]
     lines.append(ctx.t(_("alumni.mentor_on_next"), command=f"{p}mentor off"))
     await ctx.say("\n".join(lines))
 
@@ -391,13 +380,7 @@ async def mentor_checkin(ctx: Context, job: JobInfo) -> None:
     zone = zone_of(me)
     when = out_of_quiet(me, ctx.config, zone, ctx.now)
     if when > ctx.now:
-        await ctx.schedule(
-            CHECKIN,
-            when,
-            key=f"{CHECKIN}:{pairing.id}:{stamp(when)}",
-            payload=dict(job.payload),
-            person_id=me.id,
-        )
+        await ctx.defer(job, when, key=f"{CHECKIN}:{pairing.id}:{stamp(when)}")
         return
     await ctx.ask(
         CHECKIN,

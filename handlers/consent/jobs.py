@@ -137,14 +137,8 @@ async def checkin(ctx: Context, job: JobInfo) -> None:
         # Quiet hours changed since this was planned: wait for them to end, if there is time.
         later = next_quiet_end(ctx.now, zone, *quiet)
         if later <= occurrence.start - CHECKIN_MARGIN:
-            await ctx.schedule(
-                CHECKIN,
-                later,
-                key=occurrence_job_key(CHECKIN, occurrence, f"p{person.id}", f"r{stamp(later)}"),
-                payload=dict(job.payload),
-                person_id=person.id,
-                cohort_id=cohort.id,
-            )
+            key = occurrence_job_key(CHECKIN, occurrence, f"p{person.id}", f"r{stamp(later)}")
+            await ctx.defer(job, later, key=key)
         return
     tr = ctx.tr
     text = "\n\n".join(
@@ -239,14 +233,7 @@ async def renew(ctx: Context, job: JobInfo) -> None:
     quiet = quiet_hours(person, ctx.config)
     if quiet is not None and in_quiet_hours(ctx.now.astimezone(zone), *quiet):
         later = next_quiet_end(ctx.now, zone, *quiet)
-        await ctx.schedule(
-            RENEW,
-            later,
-            key=f"{RENEW}:r{row.id}:{stamp(later)}",
-            payload=dict(job.payload),
-            person_id=person.id,
-            cohort_id=cohort.id,
-        )
+        await ctx.defer(job, later, key=f"{RENEW}:r{row.id}:{stamp(later)}")
         return
     tr = ctx.tr
     policy = policy_of(cohort)

@@ -326,14 +326,8 @@ async def _still_quiet(
         return False
     later = next_quiet_end(ctx.now, zone, *quiet)
     if later < deadline:
-        await ctx.schedule(
-            job.kind,
-            later,
-            key=f"{job.kind}:r{job.payload.get('round_id')}:p{person.id}:{stamp(later)}",
-            payload=dict(job.payload),
-            person_id=person.id,
-            cohort_id=cohort.id,
-        )
+        key = f"{job.kind}:r{job.payload.get('round_id')}:p{person.id}:{stamp(later)}"
+        await ctx.defer(job, later, key=key)
     return True
 
 

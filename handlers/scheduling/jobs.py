@@ -275,16 +275,9 @@ async def _reminder_for(
 async def _reschedule(
     ctx: Context, job: JobInfo, occurrence: Occurrence, person: Person, due: datetime
 ) -> None:
-    await ctx.schedule(
-        REMINDER,
-        due,
-        key=occurrence_job_key(
-            REMINDER, occurrence, f"p{person.id}", f"{job.payload.get('lead')}m", f"r{stamp(due)}"
-        ),
-        payload=dict(job.payload),
-        person_id=person.id,
-        cohort_id=occurrence.cohort_id,
-    )
+    lead = f"{job.payload.get('lead')}m"
+    key = occurrence_job_key(REMINDER, occurrence, f"p{person.id}", lead, f"r{stamp(due)}")
+    await ctx.defer(job, due, key=key)
 
 
 @router.job(ENDED)
