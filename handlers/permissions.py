@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from bot.authz import ANYONE, CREATOR, MEMBER, Access, roles
 from storage.models import STAFF_ROLES
+from storage.models.cohorts import Role
 
 STAFF = roles(*STAFF_ROLES)
-COORDINATOR = roles("coordinator")
+COORDINATOR = roles(Role.COORDINATOR)
 
 PERMISSIONS: dict[str, Access] = {
     # anyone
@@ -53,7 +54,7 @@ PERMISSIONS: dict[str, Access] = {
     "movesession": STAFF,
     "attendance": STAFF,
     # the web dashboard covers every cohort where the person is staff, whichever is current
-    "dashboard": roles("coordinator", "facilitator", picks_cohort=True),
+    "dashboard": roles(Role.COORDINATOR, Role.FACILITATOR, picks_cohort=True),
     # coordinators
     "announce": COORDINATOR,
     "announcements": COORDINATOR,
@@ -61,6 +62,6 @@ PERMISSIONS: dict[str, Access] = {
     "translate": COORDINATOR,
     "role": COORDINATOR,
     "closecohort": COORDINATOR,
-    "bindchat": roles("coordinator", picks_cohort=True),  # chooses its cohort in a new group
+    "bindchat": roles(Role.COORDINATOR, picks_cohort=True),  # chooses its cohort in a new group
     "consentexpiry": COORDINATOR,
 }

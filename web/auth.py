@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator, _
 from storage.models import Person
+from storage.models.cohorts import Role
 from storage.models.web import WebLoginToken
 from storage.repositories.people import display_name
 from storage.repositories.web import (
@@ -290,7 +291,7 @@ def cohort_page(
             entry = next((c for c in viewer.cohorts if c.cohort.id == cohort_id), None)
             if role is None or entry is None:
                 return not_found_page(request, viewer.tr)
-            if coordinators_only and role != "coordinator":
+            if coordinators_only and role != Role.COORDINATOR:
                 return message_page(
                     request, viewer.tr, 403, _("web.forbidden_title"), _("web.coordinators_only")
                 )

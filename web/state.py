@@ -17,6 +17,7 @@ from bot.context import Services
 from bot.i18n import Translator
 from storage.engine import Database
 from storage.models import Cohort, Person
+from storage.models.cohorts import Role
 from storage.repositories.web import StaffCohort
 from web.limits import SlidingWindow
 
@@ -83,7 +84,7 @@ class Page:
 
     @property
     def coordinator(self) -> bool:
-        return self.role == "coordinator"
+        return self.role == Role.COORDINATOR
 
     @property
     def zone(self) -> ZoneInfo:

@@ -37,6 +37,7 @@ from handlers.alumni.common import (
 from handlers.cohorts import CohortClosed
 from storage.models import Cohort, Person
 from storage.models.alumni import CONTACT_CHECKIN, AlumniContact
+from storage.models.cohorts import Role
 from storage.repositories.alumni import closed_cohorts_of, open_in_cohort, open_of
 from storage.repositories.cohorts import members, membership
 
@@ -73,7 +74,7 @@ async def cohort_closed(ctx: Context, event: CohortClosed) -> None:
         person = await ctx.session.get(Person, commitment.person_id)
         if person is not None:
             await commitments.plan_nudges(ctx, commitment, person, cohort)
-    for _m, person in await members(ctx.session, cohort.id, roles=("alumni",)):
+    for _m, person in await members(ctx.session, cohort.id, roles=(Role.ALUMNI,)):
         zone = zone_of(person, cohort.zone)
         await ctx.schedule(
             WELCOME,

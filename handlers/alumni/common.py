@@ -18,6 +18,7 @@ from handlers.cohorts import contact_of
 from handlers.consent import give, has_consent
 from handlers.help import prefix_on
 from storage.models import Cohort, Identity, PendingQuestion, Person
+from storage.models.cohorts import Role
 from storage.models.consent import NO, VIA_CHECKIN, YES
 from storage.repositories.alumni import active_mentor_of, last_contact
 from storage.repositories.cohorts import members, membership
@@ -121,8 +122,8 @@ async def helper_for(session: AsyncSession, person: Person, cohort: Cohort | Non
     if cohort is None:
         return None
     for role, relation in (
-        ("facilitator", _("alumni.relation_facilitator")),
-        ("coordinator", _("alumni.relation_coordinator")),
+        (Role.FACILITATOR, _("alumni.relation_facilitator")),
+        (Role.COORDINATOR, _("alumni.relation_coordinator")),
     ):
         for _m, staff in await members(session, cohort.id, roles=(role,)):
             if staff.id != person.id:

@@ -19,6 +19,7 @@ from handlers.broadcast.quiet import quiet_names
 from handlers.broadcast.text import check_fits, describe_target, render
 from storage.models import Cohort, PendingQuestion, Person
 from storage.models.broadcast import Announcement
+from storage.models.cohorts import Role
 from storage.repositories.broadcast import (
     RecipientCount,
     Target,
@@ -164,7 +165,7 @@ async def confirmed(ctx: Context, answer: Answer) -> None:
     member = await membership(ctx.session, announcement.cohort_id, person.id)
     if member is None:
         raise UserError(_("core.not_member"))
-    if member.role != "coordinator":  # their role changed since they wrote it
+    if member.role != Role.COORDINATOR:  # their role changed since they wrote it
         raise UserError(
             _("core.not_allowed"), command="announce", role=ctx.t(f"role.{member.role}")
         )

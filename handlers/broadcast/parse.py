@@ -13,6 +13,7 @@ from bot.errors import UserError
 from bot.i18n import _
 from bot.timeparse import PLAN_AHEAD, ParseError, parse_local_datetime
 from handlers.profile import resolve_zone
+from storage.models.cohorts import Role
 from storage.repositories.broadcast import Target
 
 DATETIME_EXAMPLE = "2026-12-03 15:00"
@@ -20,17 +21,17 @@ DATE_ONLY = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 QUOTES = "\"'“«„‘”"
 RSVP_ANSWERS = ("yes", "no", "maybe", "none")  # none: has not answered
 ROLE_WORDS = {
-    "coordinator": "coordinator",
-    "coordinators": "coordinator",
-    "facilitator": "facilitator",
-    "facilitators": "facilitator",
-    "mentor": "mentor",
-    "mentors": "mentor",
-    "participant": "participant",
-    "participants": "participant",
-    "alumni": "alumni",
-    "alumnus": "alumni",
-    "alumna": "alumni",
+    "coordinator": Role.COORDINATOR,
+    "coordinators": Role.COORDINATOR,
+    "facilitator": Role.FACILITATOR,
+    "facilitators": Role.FACILITATOR,
+    "mentor": Role.MENTOR,
+    "mentors": Role.MENTOR,
+    "participant": Role.PARTICIPANT,
+    "participants": Role.PARTICIPANT,
+    "alumni": Role.ALUMNI,
+    "alumnus": Role.ALUMNI,
+    "alumna": Role.ALUMNI,
 }
 EVERYONE_WORDS = ("all", "everyone", "everybody")
 

@@ -12,6 +12,7 @@ from bot.router import Answer, Router
 from handlers.cohorts.events import CohortClosed
 from handlers.cohorts.names import sender_name
 from storage.models import STAFF_ROLES, Cohort
+from storage.models.cohorts import Role
 from storage.repositories.cohorts import bound_chats, make_alumni, members, membership
 
 router = Router()
@@ -25,7 +26,7 @@ async def closecohort(ctx: Context, args: Args) -> None:
     if cohort.status == "closed":
         raise UserError(_("cohorts.already_closed"), cohort=cohort.name)
     everyone = await members(ctx.session, cohort.id)
-    becoming = sum(1 for m, _p in everyone if m.role not in (*STAFF_ROLES, "alumni"))
+    becoming = sum(1 for m, _p in everyone if m.role not in (*STAFF_ROLES, Role.ALUMNI))
     await ctx.ask(
         CLOSE_CONFIRM,
         ctx.tn("cohorts.close_question", becoming, cohort=cohort.name),
@@ -45,7 +46,7 @@ async def close_confirmed(ctx: Context, answer: Answer) -> None:
     person = ctx.require_person()
     cohort = await ctx.session.get(Cohort, int(answer.payload["cohort_id"]))
     member = await membership(ctx.session, cohort.id, person.id) if cohort else None
-    if cohort is None or member is None or member.role != "coordinator":
+    if cohort is None or member is None or member.role != Role.COORDINATOR:
         raise UserError(_("core.question_expired"))
     if cohort.status == "closed":
         raise UserError(_("cohorts.already_closed"), cohort=cohort.name)
@@ -58,7 +59,7 @@ async def close_confirmed(ctx: Context, answer: Answer) -> None:
         if other.id == person.id:
             continue
         tr = ctx.translator_for(other)
-        if m.role == "alumni":
+        if m.role == Role.ALUMNI:
             text = tr.t(_("cohorts.closed_you_alumni"), cohort=cohort.name, by=by)
         else:
             role = tr.t(f"role.{m.role}")

@@ -11,6 +11,7 @@ from bot.router import Answer, Router
 from handlers.cohorts.membership import pick_cohort
 from handlers.cohorts.names import fold
 from storage.models import BoundChat, Cohort
+from storage.models.cohorts import Role
 from storage.repositories.cohorts import bound_chat, cohorts_with_role, membership
 
 router = Router()
@@ -35,7 +36,7 @@ async def bindchat(ctx: Context, args: Args) -> None:
         return
     if existing is not None:
         raise UserError(_("cohorts.bindchat_already"), cohort=ctx.require_cohort().name)
-    mine = await cohorts_with_role(ctx.session, ctx.require_person().id, ("coordinator",))
+    mine = await cohorts_with_role(ctx.session, ctx.require_person().id, (Role.COORDINATOR,))
     # Whatever names the cohorts the sender coordinates is said privately, never in the group
     # (anyone there reads it).
     if wanted:
@@ -67,7 +68,7 @@ async def bind_picked(ctx: Context, answer: Answer) -> None:
     person = ctx.require_person()
     cohort = await ctx.session.get(Cohort, int(answer.key))
     member = await membership(ctx.session, cohort.id, person.id) if cohort else None
-    if cohort is None or member is None or member.role != "coordinator":
+    if cohort is None or member is None or member.role != Role.COORDINATOR:
         raise UserError(_("core.question_expired"))
     taken = await bound_chat(ctx.session, chat.platform, chat.chat_id)
     if taken is not None:

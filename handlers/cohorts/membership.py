@@ -18,7 +18,7 @@ from handlers.cohorts.names import fold
 from handlers.onboarding import StartedWithCode
 from handlers.profile import ZONE_FOLLOWS, resolve_zone
 from storage.models import Cohort, Membership
-from storage.models.cohorts import FAILED_JOIN_WINDOW
+from storage.models.cohorts import FAILED_JOIN_WINDOW, Role
 from storage.repositories.cohorts import (
     cohort_by_code,
     count_role,
@@ -66,7 +66,7 @@ async def join_by_code(ctx: Context, text: str) -> Cohort | None:
     else:
         ctx.session.add(
             Membership(
-                cohort_id=cohort.id, person_id=person.id, role="participant", joined_at=ctx.now
+                cohort_id=cohort.id, person_id=person.id, role=Role.PARTICIPANT, joined_at=ctx.now
             )
         )
         await ctx.reply(_("cohorts.joined"), cohort=cohort.name)
@@ -102,7 +102,9 @@ async def newcohort(ctx: Context, args: Args) -> None:
     ctx.session.add(cohort)
     await ctx.session.flush()
     ctx.session.add(
-        Membership(cohort_id=cohort.id, person_id=person.id, role="coordinator", joined_at=ctx.now)
+        Membership(
+            cohort_id=cohort.id, person_id=person.id, role=Role.COORDINATOR, joined_at=ctx.now
+        )
     )
     person.active_cohort_id = cohort.id
     lines = [ctx.t(_("cohorts.created"), cohort=name, zone=zone)]
@@ -129,7 +131,10 @@ async def join_at_start(ctx: Context, event: StartedWithCode) -> None:
 async def leave(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     cohort = ctx.require_cohort()
-    if ctx.role == "coordinator" and await count_role(ctx.session, cohort.id, "coordinator") <= 1:
+    if (
+        ctx.role == Role.COORDINATOR
+        and await count_role(ctx.session, cohort.id, Role.COORDINATOR) <= 1
+    ):
         raise UserError(_("cohorts.last_coordinator"), cohort=cohort.name)
     await ctx.session.execute(
         delete(Membership).where(

@@ -11,14 +11,15 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.i18n import _
 from storage.models import ROLES, Cohort, Identity, Person
+from storage.models.cohorts import Role
 from storage.repositories.cohorts import RosterRow, roster
 
 ROLE_ALIASES = {
-    "coordinator": _("cohorts.role_aliases_coordinator"),
-    "facilitator": _("cohorts.role_aliases_facilitator"),
-    "mentor": _("cohorts.role_aliases_mentor"),
-    "participant": _("cohorts.role_aliases_participant"),
-    "alumni": _("cohorts.role_aliases_alumni"),
+    Role.COORDINATOR: _("cohorts.role_aliases_coordinator"),
+    Role.FACILITATOR: _("cohorts.role_aliases_facilitator"),
+    Role.MENTOR: _("cohorts.role_aliases_mentor"),
+    Role.PARTICIPANT: _("cohorts.role_aliases_participant"),
+    Role.ALUMNI: _("cohorts.role_aliases_alumni"),
 }
 
 

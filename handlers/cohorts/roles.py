@@ -9,6 +9,7 @@ from bot.i18n import _
 from bot.router import Router
 from handlers.cohorts.names import find_member, name_of, parse_role, role_name, sender_name
 from storage.models import ROLES
+from storage.models.cohorts import Role
 from storage.repositories.cohorts import count_role
 
 router = Router()
@@ -35,8 +36,8 @@ async def role(ctx: Context, args: Args) -> None:
         )
         return
     if (
-        member.role == "coordinator"
-        and await count_role(ctx.session, cohort.id, "coordinator") <= 1
+        member.role == Role.COORDINATOR
+        and await count_role(ctx.session, cohort.id, Role.COORDINATOR) <= 1
     ):
         raise UserError(_("cohorts.last_coordinator_role"), name=name, cohort=cohort.name)
     member.role = new_role

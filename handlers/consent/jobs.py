@@ -28,6 +28,7 @@ from handlers.scheduling import (
     session_members,
 )
 from storage.models import Cohort, Person
+from storage.models.cohorts import Role
 from storage.models.consent import NO, VIA_CHECKIN, VIA_RENEWAL, YES, ConsentRecord
 from storage.repositories.cohorts import membership
 from storage.repositories.consent import effective_expiry, latest_general
@@ -126,7 +127,7 @@ async def checkin(ctx: Context, job: JobInfo) -> None:
         return
     occurrence, cohort = found
     member = await membership(ctx.session, cohort.id, person.id)
-    if member is None or member.role == "alumni" or ctx.now >= occurrence.start:
+    if member is None or member.role == Role.ALUMNI or ctx.now >= occurrence.start:
         return
     current = await state(ctx.session, person.id, cohort, CHECKIN_SCOPE, ctx.now, occurrence.key)
     if current.answer is not None:

@@ -57,6 +57,7 @@ from handlers.scheduling import (
     when_short,
 )
 from storage.models import Cohort, Job, Membership, PendingQuestion, Person
+from storage.models.cohorts import Role
 from storage.models.debrief import (
     PROMPT_DONE,
     PROMPT_NEEDS_CONSENT,
@@ -99,7 +100,7 @@ REMIND_AFTER = timedelta(hours=24)
 # A reminder this close to the prompt's expiry is not worth sending.
 REMINDER_MARGIN = timedelta(hours=2)
 TALK_OPEN = timedelta(days=3)
-TALK_ROLES = ("facilitator", "mentor")
+TALK_ROLES = (Role.FACILITATOR, Role.MENTOR)
 QUESTION_IDS = {
     STEP_WORKED: _("debrief.q_worked"),
     STEP_NOT_WORKED: _("debrief.q_not_worked"),

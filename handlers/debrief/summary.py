@@ -27,6 +27,7 @@ from handlers.debrief.settings import mode_text
 from handlers.debrief.themes import group
 from handlers.scheduling import when_short
 from storage.models import Cohort, Person
+from storage.models.cohorts import Role
 from storage.models.debrief import (
     STEP_RATING,
     STEP_WELLBEING,
@@ -264,9 +265,9 @@ async def send_summaries(ctx: Context, debrief: DebriefRound) -> int:
     if cohort is None:
         return 0
     ctx.cohort = cohort
-    readers = [p for _m, p in await members(ctx.session, cohort.id, ("facilitator",))]
+    readers = [p for _m, p in await members(ctx.session, cohort.id, (Role.FACILITATOR,))]
     if not readers:
-        readers = [p for _m, p in await members(ctx.session, cohort.id, ("coordinator",))]
+        readers = [p for _m, p in await members(ctx.session, cohort.id, (Role.COORDINATOR,))]
     queued = 0
     for reader in readers:
         tr = ctx.translator_for(reader)

@@ -6,6 +6,7 @@ from bot.commands import Args
 from bot.context import Context
 from bot.i18n import _
 from bot.router import Router
+from storage.models.cohorts import Role
 from storage.repositories.cohorts import memberships_of
 
 router = Router()
@@ -30,7 +31,7 @@ async def current_role(ctx: Context) -> str | None:
     for m, c in mine:
         if c.id == person.active_cohort_id:
             return m.role
-    return mine[0][0].role if len(mine) == 1 else ("participant" if mine else None)
+    return mine[0][0].role if len(mine) == 1 else (Role.PARTICIPANT if mine else None)
 
 
 @router.command("help", help_id=_("help.cmd.help"), group_safe=True)

@@ -18,6 +18,7 @@ from bot.outbox import PRIORITY_REPLY, enqueue_message, schedule_job
 from bot.router import Answer, JobInfo, Router
 from storage.engine import Database
 from storage.models import OutboxMessage
+from storage.models.cohorts import Role
 from storage.privacy import (
     checkpoint_after_commit,
     erase_person,
@@ -60,9 +61,9 @@ async def refuse_if_last_coordinator(ctx: Context) -> None:
     alone = [
         cohort.name
         for member, cohort in await memberships_of(ctx.session, person.id)
-        if member.role == "coordinator"
+        if member.role == Role.COORDINATOR
         and cohort.status != "closed"
-        and await count_role(ctx.session, cohort.id, "coordinator") <= 1
+        and await count_role(ctx.session, cohort.id, Role.COORDINATOR) <= 1
     ]
     if alone:
         raise UserError(_("privacy.forget_hand_over"), cohorts=", ".join(alone))

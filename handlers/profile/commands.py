@@ -12,6 +12,7 @@ from bot.router import Answer, Router
 from bot.timeparse import ParseError, format_quiet_range, parse_quiet_range
 from bot.zones import ZoneResolution, country_name, find_country
 from storage.models import Cohort
+from storage.models.cohorts import Role
 from storage.repositories.cohorts import memberships_of
 
 # A cohort created by someone without a time zone: whose zone it follows once they set one.
@@ -56,7 +57,7 @@ async def cohorts_following(ctx: Context, person_id: int) -> list[Cohort]:
     return [
         cohort
         for membership, cohort in await memberships_of(ctx.session, person_id)
-        if membership.role == "coordinator" and cohort.settings.get(ZONE_FOLLOWS) == person_id
+        if membership.role == Role.COORDINATOR and cohort.settings.get(ZONE_FOLLOWS) == person_id
     ]
 
 

@@ -31,6 +31,7 @@ from bot.timeparse import (
     shift_out_of_quiet,
     stamp,
 )
+from storage.models.cohorts import Role
 from storage.models.scheduling import (
     OCCURRENCE_CANCELLED,
     SESSION_CANCELLED,
@@ -51,7 +52,7 @@ LOOK_AHEAD = timedelta(days=400)
 ROLL_EVERY = timedelta(days=1)
 # How many occurrences of a new series are checked for night, holiday and DST notes.
 CHECK_OCCURRENCES = 12
-SESSION_ROLES = ("coordinator", "facilitator", "mentor", "participant")
+SESSION_ROLES = (Role.COORDINATOR, Role.FACILITATOR, Role.MENTOR, Role.PARTICIPANT)
 
 
 def first_zone(*names: str | None) -> ZoneInfo:

@@ -40,6 +40,7 @@ from handlers.scheduling.text import (
     when_full,
 )
 from storage.models import Cohort, Job, Person
+from storage.models.cohorts import Role
 from storage.models.scheduling import SESSION_ACTIVE, ScheduledSession
 from storage.repositories.cohorts import membership, roles_of
 from storage.repositories.scheduling import active_sessions, ensure_occurrence_row
@@ -210,7 +211,7 @@ async def _remind(ctx: Context, occurrence_id: int, jobs: list[JobInfo]) -> None
     asks: list[Ask] = []
     for job in jobs:
         person = people.get(job.person_id) if job.person_id is not None else None
-        if person is None or roles.get(person.id, "alumni") == "alumni":
+        if person is None or roles.get(person.id, Role.ALUMNI) == Role.ALUMNI:
             continue
         answer = answers.of(person.id)
         if answer == "no":
@@ -369,7 +370,7 @@ async def notice(ctx: Context, job: JobInfo) -> None:
         return
     cohort = await ctx.session.get(Cohort, session.cohort_id)
     member = await membership(ctx.session, session.cohort_id, person.id)
-    if cohort is None or member is None or member.role == "alumni":
+    if cohort is None or member is None or member.role == Role.ALUMNI:
         return
     ctx.cohort = cohort
     event = str(job.payload.get("event"))

@@ -31,6 +31,7 @@ from handlers.scheduling.text import (
     when_short,
 )
 from storage.models import STAFF_ROLES, Cohort
+from storage.models.cohorts import Role
 from storage.models.scheduling import (
     ScheduledSession,
 )
@@ -188,5 +189,5 @@ async def roster_rsvp_note(
             answer=answer_label(ctx.tr, answers.of(row.person.id)),
         )
         for row in rows
-        if row.membership.role != "alumni"
+        if row.membership.role != Role.ALUMNI
     }

@@ -16,7 +16,15 @@ from storage.models.alumni import (
 )
 from storage.models.attendance import Attendance
 from storage.models.broadcast import Announcement, AnnouncementVariant
-from storage.models.cohorts import ROLES, STAFF_ROLES, BoundChat, Cohort, FailedJoin, Membership
+from storage.models.cohorts import (
+    ROLES,
+    STAFF_ROLES,
+    BoundChat,
+    Cohort,
+    FailedJoin,
+    Membership,
+    Role,
+)
 from storage.models.consent import ConsentRecord
 from storage.models.core import (
     Identity,
@@ -70,6 +78,7 @@ __all__ = [
     "PendingQuestion",
     "Person",
     "ProcessedUpdate",
+    "Role",
     "ScheduledSession",
     "SessionOccurrence",
     "SessionRsvp",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -15,10 +16,21 @@ from storage.base import Base
 if TYPE_CHECKING:
     from bot.config import PrivacyConfig
 
-ROLES = ("coordinator", "facilitator", "mentor", "participant", "alumni")
+
+class Role(StrEnum):
+    """A member's role in one cohort (stored as its value)."""
+
+    COORDINATOR = "coordinator"
+    FACILITATOR = "facilitator"
+    MENTOR = "mentor"
+    PARTICIPANT = "participant"
+    ALUMNI = "alumni"
+
+
+ROLES = tuple(Role)
 # Who runs a cohort: they see rosters and reports, plan sessions, and keep their role when the
 # cohort closes (everyone else becomes alumni).
-STAFF_ROLES = ("coordinator", "facilitator")
+STAFF_ROLES = (Role.COORDINATOR, Role.FACILITATOR)
 
 
 class Cohort(Base):

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.lean import LeanLoad
 from storage.models import BoundChat, Cohort, FailedJoin, Identity, Membership, Person
+from storage.models.cohorts import Role
 
 _MEMBERSHIPS_OF = LeanLoad(
     (Membership, Cohort),
@@ -167,9 +168,9 @@ async def make_alumni(session: AsyncSession, cohort_id: int, keep: tuple[str, ..
         update(Membership)
         .where(
             Membership.cohort_id == cohort_id,
-            Membership.role.not_in((*keep, "alumni")),
+            Membership.role.not_in((*keep, Role.ALUMNI)),
         )
-        .values(role="alumni")
+        .values(role=Role.ALUMNI)
         .execution_options(synchronize_session="fetch")
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Cohort, Membership, Person
+from storage.models.cohorts import STAFF_ROLES
 from storage.models.web import (
     LOGIN_VALID,
     SESSION_IDLE,
@@ -23,7 +24,6 @@ from storage.models.web import (
     WebSession,
 )
 
-STAFF_ROLES = ("coordinator", "facilitator")
 TOKEN_BYTES = 32  # 256 random bits, URL-safe base64 (43 characters)
 
 

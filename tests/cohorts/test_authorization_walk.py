@@ -81,7 +81,7 @@ def implemented(bot: BotHarness) -> list[str]:
 
 
 def refused_pairs(commands: list[str]) -> list[tuple[str, str | None]]:
-    pairs = []
+    pairs: list[tuple[str, str | None]] = []
     for command in commands:
         access: Access = PERMISSIONS[command]
         for role in (*ROLES, None):

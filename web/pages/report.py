@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import Translator, _
 from storage.models import Cohort
 from storage.models.alumni import DONE, Commitment
+from storage.models.cohorts import STAFF_ROLES
 from storage.models.consent import NO, SCOPES, YES
 from storage.models.debrief import STEP_RATING, STEP_WELLBEING
 from storage.repositories.attendance import cohort_marks
@@ -45,7 +46,6 @@ from web.state import Page
 from web.suppress import MIN_CELL, MIN_GROUP, Cell, Rate, cell, rate
 from web.svg import Point, line
 
-STAFF = ("coordinator", "facilitator")
 COMPLETION = 0.75
 FOLLOW_UP_DAYS = (30, 90, 365)
 ALL_TIME = timedelta(days=366 * 20)
@@ -108,7 +108,7 @@ async def gather(
     session: AsyncSession, cohort: Cohort, tr: Translator, now: datetime, zone: ZoneInfo
 ) -> ReportData:
     rows = await roster(session, cohort.id)
-    participants = [r for r in rows if r.membership.role not in STAFF]
+    participants = [r for r in rows if r.membership.role not in STAFF_ROLES]
     ids = {r.person.id for r in participants}
     onboarded = sum(1 for r in participants if r.person.onboarding_step == "done")
     participation = (
