@@ -46,6 +46,7 @@ from storage.engine import Database
 from storage.errors import StorageUnavailable
 from storage.lean import Lean, lean_execute
 from storage.models import Identity, OutboxMessage
+from storage.models.core import MessageStatus
 from storage.repositories.chats import move_chat
 
 log = logging.getLogger(__name__)
@@ -146,10 +147,10 @@ class Delivery:
             result = await conn.execute(
                 update(OutboxMessage)
                 .where(
-                    OutboxMessage.status == "claimed",
+                    OutboxMessage.status == MessageStatus.CLAIMED,
                     OutboxMessage.claimed_by == self.instance_id,
                 )
-                .values(status="pending", claimed_until=None, claimed_by=None)
+                .values(status=MessageStatus.PENDING, claimed_until=None, claimed_by=None)
             )
             return int(getattr(result, "rowcount", 0) or 0)
 
@@ -163,7 +164,7 @@ class Delivery:
                 select(OutboxMessage.chat_id, OutboxMessage.is_group, OutboxMessage.sent_at)
                 .where(
                     OutboxMessage.platform == platform,
-                    OutboxMessage.status == "sent",
+                    OutboxMessage.status == MessageStatus.SENT,
                     OutboxMessage.sent_at >= since,
                 )
                 .order_by(OutboxMessage.sent_at)
@@ -293,14 +294,18 @@ class Delivery:
         wait (a flood wait), they fall due when the wait ends, not at once."""
         if not ids:
             return
-        values: dict[str, object] = {"status": "pending", "claimed_until": None, "claimed_by": None}
+        values: dict[str, object] = {
+            "status": MessageStatus.PENDING,
+            "claimed_until": None,
+            "claimed_by": None,
+        }
         paused = self.limiters[platform].paused_until
         if paused is not None and paused > self.clock.now():
             values["not_before"] = paused
         async with self.db.core() as conn:
             await conn.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "claimed")
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == MessageStatus.CLAIMED)
                 .values(**values)
             )
 
@@ -373,21 +378,25 @@ class Delivery:
         status = result.status
         if status is SendStatus.SENT:
             values |= {
-                "status": "sent",
+                "status": MessageStatus.SENT,
                 "sent_at": now,
                 "platform_message_id": result.platform_message_id,
             }
             values |= forget
         elif status is SendStatus.RETRY_AFTER:
             wait = timedelta(seconds=result.retry_after or 1.0)
-            values |= {"status": "pending", "not_before": now + wait}
+            values |= {"status": MessageStatus.PENDING, "not_before": now + wait}
         elif status is SendStatus.BLOCKED:
-            values |= {"status": "blocked", **forget}
+            values |= {"status": MessageStatus.BLOCKED, **forget}
         elif status is SendStatus.TRANSIENT and item.attempts + 1 < MAX_ATTEMPTS:
             wait = timedelta(seconds=min(600, 2 ** (item.attempts + 1)))
-            values |= {"status": "pending", "attempts": item.attempts + 1, "not_before": now + wait}
+            values |= {
+                "status": MessageStatus.PENDING,
+                "attempts": item.attempts + 1,
+                "not_before": now + wait,
+            }
         else:
-            values |= {"status": "failed", "attempts": item.attempts + 1, **forget}
+            values |= {"status": MessageStatus.FAILED, "attempts": item.attempts + 1, **forget}
         if status is not SendStatus.SENT:
             values["error"] = (result.reason or status.value)[:255]
         statements: list[tuple[Lean, dict[str, Any]]] = [(_RECORD, {"r_id": item.id, **values})]
@@ -452,7 +461,7 @@ def _chat_busy(now: BindParameter[datetime]) -> ColumnElement[bool]:
         .where(
             busy.c.platform == _OUTBOX.c.platform,
             busy.c.chat_id == _OUTBOX.c.chat_id,
-            busy.c.status == "claimed",
+            busy.c.status == MessageStatus.CLAIMED,
             busy.c.claimed_until > now,
         )
         .exists()
@@ -464,14 +473,14 @@ def _next_due(platform: str, now: str | None = None, *still_claimed: ColumnEleme
     not busy at `now`, if given), or the earliest claim to expire among claimed rows (those
     matching `still_claimed`, if given)."""
     on_platform = _OUTBOX.c.platform == bindparam(platform)
-    waiting = [on_platform, _OUTBOX.c.status == "pending"]
+    waiting = [on_platform, _OUTBOX.c.status == MessageStatus.PENDING]
     if now is not None:
         waiting.append(~_chat_busy(bindparam(now)))
     return Lean(
         select(
             select(func.min(_OUTBOX.c.not_before)).where(*waiting).scalar_subquery(),
             select(func.min(_OUTBOX.c.claimed_until))
-            .where(on_platform, _OUTBOX.c.status == "claimed", *still_claimed)
+            .where(on_platform, _OUTBOX.c.status == MessageStatus.CLAIMED, *still_claimed)
             .scalar_subquery(),
         )
     )
@@ -502,8 +511,8 @@ def _claim_statement(sqlite: bool) -> Lean:
             _OUTBOX.c.platform == bindparam("c_platform"),
             _OUTBOX.c.not_before <= now,
             or_(
-                _OUTBOX.c.status == "pending",
-                (_OUTBOX.c.status == "claimed") & (_OUTBOX.c.claimed_until <= now),
+                _OUTBOX.c.status == MessageStatus.PENDING,
+                (_OUTBOX.c.status == MessageStatus.CLAIMED) & (_OUTBOX.c.claimed_until <= now),
             ),
             _OUTBOX.c.priority <= bindparam("c_priority"),
             ~_chat_busy(now),
@@ -530,7 +539,11 @@ def _claim_statement(sqlite: bool) -> Lean:
     return Lean(
         update(_OUTBOX)
         .where(_OUTBOX.c.id.in_(select(chosen.c.id)))
-        .values(status="claimed", claimed_until=bindparam("c_until"), claimed_by=bindparam("c_by"))
+        .values(
+            status=MessageStatus.CLAIMED,
+            claimed_until=bindparam("c_until"),
+            claimed_by=bindparam("c_by"),
+        )
         .returning(
             _OUTBOX.c.id,
             _OUTBOX.c.platform,

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Address, Attachment, Choice, QuestionRef
 from storage.models import Job, OutboxMessage
+from storage.models.core import JobStatus, MessageStatus
 from storage.upsert import insert_ignore, insert_ignore_many
 
 PRIORITY_REPLY = 0
@@ -49,7 +50,7 @@ class NewMessage:
             "file_content": self.attachment.content if self.attachment else None,
             "broadcast_id": self.broadcast_id,
             "priority": self.priority,
-            "status": "pending",
+            "status": MessageStatus.PENDING,
             "attempts": 0,
             "not_before": self.not_before or now,
             "created_at": now,
@@ -133,7 +134,7 @@ class NewJob:
             "due_at": self.due_at,
             "zone": self.zone,
             "payload": self.payload or {},
-            "status": "pending",
+            "status": JobStatus.PENDING,
             "attempts": 0,
             "idempotency_key": self.key,
             "person_id": self.person_id,
@@ -152,8 +153,8 @@ async def cancel_jobs(session: AsyncSession, *conditions: Any) -> int:
     """Cancel pending jobs matching SQLAlchemy conditions on Job (e.g. Job.kind == 'x')."""
     result = await session.execute(
         update(Job)
-        .where(Job.status == "pending", *conditions)
-        .values(status="cancelled")
+        .where(Job.status == JobStatus.PENDING, *conditions)
+        .values(status=JobStatus.CANCELLED)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)

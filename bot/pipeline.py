@@ -37,6 +37,7 @@ from bot.sanitize import clean_inbound
 from storage.engine import Database, written_tables
 from storage.errors import storage_problem
 from storage.models import Cohort, Identity, PendingQuestion, Person, ProcessedUpdate
+from storage.models.cohorts import CohortStatus
 from storage.repositories.cohorts import cohort_for_chat, membership, memberships_of
 from storage.repositories.people import create_person, find_person_by_identity
 from storage.upsert import insert_ignore
@@ -393,7 +394,7 @@ class Pipeline:
         ctx.role = member.role if member else None
         if not access.allows(ctx.role):
             self._refuse(ctx, command, ctx.role)
-        if not access.include_closed and cohort.status == "closed":
+        if not access.include_closed and cohort.status == CohortStatus.CLOSED:
             raise UserError(_("cohorts.closed_refused"), cohort=cohort.name)
         return True
 

@@ -28,6 +28,7 @@ from bot.logsetup import log_scope, strings_in
 from bot.router import JobInfo, Router
 from storage.engine import Database, written_tables
 from storage.models import Job, Person
+from storage.models.core import JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ class JobRunner:
         async with self.db.transaction() as session:
             found = await session.execute(
                 select(Job)
-                .where(Job.status == "pending", Job.due_at <= now)
+                .where(Job.status == JobStatus.PENDING, Job.due_at <= now)
                 .order_by(Job.due_at, Job.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
@@ -161,7 +162,7 @@ class JobRunner:
             except Exception as error:
                 self._failed(job, error, now)
                 return
-        job.status = "done"
+        job.status = JobStatus.DONE
         job.finished_at = now
 
     async def _run_group(self, session: AsyncSession, jobs: list[Job], now: datetime) -> None:
@@ -189,7 +190,7 @@ class JobRunner:
                     await self._run_group(session, [job], now)
                 return
         for job in jobs:
-            job.status = "done"
+            job.status = JobStatus.DONE
             job.finished_at = now
 
     def _failed(self, job: Job, error: Exception, now: datetime) -> None:
@@ -197,7 +198,7 @@ class JobRunner:
         job.last_error = type(error).__name__
         log.error("job failed", extra={"job_id": job.id, "kind": job.kind}, exc_info=error)
         if job.attempts >= MAX_ATTEMPTS:
-            job.status = "failed"
+            job.status = JobStatus.FAILED
             job.finished_at = now
         else:
             job.due_at = now + backoff(job.attempts)
@@ -213,7 +214,7 @@ def _info(job: Job) -> JobInfo:
     )
 
 
-_NEXT_DUE = select(func.min(Job.due_at)).where(Job.status == "pending")
+_NEXT_DUE = select(func.min(Job.due_at)).where(Job.status == JobStatus.PENDING)
 
 
 class Waker:

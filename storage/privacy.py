@@ -55,6 +55,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.base import Base
 from storage.engine import checkpoint_after_commit as checkpoint_after_commit
 from storage.models import Identity, Job, OutboxMessage, PendingQuestion, ProcessedUpdate
+from storage.models.core import JobStatus, MessageStatus
 
 if TYPE_CHECKING:
     from bot.config import PrivacyConfig
@@ -558,8 +559,8 @@ def _older_than(model: type[Base], column: str) -> Delete:
     return delete(table).where(table.c[column] < bindparam("cutoff"))
 
 
-FINISHED_JOB = ("done", "failed", "cancelled")
-FINISHED_MESSAGE = ("sent", "failed", "blocked")
+FINISHED_JOB = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
+FINISHED_MESSAGE = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.BLOCKED)
 
 
 @cache

@@ -37,7 +37,7 @@ from handlers.alumni.common import (
 from handlers.cohorts import CohortClosed
 from storage.models import Cohort, Person
 from storage.models.alumni import CONTACT_CHECKIN, AlumniContact
-from storage.models.cohorts import Role
+from storage.models.cohorts import CohortStatus, Role
 from storage.repositories.alumni import closed_cohorts_of, open_in_cohort, open_of
 from storage.repositories.cohorts import members, membership
 
@@ -92,7 +92,7 @@ async def welcome(ctx: Context, job: JobInfo) -> None:
     """Thanks, what follows, and how to opt out (or in)."""
     person = ctx.person
     cohort = await ctx.session.get(Cohort, int(job.payload.get("cohort_id", 0)))
-    if person is None or cohort is None or cohort.status != "closed":
+    if person is None or cohort is None or cohort.status != CohortStatus.CLOSED:
         return
     if await membership(ctx.session, cohort.id, person.id) is None:
         return

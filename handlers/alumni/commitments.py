@@ -56,6 +56,7 @@ from storage.models.alumni import (
     Commitment,
     CommitmentNote,
 )
+from storage.models.core import JobStatus
 from storage.repositories.alumni import (
     cohort_names,
     commitment_by_number,
@@ -488,7 +489,7 @@ async def apply_answer(ctx: Context, commitment: Commitment, key: str | None) ->
 @router.job(NUDGE)
 async def nudge_fell_due(ctx: Context, job: JobInfo) -> None:
     row = await ctx.session.get(Job, job.id)
-    if row is not None and row.status == "cancelled":
+    if row is not None and row.status == JobStatus.CANCELLED:
         return  # folded into a nudge sent earlier in this same batch of due jobs
     commitment = await ctx.session.get(Commitment, int(job.payload.get("commitment_id", 0)))
     if commitment is None or commitment.status != OPEN:
@@ -536,7 +537,7 @@ async def ride_along(ctx: Context, person: Person, included: set[int]) -> list[C
         select(Job).where(
             Job.kind == NUDGE,
             Job.person_id == person.id,
-            Job.status == "pending",
+            Job.status == JobStatus.PENDING,
             Job.due_at <= ctx.now + LOOKAHEAD,
         )
     )
@@ -550,7 +551,7 @@ async def ride_along(ctx: Context, person: Person, included: set[int]) -> list[C
                 continue
             included.add(commitment.id)
             extra.append(commitment)
-        job.status = "cancelled"
+        job.status = JobStatus.CANCELLED
         job.finished_at = ctx.now
     return extra
 

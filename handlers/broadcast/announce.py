@@ -18,7 +18,7 @@ from handlers.broadcast.parse import parse_request
 from handlers.broadcast.quiet import quiet_names
 from handlers.broadcast.text import check_fits, describe_target, render
 from storage.models import Cohort, PendingQuestion, Person
-from storage.models.broadcast import Announcement
+from storage.models.broadcast import Announcement, AnnouncementStatus
 from storage.models.cohorts import Role
 from storage.repositories.broadcast import (
     RecipientCount,
@@ -64,7 +64,7 @@ async def announce(ctx: Context, args: Args) -> None:
         author_id=person.id,
         text=request.text,
         language=ctx.tr.lang,
-        status="draft",
+        status=AnnouncementStatus.DRAFT,
         scheduled_at=request.at,
         zone=request.zone,
         respect_quiet=False,
@@ -158,7 +158,7 @@ async def confirmed(ctx: Context, answer: Answer) -> None:
     announcement = await locked(ctx.session, int(answer.payload["announcement"]))
     if (
         announcement is None
-        or announcement.status != "draft"
+        or announcement.status != AnnouncementStatus.DRAFT
         or announcement.author_id != (person.id)
     ):
         raise UserError(_("broadcast.not_a_draft"))
@@ -176,7 +176,7 @@ async def confirmed(ctx: Context, answer: Answer) -> None:
         return
     announcement.respect_quiet = answer.key == "quiet"
     announcement.confirmed_at = ctx.now
-    announcement.status = "scheduled"
+    announcement.status = AnnouncementStatus.SCHEDULED
     if announcement.scheduled_at is not None and announcement.scheduled_at <= ctx.now:
         announcement.scheduled_at = None  # confirmed after the chosen time: send now
     due = announcement.scheduled_at or ctx.now

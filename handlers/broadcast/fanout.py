@@ -15,7 +15,7 @@ from bot.timeparse import next_quiet_end
 from handlers.broadcast.audience import rsvp_people
 from handlers.broadcast.text import render
 from storage.models import Cohort, Person
-from storage.models.broadcast import Announcement
+from storage.models.broadcast import Announcement, AnnouncementStatus
 from storage.repositories.broadcast import (
     QueuedMessage,
     Target,
@@ -69,7 +69,7 @@ async def start_fanout(
     count = await count_recipients(
         ctx.session, cohort.id, target, ctx.config.bot.default_language, rsvp
     )
-    announcement.status = "sending"
+    announcement.status = AnnouncementStatus.SENDING
     announcement.started_at = ctx.now
     announcement.planned = count.total
     text = render(
@@ -149,14 +149,14 @@ async def fanout(ctx: Context, job: JobInfo) -> None:
     announcement = await locked(ctx.session, int(job.payload["announcement"]))
     if (
         announcement is None
-        or announcement.status not in ("scheduled", "sending")
+        or announcement.status not in (AnnouncementStatus.SCHEDULED, AnnouncementStatus.SENDING)
         or announcement.fanout_done
     ):
         return  # cancelled (or already complete): nothing to queue
     cohort = await ctx.session.get(Cohort, announcement.cohort_id)
     assert cohort is not None
     target = Target.from_json(announcement.target)
-    if announcement.status == "scheduled":
+    if announcement.status == AnnouncementStatus.SCHEDULED:
         await start_fanout(ctx, announcement, cohort, target)
     finished = await fan_out_batch(ctx, announcement, cohort, target, FANOUT_BATCH)
     if not finished:
@@ -183,7 +183,11 @@ async def fanout(ctx: Context, job: JobInfo) -> None:
 async def report(ctx: Context, job: JobInfo) -> None:
     """Tell the author the outcome once every row is final; until then look again later."""
     announcement = await locked(ctx.session, int(job.payload["announcement"]))
-    if announcement is None or announcement.status != "sending" or not announcement.fanout_done:
+    if (
+        announcement is None
+        or announcement.status != AnnouncementStatus.SENDING
+        or not announcement.fanout_done
+    ):
         return
     counts = (await progress(ctx.session, [announcement.id]))[announcement.id]
     if counts.waiting:
@@ -199,7 +203,7 @@ async def report(ctx: Context, job: JobInfo) -> None:
             cohort_id=announcement.cohort_id,
         )
         return
-    announcement.status = "done"
+    announcement.status = AnnouncementStatus.DONE
     announcement.finished_at = ctx.now
     # Not the job's person: erasing the author would delete the job with them.
     author = await ctx.session.get(Person, announcement.author_id or 0)

@@ -13,7 +13,7 @@ from handlers.broadcast.announce import ask_confirmation, forget_confirmations
 from handlers.broadcast.parse import number_of, quoted
 from handlers.broadcast.text import check_fits, preview
 from storage.models import Job, Person
-from storage.models.broadcast import Announcement
+from storage.models.broadcast import Announcement, AnnouncementStatus
 from storage.repositories.broadcast import (
     Progress,
     by_number,
@@ -45,14 +45,14 @@ def _status_line(ctx: Context, a: Announcement, counts: Progress) -> str:
     common: dict[str, object] = {"number": a.number, "preview": preview(a.text)}
     quiet = ctx.t(_("broadcast.quiet_note")) if a.respect_quiet else ""
     blocked = ctx.tr.number(counts.blocked + a.unreachable)
-    if a.status == "draft":
+    if a.status == AnnouncementStatus.DRAFT:
         return ctx.t(_("broadcast.status_draft"), **common)
-    if a.status == "scheduled":
+    if a.status == AnnouncementStatus.SCHEDULED:
         if a.scheduled_at is None:
             return ctx.t(_("broadcast.status_starting"), quiet=quiet, **common)
         when = ctx.tr.datetime(a.scheduled_at, ctx.zone)
         return ctx.t(_("broadcast.status_scheduled"), when=when, quiet=quiet, **common)
-    if a.status == "sending":
+    if a.status == AnnouncementStatus.SENDING:
         not_queued = 0 if a.fanout_done else max(0, a.planned - a.queued - a.unreachable)
         return ctx.t(
             _("broadcast.status_sending"),
@@ -63,7 +63,7 @@ def _status_line(ctx: Context, a: Announcement, counts: Progress) -> str:
             quiet=quiet,
             **common,
         )
-    if a.status == "done":
+    if a.status == AnnouncementStatus.DONE:
         return ctx.t(
             _("broadcast.status_done"),
             sent=ctx.tr.number(counts.sent),
@@ -93,19 +93,19 @@ async def cancel_announcement(ctx: Context, args: Args) -> None:
     a = await by_number(ctx.session, cohort.id, number, lock=True)
     if a is None:
         raise UserError(_("broadcast.unknown_number"), number=number)
-    if a.status == "done":
+    if a.status == AnnouncementStatus.DONE:
         raise UserError(_("broadcast.already_done"), number=number)
-    if a.status == "cancelled":
+    if a.status == AnnouncementStatus.CANCELLED:
         raise UserError(_("broadcast.already_cancelled"), number=number)
     await cancel_jobs(ctx.session, Job.idempotency_key.like(f"broadcast:%:{a.id}:%"))
-    if a.status == "draft":
+    if a.status == AnnouncementStatus.DRAFT:
         if a.author_id is not None:
             await forget_confirmations(ctx, a.author_id, a.id)
         await ctx.session.delete(a)
         await ctx.reply(_("broadcast.draft_cancelled"), number=number)
         return
-    was_sending = a.status == "sending"
-    a.status = "cancelled"
+    was_sending = a.status == AnnouncementStatus.SENDING
+    a.status = AnnouncementStatus.CANCELLED
     a.finished_at = ctx.now
     if not was_sending:
         await ctx.reply(_("broadcast.cancelled_scheduled"), number=number)
@@ -147,7 +147,7 @@ async def translate(ctx: Context, args: Args) -> None:
     a = await by_number(ctx.session, cohort.id, number, lock=True)
     if a is None:
         raise UserError(_("broadcast.unknown_number"), number=number)
-    if a.status not in ("draft", "scheduled"):
+    if a.status not in (AnnouncementStatus.DRAFT, AnnouncementStatus.SCHEDULED):
         raise UserError(_("broadcast.translate_too_late"), number=number)
     if lang == a.language:
         raise UserError(
@@ -156,7 +156,7 @@ async def translate(ctx: Context, args: Args) -> None:
     check_fits(ctx, cohort.name, text, (lang,))
     await set_variant(ctx.session, a.id, lang, text, ctx.now)
     await ctx.reply(_("broadcast.translated"), number=number, language=ctx.tr.language_name(lang))
-    if a.status == "draft" and a.author_id is not None:
+    if a.status == AnnouncementStatus.DRAFT and a.author_id is not None:
         author = await ctx.session.get(Person, a.author_id)
         if author is not None:
             await ask_confirmation(ctx, a, cohort, author)

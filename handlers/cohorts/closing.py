@@ -12,7 +12,7 @@ from bot.router import Answer, Router
 from handlers.cohorts.events import CohortClosed
 from handlers.cohorts.names import sender_name
 from storage.models import STAFF_ROLES, Cohort
-from storage.models.cohorts import Role
+from storage.models.cohorts import CohortStatus, Role
 from storage.repositories.cohorts import bound_chats, make_alumni, members, membership
 
 router = Router()
@@ -23,7 +23,7 @@ CLOSE_CONFIRM = "cohorts.close_confirm"
 @router.command("closecohort", help_id=_("cohorts.help_closecohort"))
 async def closecohort(ctx: Context, args: Args) -> None:
     cohort = ctx.require_cohort()
-    if cohort.status == "closed":
+    if cohort.status == CohortStatus.CLOSED:
         raise UserError(_("cohorts.already_closed"), cohort=cohort.name)
     everyone = await members(ctx.session, cohort.id)
     becoming = sum(1 for m, _p in everyone if m.role not in (*STAFF_ROLES, Role.ALUMNI))
@@ -48,9 +48,9 @@ async def close_confirmed(ctx: Context, answer: Answer) -> None:
     member = await membership(ctx.session, cohort.id, person.id) if cohort else None
     if cohort is None or member is None or member.role != Role.COORDINATOR:
         raise UserError(_("core.question_expired"))
-    if cohort.status == "closed":
+    if cohort.status == CohortStatus.CLOSED:
         raise UserError(_("cohorts.already_closed"), cohort=cohort.name)
-    cohort.status = "closed"
+    cohort.status = CohortStatus.CLOSED
     cohort.closed_at = ctx.now
     ctx.cohort, ctx.role = cohort, member.role
     changed = await make_alumni(ctx.session, cohort.id, STAFF_ROLES)

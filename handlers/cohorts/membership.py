@@ -18,7 +18,7 @@ from handlers.cohorts.names import fold
 from handlers.onboarding import StartedWithCode
 from handlers.profile import ZONE_FOLLOWS, resolve_zone
 from storage.models import Cohort, Membership
-from storage.models.cohorts import FAILED_JOIN_WINDOW, Role
+from storage.models.cohorts import FAILED_JOIN_WINDOW, CohortStatus, Role
 from storage.repositories.cohorts import (
     cohort_by_code,
     count_role,
@@ -58,7 +58,7 @@ async def join_by_code(ctx: Context, text: str) -> Cohort | None:
         await record_failed_join(ctx.session, person.id, ctx.now)
         await ctx.reply(_("cohorts.bad_code"), code=text.strip()[:40])
         return None
-    if cohort.status == "closed":
+    if cohort.status == CohortStatus.CLOSED:
         raise UserError(_("cohorts.closed_no_join"), cohort=cohort.name)
     existing = await membership(ctx.session, cohort.id, person.id)
     if existing is not None:
@@ -95,7 +95,7 @@ async def newcohort(ctx: Context, args: Args) -> None:
         name=name,
         code=await unique_code(ctx),
         zone=zone,
-        status="active",
+        status=CohortStatus.ACTIVE,
         created_at=ctx.now,
         settings=settings,
     )
@@ -175,6 +175,6 @@ def pick_cohort(cohorts: list[Cohort], wanted: str) -> Cohort | None:
 def require_open(ctx: Context) -> Cohort:
     """The current cohort, or a localized refusal when it has closed (no new sessions then)."""
     cohort = ctx.require_cohort()
-    if cohort.status == "closed":
+    if cohort.status == CohortStatus.CLOSED:
         raise UserError(_("cohorts.closed_refused"), cohort=cohort.name)
     return cohort

@@ -13,6 +13,7 @@ from bot.router import Router
 from handlers.cohorts.codes import invite_lines
 from handlers.cohorts.events import RosterShown
 from handlers.cohorts.names import handle_of, name_of, role_name
+from storage.models.cohorts import CohortStatus
 from storage.repositories.cohorts import RosterRow, count_members, roster
 
 router = Router()
@@ -31,7 +32,7 @@ async def roster_command(ctx: Context, args: Args) -> None:
         raise UserError(_("cohorts.roster_bad_page"), page=wanted, pages=pages)
     rows = await roster(ctx.session, cohort.id, (page - 1) * ROSTER_PAGE, ROSTER_PAGE)
     lines = [ctx.tn("cohorts.roster_header", total, cohort=cohort.name, page=page, pages=pages)]
-    if cohort.status == "closed":
+    if cohort.status == CohortStatus.CLOSED:
         lines.append(ctx.t(_("cohorts.roster_closed")))
     else:
         lines.extend(invite_lines(ctx, cohort))

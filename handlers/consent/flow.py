@@ -16,6 +16,7 @@ from handlers.consent.events import ConsentGiven
 from handlers.scheduling import Occurrence
 from storage.models import Cohort, Job, Person
 from storage.models.consent import YES, ConsentRecord
+from storage.models.core import JobStatus
 from storage.repositories.consent import (
     ConsentState,
     ExpiryPolicy,
@@ -175,10 +176,10 @@ async def schedule_renewal(
             person_id=person.id,
             cohort_id=cohort.id,
         )
-    elif existing.status == "pending" and due < existing.due_at:
+    elif existing.status == JobStatus.PENDING and due < existing.due_at:
         await ctx.session.execute(
             update(Job)
-            .where(Job.id == existing.id, Job.status == "pending")
+            .where(Job.id == existing.id, Job.status == JobStatus.PENDING)
             .values(due_at=due)
             .execution_options(synchronize_session=False)
         )

@@ -28,7 +28,7 @@ from handlers.scheduling import (
     session_members,
 )
 from storage.models import Cohort, Person
-from storage.models.cohorts import Role
+from storage.models.cohorts import CohortStatus, Role
 from storage.models.consent import NO, VIA_CHECKIN, VIA_RENEWAL, YES, ConsentRecord
 from storage.repositories.cohorts import membership
 from storage.repositories.consent import effective_expiry, latest_general
@@ -113,7 +113,7 @@ async def _current(ctx: Context, payload: dict[str, Any]) -> tuple[Occurrence, C
     if stamp(occurrence.start) != payload.get("start"):
         return None
     cohort = await ctx.session.get(Cohort, occurrence.cohort_id)
-    if cohort is None or cohort.status == "closed":
+    if cohort is None or cohort.status == CohortStatus.CLOSED:
         return None
     ctx.cohort = cohort
     return occurrence, cohort
@@ -220,7 +220,11 @@ async def renew(ctx: Context, job: JobInfo) -> None:
         return
     row = await ctx.session.get(ConsentRecord, record_id)
     cohort = await ctx.session.get(Cohort, job.cohort_id)
-    if row is None or cohort is None or (cohort.status == "closed" and row.scope != "alumni"):
+    if (
+        row is None
+        or cohort is None
+        or (cohort.status == CohortStatus.CLOSED and row.scope != "alumni")
+    ):
         return
     member = await membership(ctx.session, cohort.id, person.id)
     latest = await latest_general(ctx.session, person.id, cohort.id, row.scope)

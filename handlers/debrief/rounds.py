@@ -57,7 +57,7 @@ from handlers.scheduling import (
     when_short,
 )
 from storage.models import Cohort, Job, Membership, PendingQuestion, Person
-from storage.models.cohorts import Role
+from storage.models.cohorts import CohortStatus, Role
 from storage.models.debrief import (
     PROMPT_DONE,
     PROMPT_NEEDS_CONSENT,
@@ -153,7 +153,7 @@ async def occurrence_ended(ctx: Context, event: OccurrenceEnded) -> None:
     if occurrence.row_id is None or occurrence.cancelled:
         return
     cohort = await ctx.session.get(Cohort, occurrence.cohort_id)
-    if cohort is None or cohort.status == "closed":
+    if cohort is None or cohort.status == CohortStatus.CLOSED:
         return
     window = prompt_window(cohort)
     people = await session_members(ctx.session, cohort.id)

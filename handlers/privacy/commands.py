@@ -18,7 +18,8 @@ from bot.outbox import PRIORITY_REPLY, enqueue_message, schedule_job
 from bot.router import Answer, JobInfo, Router
 from storage.engine import Database
 from storage.models import OutboxMessage
-from storage.models.cohorts import Role
+from storage.models.cohorts import CohortStatus, Role
+from storage.models.core import MessageStatus
 from storage.privacy import (
     checkpoint_after_commit,
     erase_person,
@@ -62,7 +63,7 @@ async def refuse_if_last_coordinator(ctx: Context) -> None:
         cohort.name
         for member, cohort in await memberships_of(ctx.session, person.id)
         if member.role == Role.COORDINATOR
-        and cohort.status != "closed"
+        and cohort.status != CohortStatus.CLOSED
         and await count_role(ctx.session, cohort.id, Role.COORDINATOR) <= 1
     ]
     if alone:
@@ -127,7 +128,7 @@ async def erasure_cleanup(ctx: Context, job: JobInfo) -> None:
     )
     if (
         row is not None
-        and row.status in ("pending", "claimed")
+        and row.status in (MessageStatus.PENDING, MessageStatus.CLAIMED)
         and ctx.now - since < CLEANUP_GIVE_UP
     ):
         attempt = int(job.payload.get("attempt", 0)) + 1

@@ -12,7 +12,7 @@ from bot.router import Answer, Router
 from bot.timeparse import ParseError, format_quiet_range, parse_quiet_range
 from bot.zones import ZoneResolution, country_name, find_country
 from storage.models import Cohort
-from storage.models.cohorts import Role
+from storage.models.cohorts import CohortStatus, Role
 from storage.repositories.cohorts import memberships_of
 
 # A cohort created by someone without a time zone: whose zone it follows once they set one.
@@ -177,7 +177,7 @@ async def me(ctx: Context, args: Args) -> None:
         lines.append(ctx.t(_("profile.me_cohorts")))
         for m, c in mine:
             marker = " ★" if c.id == person.active_cohort_id or len(mine) == 1 else ""
-            state = ctx.t(_("profile.cohort_closed")) if c.status == "closed" else ""
+            state = ctx.t(_("profile.cohort_closed")) if c.status == CohortStatus.CLOSED else ""
             lines.append(f"• {c.name} — {ctx.t(f'role.{m.role}')}{state}{marker}")
     else:
         lines.append(ctx.t(_("profile.me_no_cohorts")))

@@ -40,7 +40,8 @@ from handlers.scheduling.text import (
     when_full,
 )
 from storage.models import Cohort, Job, Person
-from storage.models.cohorts import Role
+from storage.models.cohorts import CohortStatus, Role
+from storage.models.core import JobStatus
 from storage.models.scheduling import SESSION_ACTIVE, ScheduledSession
 from storage.repositories.cohorts import membership, roles_of
 from storage.repositories.scheduling import active_sessions, ensure_occurrence_row
@@ -145,7 +146,7 @@ async def roll(ctx: Context, job: JobInfo) -> None:
     if job.cohort_id is None:
         return
     cohort = await ctx.session.get(Cohort, job.cohort_id)
-    if cohort is None or cohort.status == "closed":
+    if cohort is None or cohort.status == CohortStatus.CLOSED:
         return
     ctx.cohort = cohort
     sessions = await active_sessions(ctx.session, cohort.id, ending_after=ctx.now)
@@ -352,7 +353,7 @@ async def _waiting_new_notices(ctx: Context, session: ScheduledSession) -> dict[
     found = await ctx.session.execute(
         select(Job.person_id, Job.id).where(
             Job.kind == NOTICE,
-            Job.status == "pending",
+            Job.status == JobStatus.PENDING,
             Job.idempotency_key.like(f"{NOTICE}:s{session.id}:v%:{NEW}:p%"),
         )
     )

@@ -7,6 +7,7 @@ delivery progress is counted from those rows, so nothing here duplicates the out
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
@@ -14,10 +15,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
 
-# draft: waiting for the author's confirmation; scheduled: confirmed, fan-out not started yet;
-# sending: fan-out started (rows being queued and/or delivered); done: every row final and the
-# report sent; cancelled: by `cancelannouncement` (before or during sending).
-ANNOUNCEMENT_STATUSES = ("draft", "scheduled", "sending", "done", "cancelled")
+
+class AnnouncementStatus(StrEnum):
+    DRAFT = "draft"  # waiting for the author's confirmation
+    SCHEDULED = "scheduled"  # confirmed, fan-out not started yet
+    SENDING = "sending"  # fan-out started (rows being queued and/or delivered)
+    DONE = "done"  # every row final and the report sent
+    CANCELLED = "cancelled"  # by `cancelannouncement` (before or during sending)
 
 
 class Announcement(Base):
@@ -33,7 +37,7 @@ class Announcement(Base):
     )
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(16))  # the language the original is written in
-    status: Mapped[str] = mapped_column(String(16), default="draft")
+    status: Mapped[str] = mapped_column(String(16), default=AnnouncementStatus.DRAFT)
     scheduled_at: Mapped[datetime | None]  # None = as soon as confirmed
     zone: Mapped[str] = mapped_column(String(64))  # the zone the author gave the time in
     respect_quiet: Mapped[bool] = mapped_column(default=False)

@@ -27,6 +27,11 @@ class Role(StrEnum):
     ALUMNI = "alumni"
 
 
+class CohortStatus(StrEnum):
+    ACTIVE = "active"
+    CLOSED = "closed"  # its members became alumni; nothing new is planned
+
+
 ROLES = tuple(Role)
 # Who runs a cohort: they see rosters and reports, plan sessions, and keep their role when the
 # cohort closes (everyone else becomes alumni).
@@ -40,7 +45,7 @@ class Cohort(Base):
     name: Mapped[str] = mapped_column(String(200))
     code: Mapped[str] = mapped_column(String(16), unique=True)
     zone: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="active")  # active | closed
+    status: Mapped[str] = mapped_column(String(16), default=CohortStatus.ACTIVE)
     anonymous_debriefs: Mapped[bool] = mapped_column(default=False)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime]

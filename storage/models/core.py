@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
@@ -79,6 +80,21 @@ class PendingQuestion(Base):
     expires_at: Mapped[datetime | None]
 
 
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"  # its handler kept failing
+    CANCELLED = "cancelled"
+
+
+class MessageStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"  # being sent by one instance, until its lease runs out
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"  # the person blocked the bot
+
+
 class Job(Base):
     """Work due later. A row first, then a timer: a crash loses nothing."""
 
@@ -90,7 +106,7 @@ class Job(Base):
     due_at: Mapped[datetime]
     zone: Mapped[str | None] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
     person_id: Mapped[int | None] = mapped_column(
@@ -130,7 +146,7 @@ class OutboxMessage(Base):
     file_content: Mapped[bytes | None] = mapped_column(LargeBinary)
     broadcast_id: Mapped[int | None] = mapped_column(index=True)
     priority: Mapped[int] = mapped_column(default=0)  # lower goes first: replies before broadcasts
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=MessageStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     not_before: Mapped[datetime]
     claimed_until: Mapped[datetime | None]

@@ -21,6 +21,7 @@ from storage.models.alumni import (
     MentorOffer,
     MentorPairing,
 )
+from storage.models.cohorts import CohortStatus
 
 # Commitments -----------------------------------------------------------------------------------
 
@@ -145,7 +146,7 @@ async def closed_cohorts_of(
     found = await session.execute(
         select(Membership, Cohort)
         .join(Cohort, Cohort.id == Membership.cohort_id)
-        .where(Membership.person_id == person_id, Cohort.status == "closed")
+        .where(Membership.person_id == person_id, Cohort.status == CohortStatus.CLOSED)
         .order_by(Cohort.closed_at, Cohort.id)
     )
     return [(m, c) for m, c in found.all()]
@@ -160,7 +161,7 @@ async def closed_cohort_names(
     found = await session.execute(
         select(Membership.person_id, Cohort.name)
         .join(Cohort, Cohort.id == Membership.cohort_id)
-        .where(Membership.person_id.in_(wanted), Cohort.status == "closed")
+        .where(Membership.person_id.in_(wanted), Cohort.status == CohortStatus.CLOSED)
         .order_by(Cohort.closed_at, Cohort.id)
     )
     names: dict[int, list[str]] = {}

@@ -12,10 +12,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import BoundChat, Identity, Membership, OutboxMessage, Person
-from storage.models.broadcast import Announcement, AnnouncementVariant
+from storage.models.broadcast import Announcement, AnnouncementStatus, AnnouncementVariant
+from storage.models.core import MessageStatus
 
-FINAL_STATUSES = ("sent", "failed", "blocked")
-WAITING_STATUSES = ("pending", "claimed")
+FINAL_STATUSES = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.BLOCKED)
+WAITING_STATUSES = (MessageStatus.PENDING, MessageStatus.CLAIMED)
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,9 @@ async def recent(session: AsyncSession, cohort_id: int, limit: int = 10) -> list
         select(Announcement)
         .where(
             Announcement.cohort_id == cohort_id,
-            Announcement.status.in_(("draft", "scheduled", "sending")),
+            Announcement.status.in_(
+                (AnnouncementStatus.DRAFT, AnnouncementStatus.SCHEDULED, AnnouncementStatus.SENDING)
+            ),
         )
         .order_by(Announcement.number.desc())
     )
@@ -132,7 +135,7 @@ async def recent(session: AsyncSession, cohort_id: int, limit: int = 10) -> list
         select(Announcement)
         .where(
             Announcement.cohort_id == cohort_id,
-            Announcement.status.in_(("done", "cancelled")),
+            Announcement.status.in_((AnnouncementStatus.DONE, AnnouncementStatus.CANCELLED)),
         )
         .order_by(Announcement.number.desc())
         .limit(limit)
@@ -295,7 +298,7 @@ async def queue_messages(
                 "file_content": None,
                 "broadcast_id": broadcast_id,
                 "priority": priority,
-                "status": "pending",
+                "status": MessageStatus.PENDING,
                 "attempts": 0,
                 "not_before": m.not_before,
                 "created_at": now,
@@ -350,7 +353,7 @@ async def drop_pending(session: AsyncSession, announcement_id: int) -> int:
         .where(
             and_(
                 OutboxMessage.broadcast_id == announcement_id,
-                OutboxMessage.status == "pending",
+                OutboxMessage.status == MessageStatus.PENDING,
             )
         )
         .execution_options(synchronize_session=False)

@@ -13,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.engine import Database
 from storage.models import BoundChat, OutboxMessage, PendingQuestion
+from storage.models.core import MessageStatus
 
 log = logging.getLogger(__name__)
 
 # Outbox rows still on their way; sent and given-up rows keep the chat they went to.
-WAITING = ("pending", "claimed")
+WAITING = (MessageStatus.PENDING, MessageStatus.CLAIMED)
 
 
 async def move_chat(session: AsyncSession, platform: str, old: str, new: str) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.i18n import _
+from storage.models.cohorts import CohortStatus
 from storage.repositories.cohorts import count_members
 from web.auth import dashboard_of, signed_in, unit_of_work
 from web.pages.common import role_label
@@ -35,7 +36,7 @@ async def home(request: web.Request, viewer: Viewer) -> web.StreamResponse:
             id=entry.cohort.id,
             name=entry.cohort.name,
             role=role_label(tr, entry.role),
-            status=tr.t(CLOSED if entry.cohort.status == "closed" else ACTIVE),
+            status=tr.t(CLOSED if entry.cohort.status == CohortStatus.CLOSED else ACTIVE),
             members=tr.number(await count_members(session, entry.cohort.id)),
         )
         for entry in viewer.cohorts
