@@ -158,7 +158,6 @@ class Unlimited:
             files=inner.files,
             max_text=inner.max_text,
             limits=RateLimits(),
-            deep_link_base=inner.deep_link_base,
         )
 
     async def start(self, on_inbound: InboundHandler) -> None:

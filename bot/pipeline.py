@@ -30,6 +30,7 @@ from bot.errors import UserError
 from bot.i18n import _
 from bot.logsetup import log_scope
 from bot.messages import Address, Choice, Inbound, QuestionRef
+from bot.platform import conventions_of
 from bot.question_tags import answers, ref_of
 from bot.ratelimit import Buckets
 from bot.router import Answer, Router
@@ -352,9 +353,10 @@ class Pipeline:
     async def _go_private(self, ctx: Context) -> bool:
         identity = ctx.identity
         assert identity is not None
-        if identity.private_chat_id is None and identity.platform == "telegram":
-            link = self.services.bot_names.get("telegram")
-            await ctx.reply(_("core.start_private_first"), bot=f"@{link}" if link else "")
+        conventions = conventions_of(identity.platform)
+        if identity.private_chat_id is None and conventions.private_needs_first_word:
+            name = self.services.bot_names.get(identity.platform)
+            await ctx.reply(_("core.start_private_first"), bot=f"@{name}" if name else "")
             return False
         ctx.reply_to = private_address(identity)
         return True

@@ -14,13 +14,52 @@ InboundGroupHandler = Callable[[Sequence[Inbound]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
+class Conventions:
+    """How people on a platform type commands and point at each other. Known without
+    connecting: a reply may tell someone how to reach a person on another platform, served by
+    another instance."""
+
+    command_prefix: str = "/"
+    profile_link: str | None = None  # "{id}": the person's id on the platform
+    deep_link: str | None = None  # "{bot}": the bot's username, "{payload}": what /start gets
+    # A private chat exists only once the person wrote to the bot first (the bot cannot open it).
+    private_needs_first_word: bool = False
+
+    def contact(self, external_id: str) -> str:
+        """How another member reaches this person: a profile link, else their platform id."""
+        if self.profile_link is None:
+            return external_id
+        return self.profile_link.format(id=external_id)
+
+    def start_link(self, bot: str | None, payload: str) -> str | None:
+        """A link that opens the bot with `/start PAYLOAD`, where the platform has them."""
+        if self.deep_link is None or not bot:
+            return None
+        return self.deep_link.format(bot=bot, payload=payload)
+
+
+CONVENTIONS = {
+    "telegram": Conventions(
+        profile_link="tg://user?id={id}",
+        deep_link="https://t.me/{bot}?start={payload}",
+        private_needs_first_word=True,
+    ),
+    # Matrix clients take "/" for their own commands.
+    "matrix": Conventions(command_prefix="!"),
+}
+
+
+def conventions_of(platform: str) -> Conventions:
+    return CONVENTIONS.get(platform, Conventions())
+
+
+@dataclass(frozen=True)
 class Capabilities:
     buttons: bool = False
     html: bool = False
     files: bool = True
     max_text: int = 4096
     limits: RateLimits = field(default_factory=RateLimits)
-    deep_link_base: str | None = None  # e.g. https://t.me/<bot>?start=
 
 
 class Platform(Protocol):

@@ -7,6 +7,7 @@ import secrets
 
 from bot.context import Context
 from bot.i18n import _
+from bot.platform import conventions_of
 from storage.models import Cohort
 from storage.repositories.cohorts import code_taken
 
@@ -36,12 +37,12 @@ def normalize_code(text: str) -> str:
 
 
 def deep_link(ctx: Context, code: str) -> str | None:
-    """https://t.me/<bot>?start=<CODE>, when the sender is on Telegram and the bot's name is
-    known (other platforms have no deep links)."""
-    bot = ctx.services.bot_names.get("telegram")
-    if ctx.identity is None or ctx.identity.platform != "telegram" or not bot:
+    """A link that opens the bot with the code (https://t.me/<bot>?start=<CODE>), where the
+    sender's platform has such links and the bot's name there is known."""
+    if ctx.identity is None:
         return None
-    return f"https://t.me/{bot}?start={code}"
+    platform = ctx.identity.platform
+    return conventions_of(platform).start_link(ctx.services.bot_names.get(platform), code)
 
 
 def invite_lines(ctx: Context, cohort: Cohort) -> list[str]:

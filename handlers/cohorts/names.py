@@ -10,6 +10,7 @@ from bot.commands import pick_number
 from bot.context import Context
 from bot.errors import UserError
 from bot.i18n import _
+from bot.platform import conventions_of
 from storage.models import ROLES, Cohort, Identity, Person
 from storage.models.cohorts import Role
 from storage.repositories.cohorts import RosterRow, roster
@@ -47,9 +48,7 @@ def handle_of(identities: Sequence[Identity]) -> str | None:
 def contact_of(identity: Identity) -> str:
     """How another member can reach this identity: a Telegram profile link, else its platform
     id (a Matrix id, a console name)."""
-    if identity.platform == "telegram":
-        return f"tg://user?id={identity.external_id}"
-    return identity.external_id
+    return conventions_of(identity.platform).contact(identity.external_id)
 
 
 def sender_name(ctx: Context) -> str:

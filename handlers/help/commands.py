@@ -5,19 +5,17 @@ from __future__ import annotations
 from bot.commands import Args
 from bot.context import Context
 from bot.i18n import _
+from bot.platform import conventions_of
 from bot.router import Router
 from storage.models.cohorts import Role
 from storage.repositories.cohorts import memberships_of
 
 router = Router()
 
-# How commands are typed where Matrix clients would take "/" for their own commands.
-PREFIX = {"matrix": "!"}
-
 
 def prefix_on(platform: str) -> str:
     """How commands are typed on this platform: "/", or "!" on Matrix."""
-    return PREFIX.get(platform, "/")
+    return conventions_of(platform).command_prefix
 
 
 def prefix(ctx: Context) -> str:

@@ -154,14 +154,12 @@ class TelegramPlatform:
     # Identity and capabilities ---------------------------------------------------------------
     @property
     def capabilities(self) -> Capabilities:
-        link = f"https://t.me/{self.username}?start=" if self.username else None
         return Capabilities(
             buttons=True,
             html=False,
             files=True,
             max_text=convert.MAX_TEXT,
             limits=LIMITS,
-            deep_link_base=link,
         )
 
     def describe_commands(
