@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 PREFIXES = ("/", "!")
@@ -37,6 +38,49 @@ def pick_number(text: str | None) -> int | None:
     accepts "²", which `int` refuses."""
     match = _PICK_NUMBER.fullmatch((text or "").strip())
     return int(match.group(1)) if match else None
+
+
+@dataclass(frozen=True)
+class Clauses:
+    """Arguments split at keywords (`for 90m every week until 2027-02-02`, `at DATE to
+    facilitators`): the words before the first keyword, then each keyword given with the words
+    that follow it, in the order written (a flag, such as `recorded`, takes none)."""
+
+    lead: tuple[str, ...]
+    values: dict[str, tuple[str, ...]]
+
+
+class ClauseError(ValueError):
+    """`word` cannot be read: a keyword given twice ("repeated"), or a word right after a flag,
+    which takes no value ("stray"). Each command says it in its own words."""
+
+    def __init__(self, problem: str, word: str) -> None:
+        super().__init__(problem, word)
+        self.problem = problem
+        self.word = word
+
+
+def split_clauses(
+    words: Sequence[str], keywords: frozenset[str], flags: frozenset[str] = frozenset()
+) -> Clauses:
+    """Split `words` at `keywords` and `flags` (matched in any case). Raises ClauseError."""
+    lead: list[str] = []
+    values: dict[str, list[str]] = {}
+    current: str | None = None
+    for word in words:
+        key = word.lower()
+        if key in keywords or key in flags:
+            if key in values:
+                raise ClauseError("repeated", key)
+            values[key] = []
+            current = None if key in flags else key
+        elif current is not None:
+            values[current].append(word)
+        elif values:
+            raise ClauseError("stray", word)
+        else:
+            lead.append(word)
+    return Clauses(tuple(lead), {key: tuple(value) for key, value in values.items()})
 
 
 @dataclass(frozen=True)

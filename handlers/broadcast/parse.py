@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.commands import Args, pick_number
+from bot.commands import Args, ClauseError, pick_number, split_clauses
 from bot.context import Context
 from bot.errors import UserError
 from bot.i18n import _
@@ -45,6 +45,9 @@ class Request:
     target: Target
 
 
+OPTION_WORDS = frozenset({"at", "to"})
+
+
 def utf16_length(text: str) -> int:
     """Telegram counts message length in UTF-16 code units (an emoji is two)."""
     return len(text.encode("utf-16-le")) // 2
@@ -73,18 +76,16 @@ def parse_request(ctx: Context, args: Args) -> Request:
 
 
 def _segments(words: list[str]) -> dict[str, list[str]]:
-    segments: dict[str, list[str]] = {}
-    current: str | None = None
-    for word in words:
-        keyword = word.lower()
-        if keyword in ("at", "to") and keyword not in segments:
-            current = keyword
-            segments[current] = []
-        elif current is None:
-            raise UserError(_("broadcast.unexpected"), word=word, example=DATETIME_EXAMPLE)
-        else:
-            segments[current].append(word)
-    return segments
+    """`at DATE [ZONE]` and `to WHOM`, in either order, each once."""
+    try:
+        clauses = split_clauses(words, OPTION_WORDS)
+    except ClauseError as error:
+        raise UserError(
+            _("broadcast.unexpected"), word=error.word, example=DATETIME_EXAMPLE
+        ) from None
+    if clauses.lead:
+        raise UserError(_("broadcast.unexpected"), word=clauses.lead[0], example=DATETIME_EXAMPLE)
+    return {keyword: list(value) for keyword, value in clauses.values.items()}
 
 
 def _parse_at(ctx: Context, words: list[str]) -> tuple[datetime, str]:

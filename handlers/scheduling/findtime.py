@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from bot.commands import Args
+from bot.commands import Args, ClauseError, split_clauses
 from bot.context import Context
 from bot.errors import UserError
 from bot.i18n import _
@@ -37,22 +37,17 @@ HISTORY = timedelta(days=90)
 HISTORY_SESSIONS = 20
 STEP = timedelta(minutes=30)
 SUGGESTIONS = 5
+RANGE_WORDS = frozenset({"from", "to"})
 
 
 def _split_range(words: Sequence[str]) -> tuple[str | None, str | None]:
     """`from DATE to DATE` (either part optional; DATE may be several words: `in 2 weeks`)."""
-    parts: dict[str, list[str]] = {}
-    current: str | None = None
-    for word in words:
-        lowered = word.lower()
-        if lowered in ("from", "to") and lowered not in parts:
-            current = lowered
-            parts[current] = []
-        elif current is None:
-            raise UserError(_("scheduling.findtime_usage"))
-        else:
-            parts[current].append(word)
-    if any(not value for value in parts.values()):
+    try:
+        clauses = split_clauses(words, RANGE_WORDS)
+    except ClauseError:
+        raise UserError(_("scheduling.findtime_usage")) from None
+    parts = clauses.values
+    if clauses.lead or any(not value for value in parts.values()):
         raise UserError(_("scheduling.findtime_usage"))
     start = " ".join(parts["from"]) if "from" in parts else None
     end = " ".join(parts["to"]) if "to" in parts else None

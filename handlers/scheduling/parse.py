@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.commands import pick_number
+from bot.commands import ClauseError, pick_number, split_clauses
 from bot.errors import UserError
 from bot.i18n import _
 from bot.sanitize import clean_name
@@ -23,7 +23,9 @@ from bot.timeparse import (
     resolve_wall_time,
 )
 
-KEYWORDS = frozenset({"for", "every", "until", "recorded", "weekly", "daily"})
+VALUED = frozenset({"for", "every", "until"})
+FLAGS = frozenset({"recorded", "weekly", "daily"})
+REPEATS = ("weekly", "daily", "every")
 _OFFSET = r"(?:[zZ]|[+-]\d{1,2}(?::?\d{2})?)?"
 DATE_WORD = re.compile(r"\d{4}-\d{1,2}-\d{1,2}$")
 DATETIME_WORD = re.compile(r"\d{4}-\d{1,2}-\d{1,2}[tT]\d{1,2}:\d{2}(?::\d{2})?" + _OFFSET + "$")
@@ -79,49 +81,36 @@ def split_addsession(words: Sequence[str]) -> SessionWords:
     if len(title) > MAX_TITLE:
         raise UserError(_("scheduling.title_too_long"), limit=MAX_TITLE)
     when, index = take_when(words, at)
-    fields: dict[str, object] = {}
-    zone_words: list[str] = []
-    while index < len(words) and words[index].lower() not in KEYWORDS:
-        zone_words.append(words[index])
-        index += 1
-    while index < len(words):
-        keyword = words[index].lower()
-        index += 1
-        if keyword in fields or (keyword in ("weekly", "daily", "every") and "freq" in fields):
-            raise UserError(_("scheduling.repeated_word"), word=keyword, title=title)
-        if keyword == "recorded":
-            fields["recorded"] = True
-            continue
-        if keyword in ("weekly", "daily"):
-            fields["freq"] = "WEEKLY" if keyword == "weekly" else "DAILY"
-            continue
-        value: list[str] = []
-        while index < len(words) and words[index].lower() not in KEYWORDS:
-            value.append(words[index])
-            index += 1
-        if keyword == "every":
-            fields["freq"], fields["interval"] = _every(value, title)
-            fields["every"] = True
-        elif not value:
+    try:
+        clauses = split_clauses(words[index:], VALUED, FLAGS)
+    except ClauseError as error:
+        if error.problem == "repeated":
+            raise UserError(_("scheduling.repeated_word"), word=error.word, title=title) from None
+        raise UserError(_("scheduling.missing_value"), word=error.word, title=title) from None
+    given = clauses.values
+    repeats = [word for word in given if word in REPEATS]
+    if len(repeats) > 1:  # one of weekly, daily and every
+        raise UserError(_("scheduling.repeated_word"), word=repeats[1], title=title)
+    freq, interval = (None, 1)
+    if "every" in given:
+        freq, interval = _every(list(given["every"]), title)
+    elif repeats:
+        freq = "WEEKLY" if repeats[0] == "weekly" else "DAILY"
+    for keyword in ("for", "until"):
+        if keyword in given and not given[keyword]:
             raise UserError(_("scheduling.missing_value"), word=keyword, title=title)
-        else:
-            fields[keyword] = " ".join(value)
-    if "until" in fields and "freq" not in fields:
+    if "until" in given and freq is None:
         raise UserError(_("scheduling.until_without_every"), title=title)
     return SessionWords(
         title=title,
         when=when,
-        zone=" ".join(zone_words) or None,
-        duration=_text(fields.get("for")),
-        freq=_text(fields.get("freq")),
-        interval=int(str(fields.get("interval", 1))),
-        until=_text(fields.get("until")),
-        recorded=bool(fields.get("recorded", False)),
+        zone=" ".join(clauses.lead) or None,
+        duration=" ".join(given["for"]) if "for" in given else None,
+        freq=freq,
+        interval=interval,
+        until=" ".join(given["until"]) if "until" in given else None,
+        recorded="recorded" in given,
     )
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
 
 
 _UNITS = {"day": "DAILY", "days": "DAILY", "week": "WEEKLY", "weeks": "WEEKLY"}
