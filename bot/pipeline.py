@@ -37,7 +37,7 @@ from bot.router import Answer, Router
 from bot.sanitize import clean_inbound
 from storage.engine import Database, written_tables
 from storage.errors import storage_problem
-from storage.models import Cohort, Identity, PendingQuestion, Person, ProcessedUpdate
+from storage.models import Cohort, Identity, Membership, PendingQuestion, Person, ProcessedUpdate
 from storage.models.cohorts import CohortStatus
 from storage.repositories.cohorts import cohort_for_chat, membership, memberships_of
 from storage.repositories.people import create_person, find_person_by_identity
@@ -362,43 +362,72 @@ class Pipeline:
         return True
 
     async def _enter_cohort(self, ctx: Context, command: ParsedCommand, access: Access) -> bool:
-        """Find the cohort this command acts on and check the sender's role in it."""
-        person = ctx.require_person()
-        cohort: Cohort | None = None
-        if ctx.in_group and ctx.inbound is not None:
-            cohort = await cohort_for_chat(
-                ctx.session, ctx.inbound.platform, ctx.inbound.chat.chat_id
-            )
+        """Find the cohort this command acts on and check the sender's role in it. False: the
+        sender is asked which cohort first (the command runs again with the answer)."""
+        cohort = await self._cohort_of_group(ctx)
         if cohort is None:
-            mine = await memberships_of(ctx.session, person.id)
+            mine = await memberships_of(ctx.session, ctx.require_person().id)
             if not mine:
                 raise UserError(_("core.not_member"))
-            if access.picks_cohort:
-                if not any(access.allows(m.role) for m, _c in mine):
-                    active = [m for m, c in mine if c.id == person.active_cohort_id]
-                    self._refuse(ctx, command, (active or [mine[0][0]])[0].role)
+            if access.picks_cohort:  # the command chooses its cohort itself
+                self._check_some_role(ctx, command, access, mine)
                 return True
-            chosen = [c for _m, c in mine if c.id == person.active_cohort_id]
-            if chosen:
-                cohort = chosen[0]
-            elif len(mine) == 1:
-                cohort = mine[0][1]
-            else:
-                await ctx.ask(
-                    PICK_COHORT,
-                    ctx.t(_("core.pick_cohort")),
-                    [Choice(str(c.id), c.name) for _m, c in mine],
-                    payload={"text": ctx.inbound.text if ctx.inbound else ""},
-                )
+            cohort = await self._current_cohort(ctx, mine)
+            if cohort is None:
                 return False
-        member = await membership(ctx.session, cohort.id, person.id)
+        await self._check_role(ctx, command, access, cohort)
+        return True
+
+    @staticmethod
+    async def _cohort_of_group(ctx: Context) -> Cohort | None:
+        """In a group chat bound to a cohort: that cohort."""
+        if not ctx.in_group or ctx.inbound is None:
+            return None
+        return await cohort_for_chat(ctx.session, ctx.inbound.platform, ctx.inbound.chat.chat_id)
+
+    @staticmethod
+    async def _current_cohort(
+        ctx: Context, mine: Sequence[tuple[Membership, Cohort]]
+    ) -> Cohort | None:
+        """The sender's active cohort, or their only one; with several and none active, asks
+        which (None)."""
+        person = ctx.require_person()
+        chosen = [c for _m, c in mine if c.id == person.active_cohort_id]
+        if chosen:
+            return chosen[0]
+        if len(mine) == 1:
+            return mine[0][1]
+        await ctx.ask(
+            PICK_COHORT,
+            ctx.t(_("core.pick_cohort")),
+            [Choice(str(c.id), c.name) for _m, c in mine],
+            payload={"text": ctx.inbound.text if ctx.inbound else ""},
+        )
+        return None
+
+    def _check_some_role(
+        self,
+        ctx: Context,
+        command: ParsedCommand,
+        access: Access,
+        mine: Sequence[tuple[Membership, Cohort]],
+    ) -> None:
+        """A command that picks its cohort needs an allowed role in at least one."""
+        if not any(access.allows(m.role) for m, _c in mine):
+            person = ctx.require_person()
+            active = [m for m, c in mine if c.id == person.active_cohort_id]
+            self._refuse(ctx, command, (active or [mine[0][0]])[0].role)
+
+    async def _check_role(
+        self, ctx: Context, command: ParsedCommand, access: Access, cohort: Cohort
+    ) -> None:
+        member = await membership(ctx.session, cohort.id, ctx.require_person().id)
         ctx.cohort = cohort
         ctx.role = member.role if member else None
         if not access.allows(ctx.role):
             self._refuse(ctx, command, ctx.role)
         if not access.include_closed and cohort.status == CohortStatus.CLOSED:
             raise UserError(_("cohorts.closed_refused"), cohort=cohort.name)
-        return True
 
     @staticmethod
     def _refuse(ctx: Context, command: ParsedCommand, role: str | None) -> NoReturn:
