@@ -35,6 +35,15 @@ from storage.models.debrief import (
 )
 from storage.models.lease import Lease
 from storage.models.link import LinkAttempt, LinkCode
+from storage.models.safety import (
+    ConductAck,
+    ConductText,
+    SafetyCheck,
+    SafetyCheckAnswer,
+    SafetyContact,
+    SafetyReport,
+    SafetyReportNote,
+)
 from storage.models.scheduling import ScheduledSession, SessionOccurrence, SessionRsvp
 from storage.models.web import CalendarFeed, WebAudit, WebLoginToken, WebSession
 
@@ -51,6 +60,8 @@ __all__ = [
     "Cohort",
     "Commitment",
     "CommitmentNote",
+    "ConductAck",
+    "ConductText",
     "ConsentRecord",
     "DebriefAnswer",
     "DebriefPrompt",
@@ -70,6 +81,11 @@ __all__ = [
     "PendingQuestion",
     "Person",
     "ProcessedUpdate",
+    "SafetyCheck",
+    "SafetyCheckAnswer",
+    "SafetyContact",
+    "SafetyReport",
+    "SafetyReportNote",
     "ScheduledSession",
     "SessionOccurrence",
     "SessionRsvp",
