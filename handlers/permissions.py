@@ -69,5 +69,4 @@ PERMISSIONS: dict[str, Access] = {
     "bindchat": roles("coordinator", picks_cohort=True),  # chooses its cohort in a new group
     "consentexpiry": COORDINATOR,
     "safetycontacts": COORDINATOR,
-    "discreet": COORDINATOR,
 }

@@ -9,10 +9,10 @@ member the reporter says the report concerns. Summaries show counts only (`safet
 from __future__ import annotations
 
 from bot.router import Router
-from handlers.safety import checks, contacts, reports
+from handlers.safety import checks, conduct, contacts, reports
 
 router = Router()
-for _module in (reports, contacts, checks):
+for _module in (reports, contacts, checks, conduct):
     router.include(_module.router)
 
 __all__ = ["router"]
