@@ -69,4 +69,5 @@ PERMISSIONS: dict[str, Access] = {
     "bindchat": roles("coordinator", picks_cohort=True),  # chooses its cohort in a new group
     "consentexpiry": COORDINATOR,
     "safetycontacts": COORDINATOR,
+    "discreet": COORDINATOR,
 }

@@ -9,10 +9,10 @@ member the reporter says the report concerns. Summaries show counts only (`safet
 from __future__ import annotations
 
 from bot.router import Router
-from handlers.safety import checks, conduct, contacts, reports
+from handlers.safety import checks, conduct, contacts, discreet, reports
 
 router = Router()
-for _module in (reports, contacts, checks, conduct):
+for _module in (reports, contacts, checks, conduct, discreet):
     router.include(_module.router)
 
 __all__ = ["router"]

@@ -1,15 +1,17 @@
-"""What the safety modules share: text limits, how members are named, discreet wording, and
-sending one text to many people each in their own language."""
+"""What the safety modules share: text limits, how members are named, discreet wording
+(`cohort_label`, from bot/discreet.py), and sending one text to many people each in their own
+language."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
 from bot.context import Context
+from bot.discreet import cohort_label as cohort_label
 from bot.errors import UserError
 from bot.i18n import Translator, _
 from handlers.help import prefix_on
-from storage.models import Cohort, Membership, Person
+from storage.models import Membership, Person
 from storage.repositories.cohorts import identities_for, membership
 from storage.repositories.people import preferred_identities
 
@@ -18,16 +20,6 @@ from storage.repositories.people import preferred_identities
 MAX_TEXT = 3000
 MAX_SHORT = 200  # whom a report concerns
 QUOTES = "\"'“«„‘”"
-DISCREET = "discreet"  # the key in Cohort.settings
-
-
-def is_discreet(cohort: Cohort) -> bool:
-    return bool((cohort.settings or {}).get(DISCREET))
-
-
-def cohort_label(tr: Translator, cohort: Cohort) -> str:
-    """The cohort's name, or in discreet mode words that name neither program nor topic."""
-    return tr.t(_("safety.discreet_label")) if is_discreet(cohort) else cohort.name
 
 
 def checked_text(text: str, limit: int = MAX_TEXT) -> str:

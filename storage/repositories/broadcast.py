@@ -65,6 +65,7 @@ class QueuedMessage:
     person_id: int | None
     text: str
     not_before: datetime
+    protect: bool = False  # no forwarding or saving (discreet mode)
 
 
 @dataclass(frozen=True)
@@ -294,6 +295,7 @@ async def queue_messages(
                 "file_name": None,
                 "file_content": None,
                 "broadcast_id": broadcast_id,
+                "protect": m.protect,
                 "priority": priority,
                 "status": "pending",
                 "attempts": 0,

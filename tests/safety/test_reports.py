@@ -115,3 +115,20 @@ async def test_help_lists_the_commands_by_role(bot: BotHarness) -> None:
     coordinator = await bot.ask("coord", "/help")
     for command in ("/safetycontacts", "/safetycheck", "/safetystatus", "/report"):
         assert command in coordinator
+
+
+async def test_another_cohorts_staff_learn_nothing(bot: BotHarness) -> None:
+    """The cross-cohort walk for safety: references, checks and contacts stay in their cohort."""
+    await cohort_with(bot, "ana")
+    other_code = await bot.new_cohort("other", "Second", "UTC")
+    await bot.send("ana", f"/join {other_code}")
+    await bot.send("ana", "/use Exchange")
+    ref = await file_report(bot, "ana", "Only Exchange may read this.", "Nobody", "Soon", "1")
+    assert "Only Exchange may read this." not in texts(bot, "other")
+    reply = await bot.ask("other", f"/reportreply {ref} Hello")
+    assert f"I know no report {ref}" in reply
+    await bot.send("coord", "/safetycheck")
+    assert "no safety check" in await bot.ask("other", "/safetystatus")
+    assert "There is no safety check #1" in await bot.ask("other", "/safetystatus 1")
+    reply = await bot.ask("other", "/safetycontacts add coord")
+    assert 'No member of Second is called "coord"' in reply
