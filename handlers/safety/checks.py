@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from bot.commands import Args, pick_number
 from bot.context import Ask, Context
@@ -161,7 +161,10 @@ async def remind(ctx: Context, job: JobInfo) -> None:
     assert cohort is not None
     ctx.cohort = cohort
     waiting = [a.person_id for a in await answers_of(ctx.session, check.id) if a.status == ASKED]
-    people = [p for pid in waiting if (p := await ctx.session.get(Person, pid)) is not None]
+    found = await ctx.session.execute(
+        select(Person).where(Person.id.in_(waiting)).order_by(Person.id)
+    )
+    people = list(found.scalars()) if waiting else []
     await ask_people(ctx, cohort, check, people, reminder=True)
 
 
