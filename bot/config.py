@@ -102,6 +102,8 @@ class PrivacyConfig:
     outbox_retention_days: int = 30  # sent/failed message rows (their texts are blanked on send)
     unanswered_question_days: int = 30  # open questions nobody answered
     finished_job_days: int = 30  # done, failed or cancelled jobs
+    safety_report_days: int = 730  # safety reports, counted from their thread's last message
+    safety_check_days: int = 90  # safety check-ins and everyone's answers
     retention_run_at: str = "03:30"  # when the daily retention job runs, HH:MM UTC
 
     def __post_init__(self) -> None:

@@ -31,6 +31,7 @@ from bot.platform import Capabilities
 from bot.question_tags import new_nonce, ref_of
 from bot.unprompted import quiet_until
 from storage.models import Cohort, Identity, PendingQuestion, Person
+from storage.models.cohorts import is_discreet
 from storage.repositories.people import preferred_identities, preferred_identity
 
 if TYPE_CHECKING:
@@ -144,6 +145,12 @@ class Context:
     def in_group(self) -> bool:
         return self.inbound is not None and self.inbound.chat.is_group
 
+    @property
+    def protect(self) -> bool:
+        """Whether what this unit of work sends is protected from forwarding and saving: it acts
+        in a cohort in discreet mode."""
+        return is_discreet(self.cohort)
+
     def require_person(self) -> Person:
         if self.person is None:  # pragma: no cover - a handler bug
             raise RuntimeError("this handler needs a person")
@@ -211,6 +218,7 @@ class Context:
             attachment=attachment,
             person_id=self.person.id if self.person and not self.reply_to.is_group else None,
             priority=PRIORITY_REPLY,
+            protect=self.protect,
         )
 
     async def send_to_person(
@@ -251,6 +259,7 @@ class Context:
             person_id=person_id,
             not_before=not_before,
             priority=priority,
+            protect=self.protect,
         )
 
     async def notify(
@@ -268,6 +277,7 @@ class Context:
             text=text,
             now=self.now,
             priority=PRIORITY_NOTICE,
+            protect=self.protect,
         )
 
     # Events ----------------------------------------------------------------------------------
@@ -349,6 +359,7 @@ class Context:
                     choices=a.choices,
                     question=ref_of(question_id, kind, nonce),
                     person_id=a.person_id,
+                    protect=self.protect,
                 )
                 for a, question_id, nonce in zip(asks, question_ids, nonces, strict=True)
                 if a.person_id in reach

@@ -435,6 +435,7 @@ def _outbound(row: Any) -> Outbound:
         ),
         attachment=attachment,
         person_id=row.person_id,
+        protect=bool(row.protect),
     )
 
 
@@ -557,6 +558,7 @@ def _claim_statement(sqlite: bool) -> Lean:
             _OUTBOX.c.file_name,
             _OUTBOX.c.file_content,
             _OUTBOX.c.person_id,
+            _OUTBOX.c.protect,
             _OUTBOX.c.attempts,
             _OUTBOX.c.priority,
         )

@@ -75,6 +75,7 @@ class Outbound:
     attachment: Attachment | None = None
     person_id: int | None = None
     display_name: str | None = None  # the recipient's name, for console transcripts
+    protect: bool = False  # no forwarding or saving (Telegram's protect_content; discreet mode)
 
 
 class SendStatus(Enum):

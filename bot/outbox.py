@@ -34,6 +34,7 @@ class NewMessage:
     not_before: datetime | None = None
     priority: int = PRIORITY_NOTICE
     broadcast_id: int | None = None
+    protect: bool = False  # no forwarding or saving (discreet mode)
 
     def row(self, now: datetime) -> dict[str, Any]:
         return {
@@ -49,6 +50,7 @@ class NewMessage:
             "file_name": self.attachment.filename if self.attachment else None,
             "file_content": self.attachment.content if self.attachment else None,
             "broadcast_id": self.broadcast_id,
+            "protect": self.protect,
             "priority": self.priority,
             "status": MessageStatus.PENDING,
             "attempts": 0,
@@ -80,6 +82,7 @@ async def enqueue_message(
     not_before: datetime | None = None,
     priority: int = PRIORITY_REPLY,
     broadcast_id: int | None = None,
+    protect: bool = False,
 ) -> bool:
     """Queue one message; a second call with the same key is a no-op. True when queued."""
     message = NewMessage(
@@ -93,6 +96,7 @@ async def enqueue_message(
         not_before,
         priority,
         broadcast_id,
+        protect,
     )
     inserted = await insert_ignore(session, OutboxMessage, message.row(now), ["idempotency_key"])
     return inserted > 0

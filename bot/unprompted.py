@@ -61,6 +61,13 @@ UNPROMPTED: Mapping[str, Rule] = MappingProxyType(
         "consent.withdrawn_before_session": _urgent(
             "a withdrawal before a recorded session must reach the facilitator before it starts"
         ),
+        "safety.report": _defer("a safety report that is not urgent, its additions and replies"),
+        "safety.report_urgent": _urgent(
+            "a report marked urgent (someone may be in danger now), its additions and replies"
+        ),
+        "safety.help": _urgent(
+            "someone answered a safety check with 'I need help': the safety contacts hear at once"
+        ),
         # Jobs: each kind's due time -------------------------------------------------------
         "scheduling.roll": _timed("sends nothing: extends recurring sessions' horizon"),
         "scheduling.reminder": _timed("moved earlier out of quiet hours, never after the start"),
@@ -86,6 +93,10 @@ UNPROMPTED: Mapping[str, Rule] = MappingProxyType(
         ),
         "privacy.retention": _timed("sends nothing: the daily retention sweep"),
         "broadcast.fanout": _timed("its author chose: respecting quiet hours, or now for all"),
+        "safety.check": _urgent("a safety check-in asks everyone now: urgent by definition"),
+        "safety.check_reminder": _urgent(
+            "the reminder of a safety check-in to those who have not answered yet"
+        ),
         "broadcast.report": _timed("the delivery report to the author, due after the fan-out"),
     }
 )

@@ -19,6 +19,7 @@ def routers() -> list[Router]:
         onboarding,
         privacy,
         profile,
+        safety,
         scheduling,
     )
 
@@ -36,4 +37,5 @@ def routers() -> list[Router]:
         link.router,
         dashboard.router,
         attendance.router,
+        safety.router,
     ]

@@ -43,6 +43,9 @@ PERMISSIONS: dict[str, Access] = {
     "alumni": MEMBER,
     "mentor": MEMBER,
     "findmentor": MEMBER,
+    "report": MEMBER,  # a confidential safety report (always private)
+    "reportreply": MEMBER,  # the handler lets only the report's safety contacts answer it
+    "conduct": MEMBER,  # reading it; `conduct set` / `translate` check for a coordinator
     # staff
     "addsession": STAFF,
     "findtime": STAFF,
@@ -53,6 +56,8 @@ PERMISSIONS: dict[str, Access] = {
     "cancelsession": STAFF,
     "movesession": STAFF,
     "attendance": STAFF,
+    "safetycheck": STAFF,
+    "safetystatus": STAFF,
     # the web dashboard covers every cohort where the person is staff, whichever is current
     "dashboard": roles(Role.COORDINATOR, Role.FACILITATOR, picks_cohort=True),
     # coordinators
@@ -64,4 +69,6 @@ PERMISSIONS: dict[str, Access] = {
     "closecohort": COORDINATOR,
     "bindchat": roles(Role.COORDINATOR, picks_cohort=True),  # chooses its cohort in a new group
     "consentexpiry": COORDINATOR,
+    "safetycontacts": COORDINATOR,
+    "discreet": COORDINATOR,
 }

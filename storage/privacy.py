@@ -85,6 +85,7 @@ class TablePolicy:
                       equals one of the person's belong to them
     describe: for "none" tables: columns shown in an export when the person's rows point here
               (a cohort's name, a session's title)
+    silent_mentions: mention columns left out of an export's counts (still cleared on erasure)
     why: one line for the data inventory and for reviewers
     """
 
@@ -94,6 +95,9 @@ class TablePolicy:
     scrub: tuple[str, ...] = ()
     identity_columns: tuple[str, ...] = ()
     describe: tuple[str, ...] = ()
+    # Mention columns an export does not count: a count would tell the person something kept
+    # from them (that a safety report concerns them). Erasure still clears them.
+    silent_mentions: tuple[str, ...] = ()
 
 
 # Decisions for tables whose models this module does not own. A model's own `__privacy__`
@@ -171,6 +175,19 @@ DECLARED: Mapping[str, TablePolicy] = MappingProxyType(
             "delete",
             why="the person's private calendar subscription (only the token's hash)",
             export_exclude=frozenset({"token_hash"}),
+        ),
+        # storage/models/safety.py
+        "safety_report": TablePolicy(
+            "anonymize",
+            why="a confidential report in the reporter's words; erasure removes who wrote it",
+            silent_mentions=("concerned_id",),
+        ),
+        "safety_report_note": TablePolicy(
+            "anonymize",
+            why="additions to a report and the contacts' replies; erasure removes the reporter",
+        ),
+        "conduct_text": TablePolicy(
+            "none", why="a cohort's code of conduct and its translations (program content)"
         ),
         "session_occurrence": TablePolicy(
             "none",
@@ -318,6 +335,7 @@ def schema_problems(metadata: MetaData = Base.metadata) -> list[str]:
             *policy.scrub,
             *policy.identity_columns,
             *policy.describe,
+            *policy.silent_mentions,
         )
         for col_name in named:
             if col_name not in columns:
@@ -419,6 +437,8 @@ async def export_person(
     pointed_at: dict[str, set[Any]] = {}
     for name, rule in rules.items():
         for col in rule.mention_columns:
+            if col.name in rule.policy.silent_mentions:
+                continue
             count = await session.scalar(
                 select(func.count()).select_from(rule.table).where(col == person_id)
             )

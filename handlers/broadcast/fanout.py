@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.context import Context, Services, private_address
+from bot.discreet import cohort_label
 from bot.i18n import _
 from bot.outbox import PRIORITY_BROADCAST
 from bot.profile import quiet_hours
@@ -16,6 +17,7 @@ from handlers.broadcast.audience import rsvp_people
 from handlers.broadcast.text import render
 from storage.models import Cohort, Person
 from storage.models.broadcast import Announcement, AnnouncementStatus
+from storage.models.cohorts import is_discreet
 from storage.repositories.broadcast import (
     QueuedMessage,
     Target,
@@ -72,9 +74,8 @@ async def start_fanout(
     announcement.status = AnnouncementStatus.SENDING
     announcement.started_at = ctx.now
     announcement.planned = count.total
-    text = render(
-        ctx.services.catalogs.translator(announcement.language), cohort.name, announcement.text
-    )
+    tr = ctx.services.catalogs.translator(announcement.language)
+    text = render(tr, cohort_label(tr, cohort), announcement.text)
     chats = [
         QueuedMessage(
             key=f"b:{announcement.id}:chat:{chat.platform}:{chat.chat_id}",
@@ -84,6 +85,7 @@ async def start_fanout(
             person_id=None,
             text=text,
             not_before=ctx.now,
+            protect=is_discreet(cohort),
         )
         for chat in count.chat_rows
     ]
@@ -122,7 +124,8 @@ async def fan_out_batch(
         lang = person.language or default
         if lang not in rendered:
             body = translated.get(lang, announcement.text)
-            rendered[lang] = render(services.catalogs.translator(lang), cohort.name, body)
+            tr = services.catalogs.translator(lang)
+            rendered[lang] = render(tr, cohort_label(tr, cohort), body)
         address = private_address(identity)
         rows.append(
             QueuedMessage(
@@ -135,6 +138,7 @@ async def fan_out_batch(
                 not_before=_not_before(
                     person, cohort.zone, services, ctx.now, announcement.respect_quiet
                 ),
+                protect=is_discreet(cohort),
             )
         )
     announcement.queued += await queue_messages(

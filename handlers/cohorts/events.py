@@ -32,3 +32,11 @@ class RosterShown(Event):
         """Person id -> one note for that member's line."""
         for person_id, text in found.items():
             self.notes.setdefault(person_id, []).append(text)
+
+
+@dataclass(frozen=True)
+class MemberJoined(Event):
+    """The acting person has just joined the cohort (`join`, `start CODE`), in the same unit of
+    work: a capability with something every new member must see (the code of conduct) shows it."""
+
+    cohort: Cohort

@@ -14,6 +14,7 @@ from bot.i18n import _
 from bot.router import Router
 from bot.sanitize import clean_name
 from handlers.cohorts.codes import invite_lines, normalize_code, unique_code
+from handlers.cohorts.events import MemberJoined
 from handlers.cohorts.names import fold
 from handlers.onboarding import StartedWithCode
 from handlers.profile import ZONE_FOLLOWS, resolve_zone
@@ -70,6 +71,8 @@ async def join_by_code(ctx: Context, text: str) -> Cohort | None:
             )
         )
         await ctx.reply(_("cohorts.joined"), cohort=cohort.name)
+        person.active_cohort_id = cohort.id
+        await ctx.publish(MemberJoined(cohort))
     person.active_cohort_id = cohort.id
     return cohort
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.context import Ask, Context
+from bot.discreet import cohort_label, topic_label
 from bot.i18n import _
 from bot.outbox import NewJob, cancel_jobs
 from bot.profile import quiet_hours, zone_of
@@ -253,7 +254,7 @@ async def _reminder_for(
     lines = [
         tr.t(
             _("scheduling.reminder_text"),
-            title=occurrence.title,
+            title=topic_label(tr, cohort, occurrence.title),
             number=occurrence.number,
             when=when_full(tr, occurrence.start, zone),
             zone=zone.key,
@@ -377,7 +378,11 @@ async def notice(ctx: Context, job: JobInfo) -> None:
     event = str(job.payload.get("event"))
     tr = ctx.tr
     zone = zone_of(person, cohort.zone)
-    common = {"title": session.title, "number": session.number, "cohort": cohort.name}
+    common = {  # in discreet mode, neither the program nor the topic is named
+        "title": topic_label(tr, cohort, session.title),
+        "number": session.number,
+        "cohort": cohort_label(tr, cohort),
+    }
     old_start = parse_stamp(job.payload.get("old_start"))
     if event in (CANCEL_ONE, CANCEL_SERIES):
         when = when_full(tr, old_start, zone) if old_start else ""

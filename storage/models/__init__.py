@@ -43,6 +43,15 @@ from storage.models.debrief import (
 )
 from storage.models.lease import Lease
 from storage.models.link import LinkAttempt, LinkCode
+from storage.models.safety import (
+    ConductAck,
+    ConductText,
+    SafetyCheck,
+    SafetyCheckAnswer,
+    SafetyContact,
+    SafetyReport,
+    SafetyReportNote,
+)
 from storage.models.scheduling import ScheduledSession, SessionOccurrence, SessionRsvp
 from storage.models.web import CalendarFeed, WebAudit, WebLoginToken, WebSession
 
@@ -59,6 +68,8 @@ __all__ = [
     "Cohort",
     "Commitment",
     "CommitmentNote",
+    "ConductAck",
+    "ConductText",
     "ConsentRecord",
     "DebriefAnswer",
     "DebriefPrompt",
@@ -79,6 +90,11 @@ __all__ = [
     "Person",
     "ProcessedUpdate",
     "Role",
+    "SafetyCheck",
+    "SafetyCheckAnswer",
+    "SafetyContact",
+    "SafetyReport",
+    "SafetyReportNote",
     "ScheduledSession",
     "SessionOccurrence",
     "SessionRsvp",

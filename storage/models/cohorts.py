@@ -52,6 +52,15 @@ class Cohort(Base):
     closed_at: Mapped[datetime | None]
 
 
+DISCREET = "discreet"  # the key in Cohort.settings: `discreet on` (handlers/safety/discreet.py)
+
+
+def is_discreet(cohort: Cohort | None) -> bool:
+    """Discreet mode: messages about the cohort are protected from forwarding and saving, and
+    notifications name neither the program nor the topic."""
+    return cohort is not None and bool((cohort.settings or {}).get(DISCREET))
+
+
 class Membership(Base):
     __tablename__ = "membership"
     __table_args__ = (UniqueConstraint("cohort_id", "person_id"),)

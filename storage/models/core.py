@@ -145,6 +145,8 @@ class OutboxMessage(Base):
     file_name: Mapped[str | None] = mapped_column(String(255))
     file_content: Mapped[bytes | None] = mapped_column(LargeBinary)
     broadcast_id: Mapped[int | None] = mapped_column(index=True)
+    # Telegram's protect_content: no forwarding or saving (a cohort in discreet mode).
+    protect: Mapped[bool] = mapped_column(default=False)
     priority: Mapped[int] = mapped_column(default=0)  # lower goes first: replies before broadcasts
     status: Mapped[str] = mapped_column(String(16), default=MessageStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -66,6 +66,7 @@ class QueuedMessage:
     person_id: int | None
     text: str
     not_before: datetime
+    protect: bool = False  # no forwarding or saving (discreet mode)
 
 
 @dataclass(frozen=True)
@@ -297,6 +298,7 @@ async def queue_messages(
                 "file_name": None,
                 "file_content": None,
                 "broadcast_id": broadcast_id,
+                "protect": m.protect,
                 "priority": priority,
                 "status": MessageStatus.PENDING,
                 "attempts": 0,

@@ -19,6 +19,7 @@ from bot.i18n import Catalogs, Translator, _
 from handlers.alumni.checkins import CHECKIN_CHOICES
 from handlers.alumni.commitments import ANSWER_LABELS
 from handlers.debrief.summary import RATINGS, WELLBEING_IDS
+from handlers.safety.reports import URGENCY_IDS
 from handlers.scheduling.text import ANSWER_IDS
 
 LANGUAGES = ("en", "es", "fr", "pt_BR", "ar")
@@ -56,6 +57,7 @@ ONBOARDING_SKIP = ("skip", msg(_("onboarding.skip")))
 CONSENT_YES_NO = (("yes", msg(_("consent.choice_yes"))), ("no", msg(_("consent.choice_no"))))
 # Every question the bot asks with labels from the catalogs (names of people and cohorts are
 # the only labels that come from elsewhere). test_every_catalog_label_is_covered keeps it whole.
+SAFETY_CANCEL: tuple[str, Label] = ("cancel", msg(_("safety.choice_cancel")))
 QUESTIONS = (
     Question(
         "addsession.confirm",
@@ -169,6 +171,27 @@ QUESTIONS = (
             ("cancel", msg(_("broadcast.choice_cancel"))),
         ),
     ),
+    Question("safety.report_what", (SAFETY_CANCEL,), free_text=True),
+    Question(
+        "safety.report_whom",
+        (("skip", msg(_("safety.choice_nobody"))), SAFETY_CANCEL),
+        free_text=True,
+    ),
+    Question("safety.report_urgency", (*ids(URGENCY_IDS), SAFETY_CANCEL)),
+    Question(
+        "safety.report_send",
+        (
+            ("named", msg(_("safety.choice_named"))),
+            ("anonymous", msg(_("safety.choice_anonymous"))),
+            SAFETY_CANCEL,
+        ),
+    ),
+    Question(
+        "safety.check",
+        (("safe", msg(_("safety.choice_safe"))), ("help", msg(_("safety.choice_help")))),
+    ),
+    Question("safety.check_more", (("skip", msg(_("safety.choice_skip"))),), free_text=True),
+    Question("safety.conduct_ack", (("agree", msg(_("safety.choice_agree"))),)),
 )
 CASES = [
     (q, lang, index) for q in QUESTIONS for lang in LANGUAGES for index in range(len(q.choices))

@@ -12,7 +12,8 @@ rate only when the people it counts and those it leaves out are each at least 3
 - commitments followed through: of those made at least 30 / 90 / 365 days ago, how many were
   done within that time;
 - consent per scope;
-- safety incidents: this bot keeps no incident log, and the report says so rather than "none".
+- safety: how many confidential reports (and urgent ones) and safety check-ins, and how many
+  answered "I need help" -- counts only, never contents (handlers/safety).
 The same figures are the aggregates CSV (web/pages/exports.py)."""
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from storage.repositories.attendance import cohort_marks
 from storage.repositories.cohorts import roster
 from storage.repositories.consent import cohort_policy, states_for
 from storage.repositories.debrief import answers_of, rounds_of_cohort
+from storage.repositories.safety import safety_counts
 from storage.repositories.scheduling import past_occurrences
 from web.auth import cohort_page, dashboard_of
 from web.pages.common import render
@@ -287,5 +289,21 @@ async def report(request: web.Request, p: Page) -> web.StreamResponse:
         generated=p.tr.datetime(now, p.zone, "long"),
         min_cell=MIN_CELL,
         completion=int(COMPLETION * 100),
-        safety=p.tr.t(_("web.r_safety_none")),
+        safety=await _safety(p),
+    )
+
+
+async def _safety(p: Page) -> str:
+    """Counts of safety reports and check-ins, never their contents; 1 or 2 suppressed."""
+    counts = await safety_counts(p.session, p.cohort.id)
+
+    def show(n: int) -> str:
+        return p.tr.number(n) if n == 0 or n >= MIN_CELL else p.tr.t("web.suppressed")
+
+    return p.tr.t(
+        _("web.r_safety_counts"),
+        reports=show(counts.reports),
+        urgent=show(counts.urgent_reports),
+        checks=p.tr.number(counts.checks),
+        help=show(counts.needed_help),
     )

@@ -557,7 +557,7 @@ class TelegramPlatform:
             text, attachment = parts[index]
             buttons = markup if index == len(parts) - 1 else None  # under the last part
             try:
-                last = await _send_part(bot, chat_id, text, attachment, buttons)
+                last = await _send_part(bot, chat_id, text, attachment, buttons, message.protect)
             except TelegramError as error:
                 if index > done:
                     await self.state.put(STATE, f"parts:{message.key}", str(index))
@@ -628,16 +628,30 @@ async def _send_part(
     text: str,
     attachment: Attachment | None,
     markup: InlineKeyboardMarkup | None,
+    protect: bool = False,
 ) -> int:
-    """Sends one part; returns its message id."""
+    """Sends one part; returns its message id. `protect`: Telegram's protect_content (the
+    message cannot be forwarded or saved), for cohorts in discreet mode."""
     if attachment is None:
-        return await _send_text(bot, chat_id, text, markup)
+        return await _send_text(bot, chat_id, text, markup, protect)
     document = InputFile(attachment.content, filename=attachment.filename)
-    sent = await bot.send_document(chat_id, document, caption=text or None, reply_markup=markup)
+    sent = await bot.send_document(
+        chat_id,
+        document,
+        caption=text or None,
+        reply_markup=markup,
+        protect_content=True if protect else None,
+    )
     return sent.message_id
 
 
-async def _send_text(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> int:
+async def _send_text(
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    protect: bool = False,
+) -> int:
     """sendMessage through PTB's request layer (`BaseRequest.post`: the same request, the same
     errors as `Bot.send_message`), without turning the answer into a `Message`: of the sent
     message only its id is kept, and parsing it took a third of the CPU time of a send."""
@@ -647,6 +661,8 @@ async def _send_text(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMa
     ]
     if markup is not None:
         parameters.append(RequestParameter.from_input("reply_markup", markup))
+    if protect:
+        parameters.append(RequestParameter.from_input("protect_content", True))
     sent = await bot.request.post(f"{bot.base_url}/sendMessage", RequestData(parameters))
     if not isinstance(sent, dict) or not isinstance(sent.get("message_id"), int):
         raise TelegramError("sendMessage answered without a message id")

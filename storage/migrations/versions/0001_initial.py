@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 07:53:43.936634
+Create Date: 2026-12-07 11:18:52.448447
 """
 
 from __future__ import annotations
@@ -79,6 +79,28 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("bound_chat", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_bound_chat_cohort_id"), ["cohort_id"], unique=False)
+
+    op.create_table(
+        "conduct_text",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("cohort_id", sa.Integer(), nullable=False),
+        sa.Column("language", sa.String(length=16), nullable=False),
+        sa.Column("original", sa.Boolean(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("set_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["cohort_id"],
+            ["cohort.id"],
+            name=op.f("fk_conduct_text_cohort_id_cohort"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_conduct_text")),
+        sa.UniqueConstraint(
+            "cohort_id", "language", name=op.f("uq_conduct_text_cohort_id_language")
+        ),
+    )
+    with op.batch_alter_table("conduct_text", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_conduct_text_cohort_id"), ["cohort_id"], unique=False)
 
     op.create_table(
         "person",
@@ -238,6 +260,33 @@ def upgrade() -> None:
         sa.UniqueConstraint("person_id", name=op.f("uq_calendar_feed_person_id")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_calendar_feed_token_hash")),
     )
+    op.create_table(
+        "conduct_ack",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("cohort_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("acknowledged_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["cohort_id"],
+            ["cohort.id"],
+            name=op.f("fk_conduct_ack_cohort_id_cohort"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_conduct_ack_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_conduct_ack")),
+        sa.UniqueConstraint(
+            "cohort_id", "person_id", name=op.f("uq_conduct_ack_cohort_id_person_id")
+        ),
+    )
+    with op.batch_alter_table("conduct_ack", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_conduct_ack_cohort_id"), ["cohort_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_conduct_ack_person_id"), ["person_id"], unique=False)
+
     op.create_table(
         "failed_join",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -429,6 +478,7 @@ def upgrade() -> None:
         sa.Column("file_name", sa.String(length=255), nullable=True),
         sa.Column("file_content", sa.LargeBinary(), nullable=True),
         sa.Column("broadcast_id", sa.Integer(), nullable=True),
+        sa.Column("protect", sa.Boolean(), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
@@ -478,6 +528,115 @@ def upgrade() -> None:
     with op.batch_alter_table("pending_question", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_pending_question_person_id"), ["person_id"], unique=False
+        )
+
+    op.create_table(
+        "safety_check",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("cohort_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=True),
+        sa.Column("message", sa.Text(), nullable=True),
+        sa.Column("created_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("fanout_after", sa.Integer(), nullable=False),
+        sa.Column("fanout_done", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["author_id"],
+            ["person.id"],
+            name=op.f("fk_safety_check_author_id_person"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["cohort_id"],
+            ["cohort.id"],
+            name=op.f("fk_safety_check_cohort_id_cohort"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safety_check")),
+        sa.UniqueConstraint("cohort_id", "number", name=op.f("uq_safety_check_cohort_id_number")),
+    )
+    with op.batch_alter_table("safety_check", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_safety_check_author_id"), ["author_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_safety_check_cohort_id"), ["cohort_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_safety_check_created_at"), ["created_at"], unique=False
+        )
+
+    op.create_table(
+        "safety_contact",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("cohort_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("added_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["cohort_id"],
+            ["cohort.id"],
+            name=op.f("fk_safety_contact_cohort_id_cohort"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_safety_contact_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safety_contact")),
+        sa.UniqueConstraint(
+            "cohort_id", "person_id", name=op.f("uq_safety_contact_cohort_id_person_id")
+        ),
+    )
+    with op.batch_alter_table("safety_contact", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_safety_contact_cohort_id"), ["cohort_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_safety_contact_person_id"), ["person_id"], unique=False
+        )
+
+    op.create_table(
+        "safety_report",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ref", sa.String(length=16), nullable=False),
+        sa.Column("cohort_id", sa.Integer(), nullable=False),
+        sa.Column("reporter_id", sa.Integer(), nullable=True),
+        sa.Column("anonymous", sa.Boolean(), nullable=False),
+        sa.Column("concerned_id", sa.Integer(), nullable=True),
+        sa.Column("concerned_text", sa.String(length=200), nullable=True),
+        sa.Column("urgency", sa.String(length=8), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("created_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["cohort_id"],
+            ["cohort.id"],
+            name=op.f("fk_safety_report_cohort_id_cohort"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["concerned_id"],
+            ["person.id"],
+            name=op.f("fk_safety_report_concerned_id_person"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["reporter_id"],
+            ["person.id"],
+            name=op.f("fk_safety_report_reporter_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safety_report")),
+        sa.UniqueConstraint("ref", name=op.f("uq_safety_report_ref")),
+    )
+    with op.batch_alter_table("safety_report", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_safety_report_cohort_id"), ["cohort_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_safety_report_concerned_id"), ["concerned_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_safety_report_reporter_id"), ["reporter_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_safety_report_updated_at"), ["updated_at"], unique=False
         )
 
     op.create_table(
@@ -701,6 +860,79 @@ def upgrade() -> None:
     with op.batch_alter_table("link_code", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_link_code_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_link_code_person_id"), ["person_id"], unique=False)
+
+    op.create_table(
+        "safety_check_answer",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("check_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=8), nullable=False),
+        sa.Column("text", sa.Text(), nullable=True),
+        sa.Column("asked_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("answered_at", storage.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["check_id"],
+            ["safety_check.id"],
+            name=op.f("fk_safety_check_answer_check_id_safety_check"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_safety_check_answer_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safety_check_answer")),
+        sa.UniqueConstraint(
+            "check_id", "person_id", name=op.f("uq_safety_check_answer_check_id_person_id")
+        ),
+    )
+    with op.batch_alter_table("safety_check_answer", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_safety_check_answer_check_id"), ["check_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_safety_check_answer_person_id"), ["person_id"], unique=False
+        )
+
+    op.create_table(
+        "safety_report_note",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("report_id", sa.Integer(), nullable=False),
+        sa.Column("reporter_id", sa.Integer(), nullable=True),
+        sa.Column("author_id", sa.Integer(), nullable=True),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("created_at", storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["author_id"],
+            ["person.id"],
+            name=op.f("fk_safety_report_note_author_id_person"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["report_id"],
+            ["safety_report.id"],
+            name=op.f("fk_safety_report_note_report_id_safety_report"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["reporter_id"],
+            ["person.id"],
+            name=op.f("fk_safety_report_note_reporter_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safety_report_note")),
+    )
+    with op.batch_alter_table("safety_report_note", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_safety_report_note_author_id"), ["author_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_safety_report_note_report_id"), ["report_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_safety_report_note_reporter_id"), ["reporter_id"], unique=False
+        )
 
     op.create_table(
         "session_occurrence",
@@ -983,6 +1215,17 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_session_occurrence_session_id"))
 
     op.drop_table("session_occurrence")
+    with op.batch_alter_table("safety_report_note", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_safety_report_note_reporter_id"))
+        batch_op.drop_index(batch_op.f("ix_safety_report_note_report_id"))
+        batch_op.drop_index(batch_op.f("ix_safety_report_note_author_id"))
+
+    op.drop_table("safety_report_note")
+    with op.batch_alter_table("safety_check_answer", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_safety_check_answer_person_id"))
+        batch_op.drop_index(batch_op.f("ix_safety_check_answer_check_id"))
+
+    op.drop_table("safety_check_answer")
     with op.batch_alter_table("link_code", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_link_code_person_id"))
         batch_op.drop_index(batch_op.f("ix_link_code_created_at"))
@@ -1019,6 +1262,24 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_scheduled_session_cohort_id"))
 
     op.drop_table("scheduled_session")
+    with op.batch_alter_table("safety_report", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_safety_report_updated_at"))
+        batch_op.drop_index(batch_op.f("ix_safety_report_reporter_id"))
+        batch_op.drop_index(batch_op.f("ix_safety_report_concerned_id"))
+        batch_op.drop_index(batch_op.f("ix_safety_report_cohort_id"))
+
+    op.drop_table("safety_report")
+    with op.batch_alter_table("safety_contact", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_safety_contact_person_id"))
+        batch_op.drop_index(batch_op.f("ix_safety_contact_cohort_id"))
+
+    op.drop_table("safety_contact")
+    with op.batch_alter_table("safety_check", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_safety_check_created_at"))
+        batch_op.drop_index(batch_op.f("ix_safety_check_cohort_id"))
+        batch_op.drop_index(batch_op.f("ix_safety_check_author_id"))
+
+    op.drop_table("safety_check")
     with op.batch_alter_table("pending_question", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_pending_question_person_id"))
 
@@ -1061,6 +1322,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_failed_join_attempted_at"))
 
     op.drop_table("failed_join")
+    with op.batch_alter_table("conduct_ack", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_conduct_ack_person_id"))
+        batch_op.drop_index(batch_op.f("ix_conduct_ack_cohort_id"))
+
+    op.drop_table("conduct_ack")
     op.drop_table("calendar_feed")
     with op.batch_alter_table("announcement", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_announcement_cohort_id"))
@@ -1078,6 +1344,10 @@ def downgrade() -> None:
 
     op.drop_table("alumni_commitment")
     op.drop_table("person")
+    with op.batch_alter_table("conduct_text", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_conduct_text_cohort_id"))
+
+    op.drop_table("conduct_text")
     with op.batch_alter_table("bound_chat", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bound_chat_cohort_id"))
 

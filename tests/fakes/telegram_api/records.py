@@ -35,6 +35,7 @@ class SentMessage:
     document_bytes: bytes | None
     document_mime_type: str | None
     at: datetime
+    protect_content: bool = False  # no forwarding or saving (the bot's discreet mode)
 
     @property
     def callback_data(self) -> list[str]:

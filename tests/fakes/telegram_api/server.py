@@ -1012,6 +1012,7 @@ class FakeTelegram:
                 document_bytes=None,
                 document_mime_type=None,
                 at=self._at(),
+                protect_content=args.get_bool("protect_content"),
             )
         )
         return copy.deepcopy(message), None
@@ -1091,6 +1092,7 @@ class FakeTelegram:
                 document_bytes=stored.data,
                 document_mime_type=mime,
                 at=self._at(),
+                protect_content=args.get_bool("protect_content"),
             )
         )
         return copy.deepcopy(message), None
