@@ -26,7 +26,6 @@ from tests.fakes.telegram_api.config import (
     JSON,
     LONG_POLL_MAX_TIMEOUT,
     MAX_CAPTION_LENGTH,
-    MAX_COMMANDS,
     MAX_TEXT_LENGTH,
     MAX_UPLOAD_BYTES,
     NOT_MODIFIED,
@@ -38,6 +37,7 @@ from tests.fakes.telegram_api.config import (
 from tests.fakes.telegram_api.entities import find_entities, format_text
 from tests.fakes.telegram_api.errors import ApiError, _bad, _forbidden
 from tests.fakes.telegram_api.flood import _FloodControl
+from tests.fakes.telegram_api.profile import BotProfile
 from tests.fakes.telegram_api.records import (
     CallbackAnswer,
     ChatActionRecord,
@@ -57,10 +57,8 @@ from tests.fakes.telegram_api.requests import (
 from tests.fakes.telegram_api.state import (
     _CallbackState,
     _Chat,
-    _check_language_code,
     _Handler,
     _Queued,
-    _scope_key,
     _StoredFile,
     _User,
     _Webhook,
@@ -140,10 +138,12 @@ class FakeTelegram:
         self.chat_actions: list[ChatActionRecord] = []
         self.deletions: list[DeletionRecord] = []
         self.rejections: list[Rejection] = []
-        self.commands: dict[tuple[str, str], list[JSON]] = {}
-        self.descriptions: dict[str, str] = {}
-        self.short_descriptions: dict[str, str] = {}
-        self.names: dict[str, str] = {}
+        # What the bot publishes of itself (commands, descriptions, names), by scope/language.
+        self.profile = BotProfile(str(self.bot_user["first_name"]), self._resolve_chat)
+        self.commands = self.profile.commands
+        self.descriptions = self.profile.descriptions
+        self.short_descriptions = self.profile.short_descriptions
+        self.names = self.profile.names
         self.calls: Counter[str] = Counter()
         self.unknown_methods: list[str] = []
         self.webhook_dropped: list[JSON] = []
@@ -185,19 +185,11 @@ class FakeTelegram:
             "answercallbackquery": self._m_answer_callback_query,
             "senddocument": self._m_send_document,
             "getfile": self._m_get_file,
-            "setmycommands": self._m_set_my_commands,
-            "getmycommands": self._m_get_my_commands,
-            "deletemycommands": self._m_delete_my_commands,
-            "setmydescription": self._m_set_my_description,
-            "getmydescription": self._m_get_my_description,
-            "setmyshortdescription": self._m_set_my_short_description,
-            "getmyshortdescription": self._m_get_my_short_description,
-            "setmyname": self._m_set_my_name,
-            "getmyname": self._m_get_my_name,
             "getchat": self._m_get_chat,
             "getchatmember": self._m_get_chat_member,
             "deletemessage": self._m_delete_message,
             "sendchataction": self._m_send_chat_action,
+            **self.profile.methods(),
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -987,35 +979,59 @@ class FakeTelegram:
             raise _bad("message must be non-empty")
         if len(text) > MAX_TEXT_LENGTH:
             raise _bad("message is too long")
-        reply_to = self._reply_target(chat, args)
-        _check_button_data(markup)
-        self._check_can_write(chat)
-        self._check_flood(chat)
+        reply_to = self._may_send(chat, args, markup)
         message = self._bot_message(chat, reply_to)
         message["text"] = text
         if entities:
             message["entities"] = entities
+        self._sent("sendMessage", chat, message, args, markup, text, entities, raw)
+        return copy.deepcopy(message), None
+
+    def _may_send(self, chat: _Chat, args: _Args, markup: JSON | None) -> JSON | None:
+        """The checks every send makes once its own are done, in the real server's order: the
+        message replied to, the buttons, the right to write, the flood limits. Returns the
+        message replied to."""
+        reply_to = self._reply_target(chat, args)
+        _check_button_data(markup)
+        self._check_can_write(chat)
+        self._check_flood(chat)
+        return reply_to
+
+    def _sent(
+        self,
+        method: str,
+        chat: _Chat,
+        message: JSON,
+        args: _Args,
+        markup: JSON | None,
+        text: str | None,
+        entities: Sequence[JSON],
+        raw: str | None,
+        document: tuple[str, bytes, str] | None = None,
+    ) -> None:
+        """Record a message the bot sent (`document`: file name, bytes, type)."""
         if markup is not None:
             message["reply_markup"] = markup
+        reply_to = message.get("reply_to_message")
+        filename, data, mime = document if document is not None else (None, None, None)
         self._record_sent(
             SentMessage(
-                method="sendMessage",
+                method=method,
                 chat_id=chat.id,
                 message_id=message["message_id"],
                 text=text,
                 entities=tuple(entities),
                 raw_text=raw,
-                parse_mode=parse_mode or None,
+                parse_mode=args.get("parse_mode") or None,
                 reply_markup=copy.deepcopy(markup),
                 reply_to_message_id=reply_to["message_id"] if reply_to else None,
-                document_filename=None,
-                document_bytes=None,
-                document_mime_type=None,
+                document_filename=filename,
+                document_bytes=data,
+                document_mime_type=mime,
                 at=self._at(),
                 protect_content=args.get_bool("protect_content"),
             )
         )
-        return copy.deepcopy(message), None
 
     async def _m_send_document(self, args: _Args) -> tuple[Any, str | None]:
         upload = args.get_file("document")
@@ -1038,10 +1054,7 @@ class FakeTelegram:
         chat = self._resolve_chat(args)
         if len(caption) > MAX_CAPTION_LENGTH:
             raise _bad("message caption is too long")
-        reply_to = self._reply_target(chat, args)
-        _check_button_data(markup)
-        self._check_can_write(chat)
-        self._check_flood(chat)
+        reply_to = self._may_send(chat, args, markup)
         if upload is not None:
             if not upload.data:
                 raise _bad("file must be non-empty")
@@ -1075,25 +1088,17 @@ class FakeTelegram:
             message["caption"] = caption
             if caption_entities:
                 message["caption_entities"] = caption_entities
-        if markup is not None:
-            message["reply_markup"] = markup
-        self._record_sent(
-            SentMessage(
-                method="sendDocument",
-                chat_id=chat.id,
-                message_id=message["message_id"],
-                text=caption or None,
-                entities=tuple(caption_entities),
-                raw_text=caption_raw or None,
-                parse_mode=parse_mode or None,
-                reply_markup=copy.deepcopy(markup),
-                reply_to_message_id=reply_to["message_id"] if reply_to else None,
-                document_filename=filename,
-                document_bytes=stored.data,
-                document_mime_type=mime,
-                at=self._at(),
-                protect_content=args.get_bool("protect_content"),
-            )
+        document_sent = (filename, stored.data, mime)
+        self._sent(
+            "sendDocument",
+            chat,
+            message,
+            args,
+            markup,
+            caption or None,
+            caption_entities,
+            caption_raw or None,
+            document_sent,
         )
         return copy.deepcopy(message), None
 
@@ -1227,107 +1232,7 @@ class FakeTelegram:
         return True, None
 
     # ------------------------------------------------------------------ methods: bot settings
-
-    def _command_key(self, args: _Args) -> tuple[str, str]:
-        scope, chat_ref = _scope_key(args.get("scope"))
-        language = args.get("language_code")
-        _check_language_code(language)
-        if chat_ref is not None:
-            chat = self._resolve_chat(_Args({"chat_id": str(chat_ref)}, {}))
-            if chat.type == "private" and not scope.startswith("chat:"):
-                raise _bad("can't use specified scope in private chats")
-        return scope, language
-
-    async def _m_set_my_commands(self, args: _Args) -> tuple[Any, str | None]:
-        raw = args.get("commands")
-        commands: list[JSON] = []
-        if raw:
-            try:
-                value = json.loads(raw)
-            except ValueError as exc:
-                raise _bad("can't parse commands JSON object") from exc
-            if not isinstance(value, list):
-                raise _bad("expected an Array of BotCommand")
-            for item in value:
-                if not isinstance(item, dict):
-                    raise _bad("can't parse BotCommand: expected an Object")
-                command = item.get("command")
-                description = item.get("description")
-                if not isinstance(command, str) or not isinstance(description, str):
-                    raise _bad('can\'t parse BotCommand: Field "command" must be a String')
-                commands.append({"command": command, "description": description})
-        key = self._command_key(args)
-        cleaned: list[JSON] = []
-        for item in commands:
-            command = item["command"].strip().removeprefix("/")
-            description = item["description"].strip()
-            if not command:
-                raise _bad("command must be non-empty")
-            if len(command) > 32:
-                raise _bad("command length must not exceed 32")
-            if not description:
-                raise _bad("command description must be non-empty")
-            if len(description) > 256:
-                raise _bad("command description length must not exceed 256")
-            if not re.fullmatch(r"[a-z0-9_]+", command):
-                raise _bad("BOT_COMMAND_INVALID")
-            cleaned.append({"command": command, "description": description})
-        if len(cleaned) > MAX_COMMANDS:
-            raise _bad("BOT_COMMANDS_TOO_MUCH")
-        if cleaned:
-            self.commands[key] = cleaned
-        else:
-            self.commands.pop(key, None)
-        return True, None
-
-    async def _m_get_my_commands(self, args: _Args) -> tuple[Any, str | None]:
-        return copy.deepcopy(self.commands.get(self._command_key(args), [])), None
-
-    async def _m_delete_my_commands(self, args: _Args) -> tuple[Any, str | None]:
-        self.commands.pop(self._command_key(args), None)
-        return True, None
-
-    def _set_text_setting(
-        self, store: dict[str, str], args: _Args, field_name: str, limit: int
-    ) -> tuple[Any, str | None]:
-        language = args.get("language_code")
-        _check_language_code(language)
-        value = args.get(field_name)
-        if len(value) > limit:
-            raise _bad(f"{field_name.replace('_', ' ')} is too long")
-        if value:
-            store[language] = value
-        else:
-            store.pop(language, None)
-        return True, None
-
-    def _get_text_setting(
-        self, store: dict[str, str], args: _Args, field_name: str
-    ) -> tuple[Any, str | None]:
-        language = args.get("language_code")
-        _check_language_code(language)
-        return {field_name: store.get(language, store.get("", ""))}, None
-
-    async def _m_set_my_description(self, args: _Args) -> tuple[Any, str | None]:
-        return self._set_text_setting(self.descriptions, args, "description", 512)
-
-    async def _m_get_my_description(self, args: _Args) -> tuple[Any, str | None]:
-        return self._get_text_setting(self.descriptions, args, "description")
-
-    async def _m_set_my_short_description(self, args: _Args) -> tuple[Any, str | None]:
-        return self._set_text_setting(self.short_descriptions, args, "short_description", 120)
-
-    async def _m_get_my_short_description(self, args: _Args) -> tuple[Any, str | None]:
-        return self._get_text_setting(self.short_descriptions, args, "short_description")
-
-    async def _m_set_my_name(self, args: _Args) -> tuple[Any, str | None]:
-        return self._set_text_setting(self.names, args, "name", 64)
-
-    async def _m_get_my_name(self, args: _Args) -> tuple[Any, str | None]:
-        language = args.get("language_code")
-        _check_language_code(language)
-        default = str(self.bot_user["first_name"])
-        return {"name": self.names.get(language, self.names.get("", default))}, None
+    # (tests/fakes/telegram_api/profile.py)
 
     # ------------------------------------------------------------------ methods: chats
 
