@@ -211,6 +211,11 @@ async def answered(ctx: Context, answer: Answer) -> None:
         )
 
     await send_each(ctx, to, render, unprompted="safety.help", key=f"safety:help:{row.id}")
+    await ask_more(ctx, check)
+
+
+async def ask_more(ctx: Context, check: SafetyCheck) -> None:
+    """After "I need help": what they need, in their own words (sticky: it outlives commands)."""
     await ctx.ask(
         MORE,
         ctx.t(_("safety.ask_more")),
@@ -243,14 +248,7 @@ async def answered_more(ctx: Context, answer: Answer) -> None:
         text = checked_text(answer.text or "", MAX_MESSAGE)
     except UserError as error:
         await ctx.say(ctx.t(error.message_id, **error.params))
-        await ctx.ask(
-            MORE,
-            ctx.t(_("safety.ask_more")),
-            [Choice("skip", ctx.t(_("safety.choice_skip")))],
-            payload={"check": check.id},
-            free_text=True,
-            sticky=True,
-        )
+        await ask_more(ctx, check)
         return
     row.text = "\n".join(filter(None, [row.text, text]))
     cohort = await ctx.session.get(Cohort, check.cohort_id)
