@@ -123,6 +123,7 @@ class Context:
             services=self.services,
             person=person,
             key_prefix=f"job:{job_id}",
+            unprompted=self.unprompted,
         )
 
     # Who and where ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.context import Ask, Context
 from bot.discreet import cohort_label, topic_label
-from bot.i18n import _
+from bot.i18n import Translator, _
 from bot.outbox import NewJob, cancel_jobs
 from bot.profile import quiet_hours, zone_of
 from bot.router import JobInfo, Router
@@ -44,7 +44,7 @@ from storage.models import Cohort, Job, Person
 from storage.models.cohorts import CohortStatus, Role
 from storage.models.core import JobStatus
 from storage.models.scheduling import SESSION_ACTIVE, ScheduledSession
-from storage.repositories.cohorts import membership, roles_of
+from storage.repositories.cohorts import roles_of
 from storage.repositories.scheduling import active_sessions, ensure_occurrence_row
 
 router = Router()
@@ -326,6 +326,7 @@ async def notify_members(
     if old_start is not None:
         payload["old_start"] = stamp(old_start)
     told = 0
+    jobs: list[NewJob] = []
     for person in await session_members(ctx.session, session.cohort_id):
         if person.id == sender:
             continue
@@ -337,15 +338,18 @@ async def notify_members(
         quiet = quiet_hours(person, ctx.config)
         if quiet is not None:
             due = next_quiet_end(ctx.now, zone_of(person, cohort.zone), *quiet)
-        await ctx.schedule(
-            NOTICE,
-            due,
-            key=f"{NOTICE}:s{session.id}:v{session.sequence}:{event}:p{person.id}",
-            payload=payload,
-            person_id=person.id,
-            cohort_id=session.cohort_id,
+        jobs.append(
+            NewJob(
+                NOTICE,
+                due,
+                key=f"{NOTICE}:s{session.id}:v{session.sequence}:{event}:p{person.id}",
+                payload=payload,
+                person_id=person.id,
+                cohort_id=session.cohort_id,
+            )
         )
         told += 1
+    await ctx.schedule_many(jobs)  # one statement for every member's notice
     return told
 
 
@@ -361,53 +365,103 @@ async def _waiting_new_notices(ctx: Context, session: ScheduledSession) -> dict[
     return {int(pid): int(jid) for pid, jid in found.all() if pid is not None}
 
 
-@router.job(NOTICE)
-async def notice(ctx: Context, job: JobInfo) -> None:
-    person = ctx.person
-    session_id = job.payload.get("session_id")
-    if person is None or not isinstance(session_id, int):
-        return
+@router.job_batch(NOTICE)
+async def notices(ctx: Context, jobs: Sequence[JobInfo]) -> None:
+    """Notices come in bursts (a new session, to every member at once): each session's notices
+    are handled together, with a few queries for all of them."""
+    by_session: dict[int, list[JobInfo]] = {}
+    for job in jobs:
+        session_id = job.payload.get("session_id")
+        if isinstance(session_id, int) and job.person_id is not None:
+            by_session.setdefault(session_id, []).append(job)
+    for session_id, group in by_session.items():
+        await _notify(ctx, session_id, group)
+
+
+async def _notify(ctx: Context, session_id: int, jobs: list[JobInfo]) -> None:
     session = await ctx.session.get(ScheduledSession, session_id)
     if session is None:
         return
     cohort = await ctx.session.get(Cohort, session.cohort_id)
-    member = await membership(ctx.session, session.cohort_id, person.id)
-    if cohort is None or member is None or member.role == Role.ALUMNI:
+    if cohort is None:
         return
     ctx.cohort = cohort
-    event = str(job.payload.get("event"))
-    tr = ctx.tr
-    zone = zone_of(person, cohort.zone)
-    common = {  # in discreet mode, neither the program nor the topic is named
+    person_ids = [job.person_id for job in jobs if job.person_id is not None]
+    roles = await roles_of(ctx.session, cohort.id, person_ids)
+    found = await ctx.session.execute(select(Person).where(Person.id.in_(person_ids)))
+    people = {person.id: person for person in found.scalars()}
+    upcoming: list[Occurrence] | None = None  # the session's next occurrences, read once
+    asks: list[Ask] = []
+    for job in jobs:
+        person = people.get(job.person_id) if job.person_id is not None else None
+        if person is None or roles.get(person.id, Role.ALUMNI) == Role.ALUMNI:
+            continue  # left the cohort, or an alumnus now
+        one = ctx.for_job(job.id, person)
+        one.cohort = cohort
+        event = str(job.payload.get("event"))
+        if event in (CANCEL_ONE, CANCEL_SERIES):
+            await one.say(_cancel_notice(one, job, session, cohort, person))
+            continue
+        if session.status != SESSION_ACTIVE:
+            continue
+        if upcoming is None and event != MOVE_ONE:
+            upcoming = await occurrences_between(
+                ctx.session, session, ctx.now, ctx.now + LOOK_AHEAD
+            )
+        ask = await _notice_for(one, job, session, cohort, person, upcoming or [])
+        if ask is not None:
+            asks.append(ask)
+    await ctx.ask_many(RSVP_QUESTION, asks, sticky=True)
+
+
+def _notice_words(tr: Translator, cohort: Cohort, session: ScheduledSession) -> dict[str, object]:
+    return {  # in discreet mode, neither the program nor the topic is named
         "title": topic_label(tr, cohort, session.title),
         "number": session.number,
         "cohort": cohort_label(tr, cohort),
     }
+
+
+def _cancel_notice(
+    ctx: Context, job: JobInfo, session: ScheduledSession, cohort: Cohort, person: Person
+) -> str:
+    tr = ctx.tr
+    zone = zone_of(person, cohort.zone)
     old_start = parse_stamp(job.payload.get("old_start"))
-    if event in (CANCEL_ONE, CANCEL_SERIES):
-        when = when_full(tr, old_start, zone) if old_start else ""
-        msgid = (
-            _("scheduling.notice_cancel_one")
-            if event == CANCEL_ONE
-            else _("scheduling.notice_cancel_series")
-        )
-        await ctx.say(tr.t(msgid, when=when, **common))
-        return
-    if session.status != SESSION_ACTIVE:
-        return
-    upcoming = await occurrences_between(ctx.session, session, ctx.now, ctx.now + LOOK_AHEAD)
+    when = when_full(tr, old_start, zone) if old_start else ""
+    msgid = (
+        _("scheduling.notice_cancel_one")
+        if job.payload.get("event") == CANCEL_ONE
+        else _("scheduling.notice_cancel_series")
+    )
+    return tr.t(msgid, when=when, **_notice_words(tr, cohort, session))
+
+
+async def _notice_for(
+    ctx: Context,
+    job: JobInfo,
+    session: ScheduledSession,
+    cohort: Cohort,
+    person: Person,
+    upcoming: list[Occurrence],
+) -> Ask | None:
+    """The notice of a new or moved session to send `person` now, with the RSVP question."""
+    event = str(job.payload.get("event"))
+    tr = ctx.tr
+    zone = zone_of(person, cohort.zone)
+    old_start = parse_stamp(job.payload.get("old_start"))
     if event == MOVE_ONE:
         found = await _current(ctx, job)
         if found is None:
-            return
+            return None
         target: Occurrence | None = found[0]
     else:
         target = upcoming[0] if upcoming else None
     if target is None:
-        return
+        return None
     lines: list[str] = []
     details = {
-        **common,
+        **_notice_words(tr, cohort, session),
         "when": when_full(tr, target.start, zone),
         "zone": zone.key,
         "duration": duration_text(tr, target.duration),
@@ -434,16 +488,16 @@ async def notice(ctx: Context, job: JobInfo) -> None:
         lines.append(tr.t(_("scheduling.ask_rsvp_series"), number=session.number))
     else:
         lines.append(tr.t(_("scheduling.ask_rsvp")))
-    await ctx.ask(
-        RSVP_QUESTION,
-        "\n".join(lines),
-        answer_choices(tr),
+    return Ask(
+        person_id=person.id,
+        text="\n".join(lines),
+        choices=tuple(answer_choices(tr)),
+        key=ctx.next_key(),
         payload={
             "session_id": session.id,
             "occurrence_id": None if series_scope else target.row_id,
         },
-        sticky=True,
-        expires_in=max(target.end - ctx.now, timedelta(hours=1)),
+        expires_at=ctx.now + max(target.end - ctx.now, timedelta(hours=1)),
     )
 
 
