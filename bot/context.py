@@ -48,6 +48,7 @@ class Ask:
     key: str  # the message's idempotency key
     payload: dict[str, Any] = field(default_factory=dict)
     expires_at: datetime | None = None
+    free_text: bool = False  # any text answers it, not only a choice
 
 
 async def _forget_nothing(_platform: str, _chat_id: str) -> None:
@@ -324,12 +325,15 @@ class Context:
             await self.send_to_person(target.id, text, choices=choices, question=ref)
         return question.id
 
-    async def ask_many(self, kind: str, asks: Sequence[Ask], *, sticky: bool = False) -> None:
+    async def ask_many(
+        self, kind: str, asks: Sequence[Ask], *, sticky: bool = False
+    ) -> list[int]:
         """Many questions at once, each to its person privately, as `ask(person=...)` would:
         the questions in one statement, one query for where to reach everyone, the messages in
-        one statement. For jobs run in batches (see bot/scheduler.py)."""
+        one statement. For jobs run in batches (see bot/scheduler.py). Returns the questions'
+        ids, in the order of `asks`."""
         if not asks:
-            return
+            return []
         nonces = [new_nonce() for _ask in asks]
         found = await self.session.execute(
             insert(PendingQuestion).returning(PendingQuestion.id, sort_by_parameter_order=True),
@@ -341,7 +345,7 @@ class Context:
                     "payload": a.payload,
                     "sticky": sticky,
                     "choices": [[c.key, c.label] for c in a.choices],
-                    "free_text": False,
+                    "free_text": a.free_text,
                     "created_at": self.now,
                     "expires_at": a.expires_at,
                 }
@@ -367,6 +371,7 @@ class Context:
             ],
             self.now,
         )
+        return question_ids
 
     async def schedule(
         self,

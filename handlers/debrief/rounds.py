@@ -28,18 +28,19 @@ The life of a round (one per occurrence; see storage/models/debrief.py for what 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import Args
-from bot.context import Context
+from bot.context import Ask, Context
 from bot.i18n import Translator, _
 from bot.messages import Choice
-from bot.outbox import cancel_jobs
+from bot.outbox import NewJob, cancel_jobs
 from bot.profile import out_of_quiet, quiet_hours, zone_of
 from bot.router import Answer, JobInfo, Router
 from bot.timeparse import in_quiet_hours, next_quiet_end, parse_stamp, stamp
@@ -236,18 +237,10 @@ async def ask_step(
     before it."""
     tr = ctx.translator_for(person)
     await _drop_question(ctx, prompt)
-    number = STEPS.index(step) + 1
-    question = tr.t(QUESTION_IDS[step], step=tr.number(number), total=tr.number(len(STEPS)))
-    hint = ""
-    if step in TEXT_STEPS:
-        hint = tr.t(_("debrief.text_hint"))
-    elif step == STEP_WELLBEING:
-        hint = tr.t(_("debrief.wellbeing_note"))
-    text = "\n".join(line for line in [*(lead or []), question, hint] if line)
     prompt.step = step
     prompt.question_id = await ctx.ask(
         STEP_QUESTION,
-        text,
+        _step_text(tr, step, lead),
         _choices(tr, step),
         payload={"prompt_id": prompt.id, "step": step},
         free_text=step in TEXT_STEPS,
@@ -255,6 +248,76 @@ async def ask_step(
         sticky=True,
         expires_in=max(prompt.expires_at - ctx.now, timedelta(minutes=1)),
     )
+
+
+def _step_text(tr: Translator, step: str, lead: list[str] | None) -> str:
+    number = STEPS.index(step) + 1
+    question = tr.t(QUESTION_IDS[step], step=tr.number(number), total=tr.number(len(STEPS)))
+    hint = ""
+    if step in TEXT_STEPS:
+        hint = tr.t(_("debrief.text_hint"))
+    elif step == STEP_WELLBEING:
+        hint = tr.t(_("debrief.wellbeing_note"))
+    return "\n".join(line for line in [*(lead or []), question, hint] if line)
+
+
+@dataclass
+class _Opening:
+    """A prompt whose first question a batch asks at its end."""
+
+    ctx: Context  # the job's own context: its message key
+    prompt: DebriefPrompt
+    person: Person
+    cohort: Cohort
+    lead: list[str]
+
+
+@dataclass
+class PromptWrites:
+    """What a batch of prompt jobs writes together at its end, instead of job by job: the new
+    prompts (one statement), their first questions and messages (ask_many), each round's
+    invited count (one UPDATE a round) and the reminders (one statement)."""
+
+    openings: list[_Opening] = field(default_factory=list)
+    reminders: list[NewJob] = field(default_factory=list)
+
+    async def write(self, ctx: Context) -> None:
+        if not self.openings:
+            return
+        await ctx.session.flush()  # the new prompts get their ids
+        by_cohort: dict[int, list[_Opening]] = {}
+        invited: Counter[int] = Counter()
+        for opening in self.openings:
+            by_cohort.setdefault(opening.cohort.id, []).append(opening)
+            invited[opening.prompt.round_id] += 1
+        for group in by_cohort.values():
+            ctx.cohort = group[0].cohort  # discreet or not
+            asks = [self._first_question(ctx, opening) for opening in group]
+            ids = await ctx.ask_many(STEP_QUESTION, asks, sticky=True)
+            for opening, question_id in zip(group, ids, strict=True):
+                opening.prompt.question_id = question_id
+        for round_id, count in invited.items():
+            await ctx.session.execute(
+                update(DebriefRound)
+                .where(DebriefRound.id == round_id)
+                .values(invited=DebriefRound.invited + count)
+            )
+        await ctx.schedule_many(self.reminders)
+
+    @staticmethod
+    def _first_question(ctx: Context, opening: _Opening) -> Ask:
+        prompt, person = opening.prompt, opening.person
+        tr = ctx.translator_for(person)
+        prompt.step = STEP_WORKED
+        return Ask(
+            person_id=person.id,
+            text=_step_text(tr, STEP_WORKED, opening.lead),
+            choices=tuple(_choices(tr, STEP_WORKED)),
+            key=opening.ctx.next_key(),
+            payload={"prompt_id": prompt.id, "step": STEP_WORKED},
+            expires_at=ctx.now + max(prompt.expires_at - ctx.now, timedelta(minutes=1)),
+            free_text=STEP_WORKED in TEXT_STEPS,
+        )
 
 
 async def _intro(ctx: Context, person: Person, debrief: DebriefRound, cohort: Cohort) -> str:
@@ -270,33 +333,45 @@ async def _intro(ctx: Context, person: Person, debrief: DebriefRound, cohort: Co
 
 
 async def start_questions(
-    ctx: Context, prompt: DebriefPrompt, debrief: DebriefRound, person: Person, cohort: Cohort
+    ctx: Context,
+    prompt: DebriefPrompt,
+    debrief: DebriefRound,
+    person: Person,
+    cohort: Cohort,
+    writes: PromptWrites | None = None,
 ) -> None:
     """The person consented: count them as invited, ask the first question, plan the
-    reminder."""
+    reminder (with `writes`: at the end of the batch, together with the others')."""
     prompt.status = PROMPT_OPEN
-    await ctx.session.execute(
-        update(DebriefRound)
-        .where(DebriefRound.id == debrief.id)
-        .values(invited=DebriefRound.invited + 1)
-    )
     tr = ctx.translator_for(person)
     until = tr.t(
         _("debrief.open_until_line"),
         until=when_short(tr, prompt.expires_at, zone_of(person, cohort.zone)),
     )
     lead = [await _intro(ctx, person, debrief, cohort), until]
-    await ask_step(ctx, prompt, person, STEP_WORKED, lead)
     due = out_of_quiet(person, ctx.config, zone_of(person, cohort.zone), ctx.now + REMIND_AFTER)
-    if due <= prompt.expires_at - REMINDER_MARGIN:
-        await ctx.schedule(
-            REMINDER_JOB,
-            due,
-            key=_reminder_key(debrief.id, person.id),
-            payload={"round_id": debrief.id},
-            person_id=person.id,
-            cohort_id=cohort.id,
-        )
+    reminder = NewJob(
+        REMINDER_JOB,
+        due,
+        key=_reminder_key(debrief.id, person.id),
+        payload={"round_id": debrief.id},
+        person_id=person.id,
+        cohort_id=cohort.id,
+    )
+    remind = due <= prompt.expires_at - REMINDER_MARGIN
+    if writes is not None:
+        writes.openings.append(_Opening(ctx, prompt, person, cohort, lead))
+        if remind:
+            writes.reminders.append(reminder)
+        return
+    await ctx.session.execute(
+        update(DebriefRound)
+        .where(DebriefRound.id == debrief.id)
+        .values(invited=DebriefRound.invited + 1)
+    )
+    await ask_step(ctx, prompt, person, STEP_WORKED, lead)
+    if remind:
+        await ctx.schedule_many([reminder])
 
 
 # --------------------------------------------------------------------------- jobs
@@ -394,11 +469,13 @@ async def send_prompts(ctx: Context, jobs: Sequence[JobInfo]) -> None:
         if isinstance(round_id, int) and job.person_id is not None:
             by_round.setdefault(round_id, []).append(job.person_id)
     facts = {round_id: await _round_facts(ctx, round_id, ids) for round_id, ids in by_round.items()}
+    writes = PromptWrites()
     for job in jobs:
         person = people.get(job.person_id) if job.person_id is not None else None
         round_id = job.payload.get("round_id")
         known = facts.get(round_id) if isinstance(round_id, int) else None
-        await send_prompt(ctx.for_job(job.id, person), job, known)
+        await send_prompt(ctx.for_job(job.id, person), job, known, writes)
+    await writes.write(ctx)
 
 
 @router.job_batch(REMINDER_JOB)
@@ -407,8 +484,14 @@ async def reminders(ctx: Context, jobs: Sequence[JobInfo]) -> None:
     await _each(ctx, jobs, remind)
 
 
-async def send_prompt(ctx: Context, job: JobInfo, facts: RoundFacts | None = None) -> None:
-    """One prompt job; `facts` are the round's, read for the batch (None: read them here)."""
+async def send_prompt(
+    ctx: Context,
+    job: JobInfo,
+    facts: RoundFacts | None = None,
+    writes: PromptWrites | None = None,
+) -> None:
+    """One prompt job; `facts` are the round's, read for the batch (None: read them here);
+    `writes` gathers what the batch writes together at its end."""
     found = await _job_round(ctx, job)
     person = ctx.person
     if found is None or person is None:
@@ -444,7 +527,8 @@ async def send_prompt(ctx: Context, job: JobInfo, facts: RoundFacts | None = Non
         answered_any=False,
     )
     ctx.session.add(prompt)
-    await ctx.session.flush()
+    if writes is None:
+        await ctx.session.flush()
     if consent is None:
         tr = ctx.translator_for(person)
         await ctx.say(
@@ -456,7 +540,7 @@ async def send_prompt(ctx: Context, job: JobInfo, facts: RoundFacts | None = Non
             )
         )
         return
-    await start_questions(ctx, prompt, debrief, person, cohort)
+    await start_questions(ctx, prompt, debrief, person, cohort, writes)
 
 
 async def remind(ctx: Context, job: JobInfo) -> None:
