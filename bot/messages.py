@@ -61,6 +61,9 @@ class Inbound:
     choice_key: str | None = None
     # In groups a command may be addressed to another bot ("/help@otherbot").
     addressed_to_other_bot: bool = False
+    # Whether the chat is end-to-end encrypted (a Matrix room); None where the platform has no
+    # such thing. Discreet mode binds no unencrypted group chat.
+    encrypted: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from bot.router import Answer, Router
 from handlers.cohorts.membership import pick_cohort
 from handlers.cohorts.names import fold
 from storage.models import BoundChat, Cohort
-from storage.models.cohorts import Role
+from storage.models.cohorts import Role, is_discreet
 from storage.repositories.cohorts import bound_chat, cohorts_with_role, membership
 
 router = Router()
@@ -36,6 +36,7 @@ async def bindchat(ctx: Context, args: Args) -> None:
         return
     if existing is not None:
         raise UserError(_("cohorts.bindchat_already"), cohort=ctx.require_cohort().name)
+    unencrypted = ctx.inbound.encrypted is False
     mine = await cohorts_with_role(ctx.session, ctx.require_person().id, (Role.COORDINATOR,))
     # Whatever names the cohorts the sender coordinates is said privately, never in the group
     # (anyone there reads it).
@@ -53,12 +54,12 @@ async def bindchat(ctx: Context, args: Args) -> None:
             BIND_PICK,
             ctx.t(_("cohorts.bindchat_pick_private")),
             [Choice(str(c.id), c.name) for c in mine],
-            payload={"platform": chat.platform, "chat_id": chat.chat_id},
+            payload={"platform": chat.platform, "chat_id": chat.chat_id, "plain": unencrypted},
             privately=True,
         )
         await ctx.reply(_("cohorts.bindchat_asked_privately"))
         return
-    await bind(ctx, cohort, chat)
+    await bind(ctx, cohort, chat, unencrypted=unencrypted)
 
 
 @router.question(BIND_PICK)
@@ -73,12 +74,18 @@ async def bind_picked(ctx: Context, answer: Answer) -> None:
     taken = await bound_chat(ctx.session, chat.platform, chat.chat_id)
     if taken is not None:
         raise UserError(_("cohorts.bindchat_taken"))
-    await bind(ctx, cohort, chat)
+    await bind(ctx, cohort, chat, unencrypted=bool(answer.payload.get("plain")))
     if ctx.reply_to != chat:
         await ctx.reply(_("cohorts.bound"), cohort=cohort.name)
 
 
-async def bind(ctx: Context, cohort: Cohort, chat: Address) -> None:
+async def bind(ctx: Context, cohort: Cohort, chat: Address, *, unencrypted: bool = False) -> None:
+    """Bind `chat` to `cohort`. A discreet cohort binds no chat that is not end-to-end
+    encrypted (`unencrypted`: a Matrix room without encryption): nothing of it may go there."""
+    if unencrypted and is_discreet(cohort):
+        if ctx.identity is not None:  # said privately: nothing of a discreet cohort in the room
+            ctx.reply_to = private_address(ctx.identity)
+        raise UserError(_("cohorts.bindchat_unencrypted"), cohort=cohort.name)
     ctx.session.add(
         BoundChat(
             cohort_id=cohort.id, platform=chat.platform, chat_id=chat.chat_id, bound_at=ctx.now

@@ -1,6 +1,7 @@
 """`discreet [on | off]`: discreet mode for the cohort (coordinators). While on, what the bot
 sends in the cohort's name is protected from forwarding and saving (Telegram's
-protect_content, `Context.protect`), and notifications -- reminders, announcements, safety
+protect_content, `Context.protect`; on Matrix it goes only into encrypted rooms, see
+bot/adapters/matrix/discreet.py), and notifications -- reminders, announcements, safety
 messages -- name neither the program nor the session (bot/discreet.py)."""
 
 from __future__ import annotations

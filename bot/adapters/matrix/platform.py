@@ -58,6 +58,7 @@ from nio.store import SqliteStore
 from bot import recovery_key
 from bot.adapters.matrix.crosssigning import CrossSigningResult, cross_sign
 from bot.adapters.matrix.direct import DirectAccountData
+from bot.adapters.matrix.discreet import SecureRooms, is_encrypted
 from bot.adapters.matrix.pacing import Pacing
 from bot.adapters.matrix.rooms import DirectRooms, RoomFacts, is_group
 from bot.adapters.matrix.text import (
@@ -160,6 +161,11 @@ def _error_result(response: Any, *, private: bool) -> SendResult:
     return SendResult(SendStatus.TRANSIENT, reason=reason)
 
 
+def _synced(client: AsyncClient, room_id: str) -> Callable[[], bool]:
+    """Whether the room has come back through sync (the client has its state)."""
+    return lambda: room_id in client.rooms
+
+
 def _mime_type(attachment: Attachment) -> str:
     if attachment.mime_type != "application/octet-stream":
         return attachment.mime_type
@@ -201,6 +207,7 @@ class MatrixPlatform:
         self.tuning = tuning or MatrixTuning()
         self.rooms = DirectRooms(state)
         self.direct = DirectAccountData()  # m.direct: how clients know a room is a DM
+        self.secure = SecureRooms(state)  # discreet mode: encrypted DMs for protected messages
         self.upgrades = RoomUpgrades(state, self.rooms, chat_moves, self.direct)
         self._client: AsyncClient | None = None
         self._on_inbound: InboundHandler | None = None
@@ -308,6 +315,8 @@ class MatrixPlatform:
             return SendResult(SendStatus.TRANSIENT, reason="matrix not connected")
         try:
             room_id = await self._target_room(message.to)
+            if message.protect and not is_encrypted(self._client_or_fail().rooms.get(room_id)):
+                return await self._send_discreetly(room_id, message)
             return await self._send_to_room(room_id, message)
         except _SendProblem as problem:
             return problem.result
@@ -553,6 +562,7 @@ class MatrixPlatform:
             member_count=int(room.member_count),
             named=bool(room.is_named),
             direct_invite=self._invites.get(room.room_id, ("", False))[1],
+            encrypted=is_encrypted(room),
         )
 
     @staticmethod
@@ -621,6 +631,7 @@ class MatrixPlatform:
             text=text,
             received_at=datetime.fromtimestamp(event.server_timestamp / 1000, UTC),
             display_name=item.display_name,
+            encrypted=item.facts.encrypted,
         )
 
     # Undecryptable events ---------------------------------------------------------------------
@@ -736,22 +747,28 @@ class MatrixPlatform:
             raise _SendProblem(SendResult(SendStatus.BLOCKED, reason="matrix left the DM"))
         return room_id
 
-    async def _dm_with(self, user_id: str) -> str:
+    async def _dm_with(self, user_id: str, *, encrypted: bool = False) -> str:
+        """The DM with `user_id`, made when missing. `encrypted`: only an end-to-end encrypted
+        one will do (discreet mode); an unencrypted DM stays as it is, beside the new one."""
         client = self._client_or_fail()
         lock = self._dm_locks.setdefault(user_id, asyncio.Lock())
         async with lock:
             known = await self.rooms.room_for(user_id)
-            if known is not None:
+            secure = await self.secure.room_for(user_id) if encrypted else None
+            for candidate in dict.fromkeys(r for r in (known, secure) if r is not None):
                 # A DM made moments ago may not have come back through sync yet.
-                await self._wait_for(lambda: known in client.rooms, self.tuning.room_wait_s)
-                room = client.rooms.get(known)
+                await self._wait_for(_synced(client, candidate), self.tuning.room_wait_s)
+                room = client.rooms.get(candidate)
                 if room is not None and room.member_count <= 2:
+                    if encrypted and not is_encrypted(room):
+                        continue
                     if user_id not in room.users:  # they left or refused: do not invite again
                         raise _SendProblem(
                             SendResult(SendStatus.BLOCKED, reason="matrix left the DM")
                         )
-                    return known
-                await self.rooms.forget(known)
+                    return candidate
+                if candidate == known:
+                    await self.rooms.forget(known)
             created = await client.room_create(
                 invite=[user_id],
                 is_direct=True,
@@ -762,6 +779,8 @@ class MatrixPlatform:
                 raise _SendProblem(_error_result(created, private=True))
             room_id = str(created.room_id)
             await self.rooms.remember(user_id, room_id)
+            if encrypted:
+                await self.secure.remember(user_id, room_id)
             await self.direct.record(client, user_id, room_id)
             log.info("matrix created a DM room", extra={"room_id": room_id})
         if not await self._wait_for(
@@ -770,6 +789,34 @@ class MatrixPlatform:
         ):
             raise _SendProblem(SendResult(SendStatus.TRANSIENT, reason="matrix DM not synced yet"))
         return room_id
+
+    async def _send_discreetly(self, room_id: str, message: Outbound) -> SendResult:
+        """A protected message whose room is not end-to-end encrypted (see discreet.py): in a
+        group only a neutral line; privately, the message goes to an encrypted DM and the
+        unencrypted room gets only the invitation to it."""
+        if message.to.is_group:
+            line = notice_content(self._t(_("matrix.discreet_group")))
+            return await self._room_send(
+                room_id, line, txn_id(message.key, "discreet"), private=False
+            )
+        chat = message.to.chat_id
+        partner = (
+            chat[len(USER_PREFIX) :]
+            if chat.startswith(USER_PREFIX)
+            else await self.rooms.partner(room_id)
+        )
+        if partner is None:
+            return SendResult(SendStatus.PERMANENT, reason="matrix room not encrypted")
+        secure = await self._dm_with(partner, encrypted=True)
+        if not await self.secure.invited(room_id, secure):
+            invitation = notice_content(self._t(_("matrix.discreet_invitation")))
+            result = await self._room_send(
+                room_id, invitation, txn_id(f"discreet:{secure}"), private=True
+            )
+            if result.status is not SendStatus.SENT:
+                return result
+            await self.secure.mark_invited(room_id, secure)
+        return await self._send_to_room(secure, message)
 
     async def _send_to_room(self, room_id: str, message: Outbound) -> SendResult:
         private = not message.to.is_group

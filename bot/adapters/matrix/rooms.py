@@ -25,6 +25,7 @@ class RoomFacts:
     member_count: int  # joined + invited, the bot included
     named: bool  # has a name or a canonical alias: created as a room, not as a chat
     direct_invite: bool  # the invite that brought the bot here had is_direct set
+    encrypted: bool = False  # has m.room.encryption in its state
 
 
 def is_group(facts: RoomFacts, sender: str, dm_partner: str | None) -> bool:
