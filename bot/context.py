@@ -168,6 +168,12 @@ class Context:
         lang = person.language if person is not None else None
         return self.services.catalogs.translator(lang or self.config.bot.default_language)
 
+    def _language_of(self, reader: Person | None) -> str | None:
+        """The reader's language, carried by a protected message (None otherwise)."""
+        if not self.protect or reader is None:
+            return None
+        return self.translator_for(reader).lang
+
     def t(self, msgid: str, **params: object) -> str:
         return self.tr.t(msgid, **params)
 
@@ -221,6 +227,7 @@ class Context:
             person_id=self.person.id if self.person and not self.reply_to.is_group else None,
             priority=PRIORITY_REPLY,
             protect=self.protect,
+            language=self._language_of(None if self.reply_to.is_group else self.person),
         )
 
     async def send_to_person(
@@ -262,6 +269,9 @@ class Context:
             not_before=not_before,
             priority=priority,
             protect=self.protect,
+            language=self._language_of(await self.session.get(Person, person_id))
+            if self.protect
+            else None,
         )
 
     async def notify(
@@ -325,9 +335,7 @@ class Context:
             await self.send_to_person(target.id, text, choices=choices, question=ref)
         return question.id
 
-    async def ask_many(
-        self, kind: str, asks: Sequence[Ask], *, sticky: bool = False
-    ) -> list[int]:
+    async def ask_many(self, kind: str, asks: Sequence[Ask], *, sticky: bool = False) -> list[int]:
         """Many questions at once, each to its person privately, as `ask(person=...)` would:
         the questions in one statement, one query for where to reach everyone, the messages in
         one statement. For jobs run in batches (see bot/scheduler.py). Returns the questions'
@@ -365,6 +373,9 @@ class Context:
                     question=ref_of(question_id, kind, nonce),
                     person_id=a.person_id,
                     protect=self.protect,
+                    language=self._language_of(await self.session.get(Person, a.person_id))
+                    if self.protect
+                    else None,
                 )
                 for a, question_id, nonce in zip(asks, question_ids, nonces, strict=True)
                 if a.person_id in reach

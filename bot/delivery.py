@@ -436,6 +436,7 @@ def _outbound(row: Any) -> Outbound:
         attachment=attachment,
         person_id=row.person_id,
         protect=bool(row.protect),
+        language=row.language,
     )
 
 
@@ -559,6 +560,7 @@ def _claim_statement(sqlite: bool) -> Lean:
             _OUTBOX.c.file_content,
             _OUTBOX.c.person_id,
             _OUTBOX.c.protect,
+            _OUTBOX.c.language,
             _OUTBOX.c.attempts,
             _OUTBOX.c.priority,
         )

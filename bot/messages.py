@@ -79,6 +79,7 @@ class Outbound:
     person_id: int | None = None
     display_name: str | None = None  # the recipient's name, for console transcripts
     protect: bool = False  # no forwarding or saving (Telegram's protect_content; discreet mode)
+    language: str | None = None  # the reader's, for what an adapter adds of its own (discreet)
 
 
 class SendStatus(Enum):

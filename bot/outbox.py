@@ -35,6 +35,7 @@ class NewMessage:
     priority: int = PRIORITY_NOTICE
     broadcast_id: int | None = None
     protect: bool = False  # no forwarding or saving (discreet mode)
+    language: str | None = None  # the reader's (set on protected messages)
 
     def row(self, now: datetime) -> dict[str, Any]:
         return {
@@ -51,6 +52,7 @@ class NewMessage:
             "file_content": self.attachment.content if self.attachment else None,
             "broadcast_id": self.broadcast_id,
             "protect": self.protect,
+            "language": self.language,
             "priority": self.priority,
             "status": MessageStatus.PENDING,
             "attempts": 0,
@@ -83,6 +85,7 @@ async def enqueue_message(
     priority: int = PRIORITY_REPLY,
     broadcast_id: int | None = None,
     protect: bool = False,
+    language: str | None = None,
 ) -> bool:
     """Queue one message; a second call with the same key is a no-op. True when queued."""
     message = NewMessage(
@@ -97,6 +100,7 @@ async def enqueue_message(
         priority,
         broadcast_id,
         protect,
+        language,
     )
     inserted = await insert_ignore(session, OutboxMessage, message.row(now), ["idempotency_key"])
     return inserted > 0

@@ -139,6 +139,7 @@ async def fan_out_batch(
                     person, cohort.zone, services, ctx.now, announcement.respect_quiet
                 ),
                 protect=is_discreet(cohort),
+                language=lang if is_discreet(cohort) else None,
             )
         )
     announcement.queued += await queue_messages(

@@ -147,6 +147,9 @@ class OutboxMessage(Base):
     broadcast_id: Mapped[int | None] = mapped_column(index=True)
     # Telegram's protect_content: no forwarding or saving (a cohort in discreet mode).
     protect: Mapped[bool] = mapped_column(default=False)
+    # The reader's language, on a protected message: a line an adapter writes beside it (Matrix's
+    # invitation to an encrypted chat) speaks it.
+    language: Mapped[str | None] = mapped_column(String(16))
     priority: Mapped[int] = mapped_column(default=0)  # lower goes first: replies before broadcasts
     status: Mapped[str] = mapped_column(String(16), default=MessageStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -67,6 +67,7 @@ class QueuedMessage:
     text: str
     not_before: datetime
     protect: bool = False  # no forwarding or saving (discreet mode)
+    language: str | None = None  # the reader's, on a protected message
 
 
 @dataclass(frozen=True)
@@ -299,6 +300,7 @@ async def queue_messages(
                 "file_content": None,
                 "broadcast_id": broadcast_id,
                 "protect": m.protect,
+                "language": m.language,
                 "priority": priority,
                 "status": MessageStatus.PENDING,
                 "attempts": 0,

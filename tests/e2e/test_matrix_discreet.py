@@ -19,6 +19,7 @@ from .synapse import SynapseServer
 pytestmark = pytest.mark.timeout(240)
 
 INVITATION = "I've invited you to an encrypted chat; please accept the invitation."
+SPANISH_INVITATION = "Te he invitado a un chat cifrado; por favor, acepta la invitación."
 GROUP_LINE = "Messages for this group go to its members privately, in encrypted chats."
 
 
@@ -104,6 +105,24 @@ async def test_discreet_announcement_reaches_an_unencrypted_member_only_encrypte
     assert set(bob.invites) == {group, secure}
     everything = "\n".join(bob.bodies(plain, bot.user_id) + bob.bodies(group, bot.user_id))
     assert secret not in everything and "Bring water" not in everything
+
+
+async def test_the_invitation_to_an_encrypted_chat_speaks_the_readers_language(
+    bot: BotProcess, alice: Peer, bob: Peer
+) -> None:
+    alice_dm = await alice.open_room([bot.user_id], encrypted=True, direct=True)
+    replies = await alice.ask(alice_dm, '!newcohort "Rio Exchange" UTC', bot.user_id, "code")
+    [code] = re.findall(r"code\W+([A-Z0-9]{6,})", "\n".join(replies))
+    plain = await bob.open_room([bot.user_id], encrypted=False, direct=True)
+    await bob.ask(plain, f"!join {code}", bot.user_id, expect="Welcome to Rio Exchange")
+    await bob.ask(plain, "!language es", bot.user_id, expect="te escribiré en")
+    await bob.ask(plain, "!quiet off", bot.user_id, expect=".")
+    await alice.ask(alice_dm, "!discreet on", bot.user_id, expect="Discreet mode is on")
+    before = len(bob.bodies(plain, bot.user_id))
+    await announce(alice, alice_dm, bot, "Nos vemos pronto")
+    await bob.wait_for(lambda: len(bob.invites) == 1, "an invite to an encrypted DM")
+    await bob.wait_for(lambda: len(bob.bodies(plain, bot.user_id)) > before, "the invitation")
+    assert bob.bodies(plain, bot.user_id)[before:] == [SPANISH_INVITATION]
 
 
 async def test_discreet_cohort_binds_only_an_encrypted_group_chat(

@@ -232,7 +232,7 @@ class MatrixPlatform:
         self._lock = asyncio.Lock()  # key upkeep and sends never interleave (keys_query races)
         self._pacing = Pacing()
         self._dm_locks: dict[str, asyncio.Lock] = {}
-        self._translator: Translator | None = None
+        self._translators: dict[str, Translator] = {}
         self.cross_signing: CrossSigningResult | None = None  # how the last start went
 
     # Platform protocol --------------------------------------------------------------------------
@@ -667,10 +667,15 @@ class MatrixPlatform:
                 await self.state.put(REPORTED_NS, item.report_key, now.isoformat())
         self._waiting.expire(now)
 
-    def _t(self, msgid: str, **params: object) -> str:
-        if self._translator is None:
-            self._translator = Catalogs((self.language,)).translator(self.language)
-        return self._translator.t(msgid, **params)
+    def _t(self, msgid: str, language: str | None = None, **params: object) -> str:
+        """A line the adapter writes itself: in `language` (the reader's, when the core said),
+        else the bot's default language."""
+        wanted = language or self.language
+        translator = self._translators.get(wanted)
+        if translator is None:
+            translator = Catalogs((wanted, self.language)).translator(wanted)
+            self._translators[wanted] = translator
+        return translator.t(msgid, **params)
 
     async def _report_undecryptable(self, item: Waiting) -> bool:
         """Tell the sender (in the room where it happened) that the bot could not read them."""
@@ -795,7 +800,7 @@ class MatrixPlatform:
         group only a neutral line; privately, the message goes to an encrypted DM and the
         unencrypted room gets only the invitation to it."""
         if message.to.is_group:
-            line = notice_content(self._t(_("matrix.discreet_group")))
+            line = notice_content(self._t(_("matrix.discreet_group"), message.language))
             return await self._room_send(
                 room_id, line, txn_id(message.key, "discreet"), private=False
             )
@@ -809,7 +814,7 @@ class MatrixPlatform:
             return SendResult(SendStatus.PERMANENT, reason="matrix room not encrypted")
         secure = await self._dm_with(partner, encrypted=True)
         if not await self.secure.invited(room_id, secure):
-            invitation = notice_content(self._t(_("matrix.discreet_invitation")))
+            invitation = notice_content(self._t(_("matrix.discreet_invitation"), message.language))
             result = await self._room_send(
                 room_id, invitation, txn_id(f"discreet:{secure}"), private=True
             )

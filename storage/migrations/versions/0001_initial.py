@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 11:18:52.448447
+Create Date: 2026-12-07 12:32:37.180071
 """
 
 from __future__ import annotations
@@ -479,6 +479,7 @@ def upgrade() -> None:
         sa.Column("file_content", sa.LargeBinary(), nullable=True),
         sa.Column("broadcast_id", sa.Integer(), nullable=True),
         sa.Column("protect", sa.Boolean(), nullable=False),
+        sa.Column("language", sa.String(length=16), nullable=True),
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
