@@ -29,7 +29,7 @@ The life of a round (one per occurrence; see storage/models/debrief.py for what 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -263,20 +263,23 @@ def _step_text(tr: Translator, step: str, lead: list[str] | None) -> str:
 
 @dataclass
 class _Opening:
-    """A prompt whose first question a batch asks at its end."""
+    """A prompt whose question `step` a batch asks at its end (replacing the one asked before)."""
 
     ctx: Context  # the job's own context: its message key
     prompt: DebriefPrompt
     person: Person
     cohort: Cohort
     lead: list[str]
+    step: str = STEP_WORKED
+    invite: bool = True  # the first question: the person counts as invited
 
 
 @dataclass
 class PromptWrites:
-    """What a batch of prompt jobs writes together at its end, instead of job by job: the new
-    prompts (one statement), their first questions and messages (ask_many), each round's
-    invited count (one UPDATE a round) and the reminders (one statement)."""
+    """What a batch of prompt or reminder jobs writes together at its end, instead of job by
+    job: the new prompts (one statement), the questions they replace (one), the questions and
+    messages (ask_many), each round's invited count (one UPDATE a round) and the reminders
+    (one statement)."""
 
     openings: list[_Opening] = field(default_factory=list)
     reminders: list[NewJob] = field(default_factory=list)
@@ -285,11 +288,20 @@ class PromptWrites:
         if not self.openings:
             return
         await ctx.session.flush()  # the new prompts get their ids
+        replaced = [o.prompt.question_id for o in self.openings if o.prompt.question_id]
+        if replaced:
+            await ctx.session.execute(
+                delete(PendingQuestion).where(
+                    PendingQuestion.id.in_(replaced),
+                    PendingQuestion.person_id.in_([o.person.id for o in self.openings]),
+                )
+            )
         by_cohort: dict[int, list[_Opening]] = {}
         invited: Counter[int] = Counter()
         for opening in self.openings:
             by_cohort.setdefault(opening.cohort.id, []).append(opening)
-            invited[opening.prompt.round_id] += 1
+            if opening.invite:
+                invited[opening.prompt.round_id] += 1
         for group in by_cohort.values():
             ctx.cohort = group[0].cohort  # discreet or not
             asks = [self._first_question(ctx, opening) for opening in group]
@@ -306,17 +318,17 @@ class PromptWrites:
 
     @staticmethod
     def _first_question(ctx: Context, opening: _Opening) -> Ask:
-        prompt, person = opening.prompt, opening.person
+        prompt, person, step = opening.prompt, opening.person, opening.step
         tr = ctx.translator_for(person)
-        prompt.step = STEP_WORKED
+        prompt.step = step
         return Ask(
             person_id=person.id,
-            text=_step_text(tr, STEP_WORKED, opening.lead),
-            choices=tuple(_choices(tr, STEP_WORKED)),
+            text=_step_text(tr, step, opening.lead),
+            choices=tuple(_choices(tr, step)),
             key=opening.ctx.next_key(),
-            payload={"prompt_id": prompt.id, "step": STEP_WORKED},
+            payload={"prompt_id": prompt.id, "step": step},
             expires_at=ctx.now + max(prompt.expires_at - ctx.now, timedelta(minutes=1)),
-            free_text=STEP_WORKED in TEXT_STEPS,
+            free_text=step in TEXT_STEPS,
         )
 
 
@@ -416,17 +428,6 @@ async def _people_of(ctx: Context, jobs: Sequence[JobInfo]) -> dict[int, Person]
     return {person.id: person for person in found.scalars()}
 
 
-async def _each(
-    ctx: Context, jobs: Sequence[JobInfo], run: Callable[[Context, JobInfo], Awaitable[None]]
-) -> None:
-    """Run `run` for every job of a batch, in order, each with a context of its own (its person,
-    its own message keys) in the batch's session."""
-    people = await _people_of(ctx, jobs)
-    for job in jobs:
-        person = people.get(job.person_id) if job.person_id is not None else None
-        await run(ctx.for_job(job.id, person), job)
-
-
 @dataclass
 class RoundFacts:
     """What a batch of one round's prompt jobs reads, loaded once for all of them: who is a
@@ -480,8 +481,27 @@ async def send_prompts(ctx: Context, jobs: Sequence[JobInfo]) -> None:
 
 @router.job_batch(REMINDER_JOB)
 async def reminders(ctx: Context, jobs: Sequence[JobInfo]) -> None:
-    """A round's reminders fall due together (a day after its prompts): one batch."""
-    await _each(ctx, jobs, remind)
+    """A round's reminders fall due together (a day after its prompts): one batch, with each
+    round's prompts read in one query and the questions asked together."""
+    people = await _people_of(ctx, jobs)
+    by_round: dict[int, list[int]] = {}
+    for job in jobs:
+        round_id = job.payload.get("round_id")
+        if isinstance(round_id, int) and job.person_id is not None:
+            by_round.setdefault(round_id, []).append(job.person_id)
+    prompts: dict[tuple[int, int], DebriefPrompt] = {}
+    for round_id, ids in by_round.items():
+        found = await ctx.session.execute(
+            select(DebriefPrompt).where(
+                DebriefPrompt.round_id == round_id, DebriefPrompt.person_id.in_(ids)
+            )
+        )
+        prompts.update({(round_id, p.person_id): p for p in found.scalars()})
+    writes = PromptWrites()
+    for job in jobs:
+        person = people.get(job.person_id) if job.person_id is not None else None
+        await remind(ctx.for_job(job.id, person), job, prompts, writes)
+    await writes.write(ctx)
 
 
 async def send_prompt(
@@ -543,13 +563,23 @@ async def send_prompt(
     await start_questions(ctx, prompt, debrief, person, cohort, writes)
 
 
-async def remind(ctx: Context, job: JobInfo) -> None:
+async def remind(
+    ctx: Context,
+    job: JobInfo,
+    prompts: dict[tuple[int, int], DebriefPrompt] | None = None,
+    writes: PromptWrites | None = None,
+) -> None:
+    """One reminder job; `prompts` (round id, person id), read for the batch (None: read here);
+    `writes` gathers the questions the batch asks together at its end."""
     found = await _job_round(ctx, job)
     person = ctx.person
     if found is None or person is None:
         return
     debrief, cohort = found
-    prompt = await prompt_of(ctx.session, debrief.id, person.id)
+    if prompts is None:
+        prompt = await prompt_of(ctx.session, debrief.id, person.id)
+    else:
+        prompt = prompts.get((debrief.id, person.id))
     if (
         prompt is None
         or prompt.status != PROMPT_OPEN
@@ -568,6 +598,11 @@ async def remind(ctx: Context, job: JobInfo) -> None:
         title=await _title(ctx, debrief),
         until=when_short(tr, prompt.expires_at, zone_of(person, cohort.zone)),
     )
+    if writes is not None:
+        writes.openings.append(
+            _Opening(ctx, prompt, person, cohort, [lead], step=prompt.step, invite=False)
+        )
+        return
     await ask_step(ctx, prompt, person, prompt.step, [lead])
 
 
