@@ -25,6 +25,7 @@ from storage.privacy import (
     purge_expired,
 )
 from storage.repositories.cohorts import count_role, memberships_of
+from storage.repositories.debrief import forget_responses
 from storage.repositories.people import identities_of
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ async def forget_answer(ctx: Context, answer: Answer) -> None:
     to = ctx.reply_to
     await ctx.session.flush()
     chats = [private_address(i) for i in await identities_of(ctx.session, person.id)]
+    await forget_responses(ctx.session, person.id)  # summaries' counts stay true
     report = await erase_person(ctx.session, person.id)
     for chat in chats:  # what platforms keep outside the database (the console's files)
         await ctx.services.forget_chat(chat.platform, chat.chat_id)
