@@ -191,7 +191,9 @@ async def unname_answers(
     if not named:
         return 0
     db.add_all(
-        AnonymousDebriefAnswer(round_id=a.round_id, question=a.question, choice=a.choice, text=a.text)
+        AnonymousDebriefAnswer(
+            round_id=a.round_id, question=a.question, choice=a.choice, text=a.text
+        )
         for a in named
     )
     await db.execute(delete(DebriefAnswer).where(DebriefAnswer.id.in_([a.id for a in named])))
@@ -204,9 +206,7 @@ async def forget_responses(db: AsyncSession, person_id: int) -> int:
     their name counts one response fewer, so "Answered: 3 of 3" never stays beside two
     answers. (Their anonymous answers stay, and so does their place in those counts.)
     Returns how many rounds changed."""
-    rounds = (
-        select(DebriefAnswer.round_id).where(DebriefAnswer.person_id == person_id).distinct()
-    )
+    rounds = select(DebriefAnswer.round_id).where(DebriefAnswer.person_id == person_id).distinct()
     result = await db.execute(
         update(DebriefRound)
         .where(DebriefRound.id.in_(rounds), DebriefRound.responded > 0)

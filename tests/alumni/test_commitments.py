@@ -169,4 +169,4 @@ async def test_replies_in_the_persons_language(bot: BotHarness) -> None:
     reply = await bot.ask("ana", '/commit "Abrir una radio" para 2027-03-01')
     assert "Compromiso n.º 1 anotado: «Abrir una radio», para el 1 de marzo de 2027" in reply
     reply = await bot.ask("ana", '/commit "Abrir una radio" para algún día')
-    assert "No entiendo «algún día» como fecha. Escríbela así: 2027-03-01 o «en 3 meses»" in reply
+    assert "No entiendo «algún día» como fecha. Escríbela así: 2027-01-27 o «en 3 meses»" in reply

@@ -115,7 +115,7 @@ BAD_INPUTS = [
     ('/addsession "Old" 2026-12-01 09:59', r"is in the past"),  # 09:59 Berlin = 08:59 UTC
     (
         '/addsession "X" 2026-13-45 15:00',
-        r'"2026-13-45 15:00" is not a date and time I understand.*2026-12-08 18:00',
+        r'"2026-13-45 15:00" is not a date and time I understand.*like 2026-12-02 18:00',
     ),
     ('/addsession "X" 2026-12-03 25:99', r"is not a date and time I understand"),
     ('/addsession "X" soon', r'"soon" is not a date and time I understand'),

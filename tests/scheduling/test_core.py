@@ -365,12 +365,17 @@ def test_no_english_holiday_name_where_the_data_has_the_readers_language(lang: s
     for country in sorted(holidays.list_supported_countries()):
         probe = holidays.country_holidays(country)
         supported = tuple(getattr(probe, "supported_languages", ()) or ())
-        pick = lang if lang in supported else next(
-            (code for code in supported if code.split("_")[0] == base), None
+        pick = (
+            lang
+            if lang in supported
+            else next((code for code in supported if code.split("_")[0] == base), None)
         )
         if pick is None:
             continue
-        want = {d: str(n) for d, n in holidays.country_holidays(country, years=2026, language=pick).items()}
+        want = {
+            d: str(n)
+            for d, n in holidays.country_holidays(country, years=2026, language=pick).items()
+        }
         book = HolidayBook(lang)
         for day, expected in want.items():
             assert book.holiday(country, day) == expected, (lang, country, day)
