@@ -386,11 +386,9 @@ async def notice(ctx: Context, job: JobInfo) -> None:
     old_start = parse_stamp(job.payload.get("old_start"))
     if event in (CANCEL_ONE, CANCEL_SERIES):
         when = when_full(tr, old_start, zone) if old_start else ""
-        msgid = (
-            _("scheduling.notice_cancel_one")
-            if event == CANCEL_ONE
-            else _("scheduling.notice_cancel_series")
-        )
+        # One date (or a session that has only one) is named, in the reader's zone.
+        one = event == CANCEL_ONE or (session.rrule is None and bool(when))
+        msgid = _("scheduling.notice_cancel_one") if one else _("scheduling.notice_cancel_series")
         await ctx.say(tr.t(msgid, when=when, **common))
         return
     if session.status != SESSION_ACTIVE:
