@@ -16,8 +16,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import timedelta
-from typing import Literal, NoReturn
+from datetime import datetime, timedelta
+from typing import Any, Literal, NoReturn
 
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +30,7 @@ from bot.errors import UserError
 from bot.i18n import _
 from bot.logsetup import log_scope
 from bot.messages import Address, Choice, Inbound, QuestionRef
+from bot.outbox import PRIORITY_REPLY
 from bot.question_tags import answers, ref_of
 from bot.ratelimit import Buckets
 from bot.router import Answer, Router
@@ -48,8 +49,10 @@ SEEN_EVERY = timedelta(minutes=1)  # how stale an identity's last_seen_at may ge
 
 
 # The statements of every update, built once (their values travel as parameters).
-_FORGET_QUESTIONS = delete(PendingQuestion).where(
-    PendingQuestion.person_id == bindparam("q_person"), PendingQuestion.sticky.is_(False)
+_FORGET_QUESTIONS = (
+    delete(PendingQuestion)
+    .where(PendingQuestion.person_id == bindparam("q_person"), PendingQuestion.sticky.is_(False))
+    .returning(PendingQuestion.kind, PendingQuestion.expires_at)
 )
 _EXPIRE_QUESTIONS = delete(PendingQuestion).where(
     PendingQuestion.person_id == bindparam("q_person"),
@@ -323,12 +326,14 @@ class Pipeline:
             raise UserError(_("core.unknown_command"), command=command.name)
         # Nothing loaded in this session can be among these rows (the one being answered, if
         # any, is already deleted), so the session needs no synchronizing.
+        dropped: list[str] = []
         if ctx.open_questions:
-            await ctx.session.execute(
+            gone = await ctx.session.execute(
                 _FORGET_QUESTIONS,
                 {"q_person": person.id},
                 execution_options={"synchronize_session": False},
             )
+            dropped = self._dropped_notes(gone.all(), ctx.now)
         access = self.permissions[spec.name]
         # A group is public: every command but the group-safe ones leaves it first, so that
         # even a refusal is answered privately.
@@ -339,6 +344,36 @@ class Pipeline:
         if access.cohort and not await self._enter_cohort(ctx, command, access):
             return
         await spec.handler(ctx, command.args)
+        if dropped:
+            await self._tell_dropped(ctx, person, dropped)
+
+    def _dropped_notes(self, gone: Sequence[Any], now: datetime) -> list[str]:
+        """The kinds of the still open confirmations a new command cancelled that say so."""
+        return [
+            kind
+            for kind, expires_at in gone
+            if kind in self.router.dropped and (expires_at is None or expires_at > now)
+        ]
+
+    async def _tell_dropped(self, ctx: Context, person: Person, kinds: list[str]) -> None:
+        """After the command's own answer (the last word the person reads): "your pending ...
+        was cancelled", unless the command asked the same question again (`translate` while
+        an announcement waits for its confirmation)."""
+        asked = set(
+            (
+                await ctx.session.execute(
+                    select(PendingQuestion.kind).where(
+                        PendingQuestion.person_id == person.id, PendingQuestion.kind.in_(kinds)
+                    )
+                )
+            ).scalars()
+        )
+        notes = dict.fromkeys(self.router.dropped[k] for k in kinds if k not in asked)
+        for note in notes:
+            if ctx.in_group:  # the question was private: so is the word about it
+                await ctx.send_to_person(person.id, ctx.t(note), priority=PRIORITY_REPLY)
+            else:
+                await ctx.say(ctx.t(note))
 
     def _may_create(self, ctx: Context) -> bool:
         admins = self.services.config.bot.admins

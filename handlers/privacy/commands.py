@@ -81,7 +81,7 @@ async def forgetme(ctx: Context, args: Args) -> None:
     )
 
 
-@router.question(FORGET)
+@router.question(FORGET, dropped=_("privacy.dropped_forget"))
 async def forget_answer(ctx: Context, answer: Answer) -> None:
     person = ctx.require_person()
     if answer.key != YES:

@@ -89,7 +89,7 @@ async def cancelsession(ctx: Context, args: Args) -> None:
     )
 
 
-@router.question(CANCEL_SCOPE)
+@router.question(CANCEL_SCOPE, dropped=_("scheduling.dropped_cancel"))
 async def cancel_scope(ctx: Context, answer: Answer) -> None:
     if answer.key not in ("one", "series"):
         await ctx.reply(_("scheduling.nothing_changed"))
@@ -248,7 +248,7 @@ def check_series_move(session: ScheduledSession, new_start: datetime) -> None:
         )
 
 
-@router.question(MOVE_SCOPE)
+@router.question(MOVE_SCOPE, dropped=_("scheduling.dropped_move"))
 async def move_scope(ctx: Context, answer: Answer) -> None:
     if answer.key not in ("one", "series"):
         await ctx.reply(_("scheduling.nothing_changed"))

@@ -150,7 +150,7 @@ async def _post_to_chats(ctx: Context, session: ScheduledSession, cohort: Cohort
         await ctx.send_to_chat(Address(chat.platform, chat.chat_id, is_group=True), text)
 
 
-@router.question(CONFIRM)
+@router.question(CONFIRM, dropped=_("scheduling.dropped_confirm"))
 async def confirmed(ctx: Context, answer: Answer) -> None:
     if answer.key != "yes":
         await ctx.reply(_("scheduling.nothing_changed"))
