@@ -30,6 +30,7 @@ from bot.errors import UserError
 from bot.i18n import _
 from bot.logsetup import log_scope
 from bot.messages import Address, Choice, Inbound, QuestionRef
+from bot.open_questions import ANSWER_FOR, PICK_QUESTION, route, which_choices
 from bot.outbox import PRIORITY_REPLY
 from bot.question_tags import answers, ref_of
 from bot.ratelimit import Buckets
@@ -45,6 +46,7 @@ from storage.upsert import insert_ignore
 log = logging.getLogger(__name__)
 
 PICK_COHORT = "core.pick_cohort"
+WHICH_FOR = timedelta(hours=1)  # how long "which question is this for?" waits
 SEEN_EVERY = timedelta(minutes=1)  # how stale an identity's last_seen_at may get
 
 
@@ -59,11 +61,11 @@ _EXPIRE_QUESTIONS = delete(PendingQuestion).where(
     PendingQuestion.expires_at.is_not(None),
     PendingQuestion.expires_at <= bindparam("q_now"),
 )
-_LATEST_QUESTION = (
+_OPEN_QUESTIONS = (
     select(PendingQuestion)
     .where(PendingQuestion.person_id == bindparam("q_person"))
     .order_by(PendingQuestion.created_at.desc(), PendingQuestion.id.desc())
-    .limit(1)
+    .limit(10)  # a typed answer is weighed against the ten newest
 )
 
 
@@ -443,30 +445,76 @@ class Pipeline:
         raise UserError(_("core.not_allowed"), command=command.name, role=ctx.t(f"role.{role}"))
 
     # Answers to questions --------------------------------------------------------------------
-    async def _latest_question(self, ctx: Context) -> PendingQuestion | None:
+    async def _open_questions(self, ctx: Context) -> list[PendingQuestion]:
+        """The person's open questions, newest first."""
         person = ctx.require_person()
         await ctx.session.execute(
             _EXPIRE_QUESTIONS,
             {"q_person": person.id, "q_now": ctx.now},
             execution_options={"synchronize_session": False},  # none loaded yet
         )
-        found = await ctx.session.execute(_LATEST_QUESTION, {"q_person": person.id})
-        return found.scalar_one_or_none()
+        found = await ctx.session.execute(_OPEN_QUESTIONS, {"q_person": person.id})
+        return list(found.scalars())
 
     async def _plain_text(self, ctx: Context, inbound: Inbound) -> None:
         if inbound.chat.is_group:
             return  # in groups the bot only reacts to commands
-        question = await self._latest_question(ctx)
-        if question is None:
+        questions = await self._open_questions(ctx)
+        if not questions:
             await ctx.reply(_("core.not_understood"))
             return
-        answer = self._match(question, inbound.text.strip())
-        if answer is None:
-            choices = [Choice(k, label) for k, label in question.choices]
-            ref = ref_of(question.id, question.kind, question.nonce)
-            await ctx.say(ctx.t(_("core.pick_one")), choices=choices, question=ref)
+        text = inbound.text.strip()
+        routed = route(questions, text, self._match)
+        if routed.answer is not None:
+            await self._answer(ctx, *routed.answer)
+        elif len(routed.candidates) == 1:
+            await self._pick_one(ctx, routed.candidates[0])
+        else:
+            await ctx.ask(
+                PICK_QUESTION,
+                ctx.tn(_("core.which_question"), len(routed.candidates), text=text),
+                which_choices(ctx.tr, routed.candidates),
+                payload={"text": text},
+                expires_in=WHICH_FOR,
+                privately=True,
+            )
+
+    async def _pick_one(self, ctx: Context, question: PendingQuestion) -> None:
+        choices = [Choice(k, label) for k, label in question.choices]
+        ref = ref_of(question.id, question.kind, question.nonce)
+        await ctx.say(ctx.t(_("core.pick_one")), choices=choices, question=ref)
+
+    async def _picked_question(self, ctx: Context, answer: Answer) -> None:
+        """The person said which open question their typed text was for: take it as the
+        answer there (or show that question's choices when it does not fit)."""
+        person = ctx.require_person()
+        picked = await ctx.session.get(PendingQuestion, int(answer.key or 0))
+        if picked is None or picked.person_id != person.id:
+            raise UserError(_("core.question_expired"))
+        found = self._match(picked, str(answer.payload.get("text", "")))
+        if found is None:
+            await ctx.ask(
+                ANSWER_FOR,
+                ctx.t(_("core.pick_one")),
+                [Choice(k, label) for k, label in picked.choices],
+                payload={"question_id": picked.id},
+                free_text=picked.free_text,
+                expires_in=WHICH_FOR,
+                privately=True,
+            )
             return
-        await self._answer(ctx, question, answer)
+        await self._answer(ctx, picked, found)
+
+    async def _answer_for(self, ctx: Context, answer: Answer) -> None:
+        """An answer to the choices of the question picked in "which one?": it is that
+        question's answer."""
+        person = ctx.require_person()
+        picked = await ctx.session.get(PendingQuestion, int(answer.payload.get("question_id", 0)))
+        if picked is None or picked.person_id != person.id:
+            raise UserError(_("core.question_expired"))
+        await self._answer(
+            ctx, picked, Answer(picked.id, picked.kind, answer.key, answer.text, picked.payload)
+        )
 
     def _match(self, question: PendingQuestion, text: str) -> Answer | None:
         choices = [(k, label) for k, label in question.choices]
@@ -500,6 +548,12 @@ class Pipeline:
         await ctx.session.flush()
         if answer.kind == PICK_COHORT:
             await self._picked_cohort(ctx, answer)
+            return
+        if answer.kind == PICK_QUESTION:
+            await self._picked_question(ctx, answer)
+            return
+        if answer.kind == ANSWER_FOR:
+            await self._answer_for(ctx, answer)
             return
         handler = self.router.questions.get(answer.kind)
         if handler is None:
