@@ -324,7 +324,7 @@ def babel_parts(lang: str, instant: datetime, zone: ZoneInfo, width: str) -> tup
     )
     if number and locale.character_order == "right-to-left":
         number = f"{FSI}{number}{PDI}"
-    gmt = str(locale.zone_formats["gmt"]) % number
+    gmt = (str(locale.zone_formats["gmt"]) % number).strip()  # Portuguese "%s GMT", no offset
     return (
         babel_dates.format_date(local.date(), format=width, locale=locale),
         babel_dates.format_time(local, format="short", locale=locale),
