@@ -257,6 +257,18 @@ def date_example(ctx: Context) -> str:
     return example_dates(ctx.now, ctx.zone)["ex_until"]
 
 
+def by_word(ctx: Context) -> str:
+    """The reader's own word for "by" (the first of `alumni.by_words`; all of them work)."""
+    first = re.split(r"[,،]", ctx.t(BY_WORDS))[0].strip()
+    return first or "by"
+
+
+def commit_example(ctx: Context, text: str | None = None) -> str:
+    """`commit "…" by DATE` as the reader would write it: their words, a date ahead."""
+    what = text if text is not None else ctx.t(_("alumni.commit_example_text"))
+    return f'commit "{what}" {by_word(ctx)} {date_example(ctx)}'
+
+
 # Commands --------------------------------------------------------------------------------------
 
 
@@ -264,7 +276,7 @@ def date_example(ctx: Context) -> str:
 async def commit(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     cohort = ctx.require_cohort()
-    example = await command(ctx, f'commit "Start a community radio" by {date_example(ctx)}')
+    example = await command(ctx, commit_example(ctx))
     text, when = split_commit(ctx, args)
     if not text:
         raise UserError(_("alumni.commit_usage"), example=example)
@@ -273,7 +285,7 @@ async def commit(ctx: Context, args: Args) -> None:
     if not when:
         raise UserError(
             _("alumni.commit_no_date"),
-            example=await command(ctx, f'commit "{text}" by {date_example(ctx)}'),
+            example=await command(ctx, commit_example(ctx, text)),
             relative=ctx.t(RELATIVE_EXAMPLE),
         )
     zone = ctx.zone
@@ -324,7 +336,7 @@ async def commitments(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     mine = await commitments_of(ctx.session, person.id)
     if not mine:
-        example = await command(ctx, f'commit "Start a community radio" by {date_example(ctx)}')
+        example = await command(ctx, commit_example(ctx))
         await ctx.reply(_("alumni.list_empty"), example=example)
         return
     notes = await latest_notes(ctx.session, [c.id for c in mine])

@@ -1,4 +1,5 @@
-"""Privacy: `mydata` (a JSON export of everything about the person), `forgetme` (erasure after
+"""Privacy: `mydata` (a JSON export of everything about the person, and a readable summary of
+it: handlers/privacy/summary.py), `forgetme` (erasure after
 confirmation) and the daily retention job. The generic rules live in storage/privacy.py."""
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from bot.i18n import _
 from bot.messages import Attachment, Choice
 from bot.outbox import PRIORITY_REPLY, enqueue_message, schedule_job
 from bot.router import Answer, JobInfo, Router
+from handlers.help.commands import prefix
+from handlers.privacy import summary
 from storage.engine import Database
 from storage.models import OutboxMessage
 from storage.privacy import (
@@ -50,7 +53,11 @@ async def mydata(ctx: Context, args: Args) -> None:
     data = await export_person(ctx.session, person.id, ctx.now)
     content = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
     attachment = Attachment(EXPORT_FILENAME, content, "application/json")
-    await ctx.say(ctx.t(_("privacy.mydata_ready")), attachment=attachment)
+    # One message: the file and the readable summary (adapters send a text too long for a
+    # file's caption before the file).
+    readable = summary.render(ctx.tr, data, ctx.config.privacy, f"{prefix(ctx)}forgetme")
+    text = "\n\n".join([ctx.t(_("privacy.mydata_ready")), readable])
+    await ctx.say(text, attachment=attachment)
 
 
 # forgetme ----------------------------------------------------------------------------------

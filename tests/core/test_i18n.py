@@ -93,7 +93,13 @@ def test_core_texts_are_translated_not_copied_from_english(domain: str, lang: st
     english = texts("en", domain)
     translated = texts(lang, domain)
     assert set(translated) >= set(english)
-    copied = [msgid for msgid, text in english.items() if translated[msgid] == text]
+    copied = [
+        msgid
+        for msgid, text in english.items()
+        if translated[msgid] == text
+        # a placeholder word may be the same word ("N"; French "CODE", "DATE", "PAGE")
+        and not (msgid.startswith("help.ph_") and text.isupper())
+    ]
     assert copied == []
 
 
@@ -103,7 +109,8 @@ def test_command_names_stay_untranslated(domain: str, lang: str) -> None:
     english = texts("en", domain)
     translated = texts(lang, domain)
     for msgid, text in english.items():
-        for command in re.findall(r"/[a-z]+(?: CODE| off)?", text):
+        # the command and the keywords it takes; its placeholder words are translated
+        for command in re.findall(r"/[a-z]+(?: off)?", text):
             assert command in translated[msgid], (msgid, command)
 
 

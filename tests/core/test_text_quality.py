@@ -3,6 +3,7 @@ preposition), French "1er", no double space where an offset is empty."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,7 +12,9 @@ import pytest
 from babel.messages.pofile import read_po
 
 from bot.i18n import FSI, LOCALES_DIR, PDI, Catalogs
+from handlers.help.usage import PLACEHOLDER_IDS, localize_usage
 from handlers.scheduling.text import day_short, duration_text, when_full, when_short
+from tests.harness import BotHarness
 
 LANGUAGES = ("en", "es", "fr", "pt_BR", "ar")
 
@@ -98,3 +101,57 @@ def test_no_double_space_when_the_offset_is_zero(catalogs: Catalogs, lang: str, 
 
 def test_this_file_runs_where_the_catalogs_are() -> None:
     assert Path(LOCALES_DIR, "ar", "LC_MESSAGES").is_dir()
+
+
+# --------------------------------------------------------------------------- command placeholders
+
+_UPPER = re.compile(r"(?<![\w{:])[A-Z][A-Z_]*(?![\w}:])")
+
+
+@pytest.mark.parametrize("lang", ["es", "fr", "pt_BR", "ar"])
+def test_no_english_placeholder_word_in_a_translated_catalog(catalogs: Catalogs, lang: str) -> None:
+    """`/rsvp NUMBER yes|no|maybe` in a Spanish footer: the placeholder words are translated
+    (NÚMERO), the command and the keywords the parser accepts stay."""
+    tr = catalogs.translator(lang)
+    english = {word for word, msgid in PLACEHOLDER_IDS.items() if tr.t(msgid) != word}
+    found: list[tuple[str, str]] = []
+    for po in sorted((LOCALES_DIR / lang / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as fh:
+            for message in read_po(fh, locale=lang):
+                if not message.id:
+                    continue  # the header
+                strings = message.string if isinstance(message.string, tuple) else (message.string,)
+                for text in strings:
+                    assert isinstance(text, str | None)
+                    found.extend(
+                        (str(message.id), w) for w in _UPPER.findall(text or "") if w in english
+                    )
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "/rsvp NUMBER [DATE|all] yes|no|maybe"),
+        ("es", "/rsvp NÚMERO [FECHA|all] yes|no|maybe"),
+        ("fr", "/rsvp NUMÉRO [DATE|all] yes|no|maybe"),
+        ("pt_BR", "/rsvp NÚMERO [DATA|all] yes|no|maybe"),
+        ("ar", "/rsvp الرقم [التاريخ|all] yes|no|maybe"),
+    ],
+)
+def test_usage_lines_speak_the_readers_language(
+    catalogs: Catalogs, lang: str, expected: str
+) -> None:
+    tr = catalogs.translator(lang)
+    assert "/rsvp " + localize_usage(tr, "NUMBER [DATE|all] yes|no|maybe") == expected
+    assert localize_usage(tr, "HH:MM-HH:MM | off") == "HH:MM-HH:MM | off"
+
+
+async def test_help_shows_translated_placeholders(bot: BotHarness) -> None:
+    await bot.ask("sofia", "/language es")
+    code = await bot.new_cohort("coord", "Puentes", "America/Bogota")
+    await bot.ask("sofia", f"/join {code}")
+    reply = await bot.ask("sofia", "/help")
+    assert "/rsvp NÚMERO [FECHA|all] yes|no|maybe" in reply
+    assert "/join CÓDIGO" in reply
+    assert "NUMBER" not in reply and " DATE" not in reply
