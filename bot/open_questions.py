@@ -3,8 +3,9 @@
 Buttons name their question; typed text does not. With one open question the text goes to it.
 With several, the text goes to the one question it fits (a label, a number, a yes/no word, or
 any text for a question that takes written answers); when it fits two or more, or none, the
-person is asked which question they are answering (each shown by its choices), and the text
-they typed is then taken as the answer to the one they pick. Never a guess: a consent reply
+person is asked which question they are answering (each shown by its choices); the choice
+their text picked in the one they name is then the answer (a written answer is asked for again:
+nothing a person types is stored). Never a guess: a consent reply
 must not land in a reminder's question because that one was asked last."""
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Routed:
 
     answer: tuple[PendingQuestion, Answer] | None
     candidates: tuple[PendingQuestion, ...] = ()
+    fits: tuple[tuple[PendingQuestion, Answer], ...] = ()  # what the text picks in each
 
 
 def route(
@@ -63,7 +65,7 @@ def route(
     asked_last = [(q, a) for q, a in fits if not q.sticky]
     if len(asked_last) == 1:
         return Routed(asked_last[0])
-    return Routed(None, tuple(candidates))
+    return Routed(None, tuple(candidates), tuple(fits))
 
 
 def label(tr: Translator, question: PendingQuestion) -> str:

@@ -470,11 +470,14 @@ class Pipeline:
         elif len(routed.candidates) == 1:
             await self._pick_one(ctx, routed.candidates[0])
         else:
+            # What the text picks in each question it fits, by choice key: never the text
+            # itself, which may be a written answer (nothing a person types is stored).
+            keys = {str(q.id): a.key for q, a in routed.fits if a.key is not None}
             await ctx.ask(
                 PICK_QUESTION,
                 ctx.tn(_("core.which_question"), len(routed.candidates), text=text),
                 which_choices(ctx.tr, routed.candidates),
-                payload={"text": text},
+                payload={"keys": keys},
                 expires_in=WHICH_FOR,
                 privately=True,
             )
@@ -485,17 +488,21 @@ class Pipeline:
         await ctx.say(ctx.t(_("core.pick_one")), choices=choices, question=ref)
 
     async def _picked_question(self, ctx: Context, answer: Answer) -> None:
-        """The person said which open question their typed text was for: take it as the
-        answer there (or show that question's choices when it does not fit)."""
+        """The person said which open question their typed text was for: the choice it picked
+        there is the answer; a written answer (or text that fit none) is asked for again."""
         person = ctx.require_person()
         picked = await ctx.session.get(PendingQuestion, int(answer.key or 0))
         if picked is None or picked.person_id != person.id:
             raise UserError(_("core.question_expired"))
-        found = self._match(picked, str(answer.payload.get("text", "")))
-        if found is None:
+        keys = answer.payload.get("keys")
+        key = keys.get(str(picked.id)) if isinstance(keys, dict) else None
+        labels = dict((k, label) for k, label in picked.choices)
+        if key is None or key not in labels:
+            # A written answer, or text that fit none of the choices: asked for again.
+            again = _("core.answer_again") if picked.free_text else _("core.pick_one")
             await ctx.ask(
                 ANSWER_FOR,
-                ctx.t(_("core.pick_one")),
+                ctx.t(again),
                 [Choice(k, label) for k, label in picked.choices],
                 payload={"question_id": picked.id},
                 free_text=picked.free_text,
@@ -503,7 +510,9 @@ class Pipeline:
                 privately=True,
             )
             return
-        await self._answer(ctx, picked, found)
+        await self._answer(
+            ctx, picked, Answer(picked.id, picked.kind, key, labels[key], picked.payload)
+        )
 
     async def _answer_for(self, ctx: Context, answer: Answer) -> None:
         """An answer to the choices of the question picked in "which one?": it is that

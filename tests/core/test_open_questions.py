@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from storage.models import ConsentRecord, SessionRsvp
+from storage.models import ConsentRecord, PendingQuestion, SessionRsvp
 from tests.consent.helpers import cohort, recorded_session
+from tests.debrief.helpers import Q_NOT_WORKED, Q_WORKED, named_answers, until_ended
+from tests.debrief.helpers import session as debrief_session
 from tests.harness import BotHarness
 
 START = datetime(2026, 12, 5, 14, 0, tzinfo=UTC)  # the recorded session (Berlin 15:00)
@@ -87,3 +89,26 @@ async def test_arabic_which_question_in_the_persons_language(bot: BotHarness) ->
     await bot.ask("ben", "/language ar")
     reply = await bot.ask("ben", "لا")
     assert "لديك سؤالان مفتوحان" in reply
+
+
+async def test_a_written_answer_is_never_kept_while_asking_which(bot: BotHarness) -> None:
+    """A debrief question (any text fits) and an RSVP question open: "yes" fits both. The
+    "which one?" question keeps only the choice it picked in the RSVP, never the text; picking
+    the debrief asks for the answer again, and the next text goes there."""
+    from tests.debrief.helpers import cohort
+
+    await cohort(bot, "ana")
+    await debrief_session(bot)
+    await bot.send("coord", '/addsession "Next" 2026-12-10 15:00')  # an RSVP question for ana
+    await until_ended(bot)
+    assert Q_WORKED in bot.last_text("ana")
+    reply = await bot.ask("ana", "yes")
+    assert "I can't tell which one “yes” answers" in reply
+    async with bot.db.transaction() as db:
+        payloads = [q.payload for q in (await db.execute(select(PendingQuestion))).scalars()]
+    assert not any("yes" in str(p.get("text", "")) for p in payloads)
+    [written] = [c for c in bot.last("ana").choices if c.startswith("A written answer")]
+    assert await bot.ask("ana", written) == "Please send your answer to that question again."
+    assert Q_NOT_WORKED in await bot.ask("ana", "The pairs")
+    assert [t for _p, _q, _c, t in await named_answers(bot)] == ["The pairs"]
+    assert await _rsvps(bot) == []
