@@ -15,6 +15,7 @@ from bot.authz import Access
 from bot.clock import Clock
 from bot.config import Config
 from bot.events import Event, Events
+from bot.examples import example_dates
 from bot.i18n import Catalogs, Translator
 from bot.messages import Address, Attachment, Choice, Inbound, QuestionRef
 from bot.outbox import (
@@ -175,10 +176,15 @@ class Context:
         return self.translator_for(reader).lang
 
     def t(self, msgid: str, **params: object) -> str:
-        return self.tr.t(msgid, **params)
+        return self.tr.t(msgid, **self._examples(params))
 
     def tn(self, msgid: str, n: int, **params: object) -> str:
-        return self.tr.tn(msgid, n, **params)
+        return self.tr.tn(msgid, n, **self._examples(params))
+
+    def _examples(self, params: dict[str, object]) -> dict[str, object]:
+        """The example dates ({ex_when}...) relative to today in this person's zone, under the
+        given parameters: help and error replies never show an example already in the past."""
+        return {**example_dates(self.now, self.zone), **params}
 
     def next_key(self) -> str:
         self._sent += 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gettext
 import logging
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -67,6 +68,21 @@ def plural_index(locale: Locale, n: int, forms: int) -> int:
     plural formula, which the standard library evaluates safely."""
     rule = gettext.c2py(plural_expr(locale))
     return min(int(rule(n)), forms - 1)
+
+
+_FIRST = re.compile(r"(?<![\d:])1(?=[ \u00a0\u202f][^\W\d])")
+
+
+def format_date(value: dt.date, fmt: Width, locale: Locale) -> str:
+    return babel_dates.format_date(value, format=fmt, locale=locale)
+
+
+def first_of_month(locale: Locale, value: dt.date, text: str) -> str:
+    """French writes the first of the month as an ordinal: "le 1er juillet", "mer. 1er juil."
+    (CLDR's patterns only have the number)."""
+    if locale.language != "fr" or value.day != 1:
+        return text
+    return _FIRST.sub("1er", text, count=1)
 
 
 def _(msgid: str) -> str:
@@ -198,7 +214,12 @@ class Translator:
         return babel_numbers.format_decimal(value, locale=self.locale)
 
     def date(self, value: dt.date, fmt: Width = "full") -> str:
-        return babel_dates.format_date(value, format=fmt, locale=self.locale)
+        return first_of_month(self.locale, value, format_date(value, fmt, self.locale))
+
+    def skeleton(self, skeleton: str, value: dt.date) -> str:
+        """A CLDR skeleton ("MMMEd", "yMMMEd") in this language: "Tue, Dec 8", "mar. 1er déc."."""
+        text = babel_dates.format_skeleton(skeleton, value, locale=self.locale)
+        return first_of_month(self.locale, value, text)
 
     def time(self, value: dt.time | dt.datetime) -> str:
         return babel_dates.format_time(value, format="short", locale=self.locale)
@@ -211,7 +232,7 @@ class Translator:
         "jeudi 3 décembre 2026 à 15:00 (UTC+1)", "quinta-feira, 3 de dezembro de 2026 às 15:00
         (GMT+1)"."""
         local = instant.astimezone(zone)
-        day = babel_dates.format_date(local.date(), format=fmt, locale=self.locale)
+        day = self.date(local.date(), fmt)
         clock = babel_dates.format_time(local, format="short", locale=self.locale)
         pattern = AT_TIME.get(self.locale.language) if fmt in ("full", "long") else None
         if pattern is None:
@@ -231,7 +252,8 @@ class Translator:
             number = ""
         elif self.rtl:
             number = f"{FSI}{number}{PDI}"  # keeps the sign before the digits in RTL text
-        return str(self.locale.zone_formats["gmt"]) % number
+        # Portuguese writes "%s GMT": with no offset, no leading space ("(UTC, GMT)").
+        return (str(self.locale.zone_formats["gmt"]) % number).strip()
 
     def zone_name(self, zone: str) -> str:
         try:

@@ -16,8 +16,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import timedelta
-from typing import Literal, NoReturn
+from datetime import datetime, timedelta
+from typing import Any, Literal, NoReturn
 
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +30,8 @@ from bot.errors import UserError
 from bot.i18n import _
 from bot.logsetup import log_scope
 from bot.messages import Address, Choice, Inbound, QuestionRef
+from bot.open_questions import ANSWER_FOR, PICK_QUESTION, route, which_choices
+from bot.outbox import PRIORITY_REPLY
 from bot.platform import conventions_of
 from bot.question_tags import answers, ref_of
 from bot.ratelimit import Buckets
@@ -46,23 +48,26 @@ from storage.upsert import insert_ignore
 log = logging.getLogger(__name__)
 
 PICK_COHORT = "core.pick_cohort"
+WHICH_FOR = timedelta(hours=1)  # how long "which question is this for?" waits
 SEEN_EVERY = timedelta(minutes=1)  # how stale an identity's last_seen_at may get
 
 
 # The statements of every update, built once (their values travel as parameters).
-_FORGET_QUESTIONS = delete(PendingQuestion).where(
-    PendingQuestion.person_id == bindparam("q_person"), PendingQuestion.sticky.is_(False)
+_FORGET_QUESTIONS = (
+    delete(PendingQuestion)
+    .where(PendingQuestion.person_id == bindparam("q_person"), PendingQuestion.sticky.is_(False))
+    .returning(PendingQuestion.kind, PendingQuestion.expires_at)
 )
 _EXPIRE_QUESTIONS = delete(PendingQuestion).where(
     PendingQuestion.person_id == bindparam("q_person"),
     PendingQuestion.expires_at.is_not(None),
     PendingQuestion.expires_at <= bindparam("q_now"),
 )
-_LATEST_QUESTION = (
+_OPEN_QUESTIONS = (
     select(PendingQuestion)
     .where(PendingQuestion.person_id == bindparam("q_person"))
     .order_by(PendingQuestion.created_at.desc(), PendingQuestion.id.desc())
-    .limit(1)
+    .limit(10)  # a typed answer is weighed against the ten newest
 )
 
 
@@ -325,12 +330,14 @@ class Pipeline:
             raise UserError(_("core.unknown_command"), command=command.name)
         # Nothing loaded in this session can be among these rows (the one being answered, if
         # any, is already deleted), so the session needs no synchronizing.
+        dropped: list[str] = []
         if ctx.open_questions:
-            await ctx.session.execute(
+            gone = await ctx.session.execute(
                 _FORGET_QUESTIONS,
                 {"q_person": person.id},
                 execution_options={"synchronize_session": False},
             )
+            dropped = self._dropped_notes(gone.all(), ctx.now)
         access = self.permissions[spec.name]
         # A group is public: every command but the group-safe ones leaves it first, so that
         # even a refusal is answered privately.
@@ -341,6 +348,36 @@ class Pipeline:
         if access.cohort and not await self._enter_cohort(ctx, command, access):
             return
         await spec.handler(ctx, command.args)
+        if dropped:
+            await self._tell_dropped(ctx, person, dropped)
+
+    def _dropped_notes(self, gone: Sequence[Any], now: datetime) -> list[str]:
+        """The kinds of the still open confirmations a new command cancelled that say so."""
+        return [
+            kind
+            for kind, expires_at in gone
+            if kind in self.router.dropped and (expires_at is None or expires_at > now)
+        ]
+
+    async def _tell_dropped(self, ctx: Context, person: Person, kinds: list[str]) -> None:
+        """After the command's own answer (the last word the person reads): "your pending ...
+        was cancelled", unless the command asked the same question again (`translate` while
+        an announcement waits for its confirmation)."""
+        asked = set(
+            (
+                await ctx.session.execute(
+                    select(PendingQuestion.kind).where(
+                        PendingQuestion.person_id == person.id, PendingQuestion.kind.in_(kinds)
+                    )
+                )
+            ).scalars()
+        )
+        notes = dict.fromkeys(self.router.dropped[k] for k in kinds if k not in asked)
+        for note in notes:
+            if ctx.in_group:  # the question was private: so is the word about it
+                await ctx.send_to_person(person.id, ctx.t(note), priority=PRIORITY_REPLY)
+            else:
+                await ctx.say(ctx.t(note))
 
     def _may_create(self, ctx: Context) -> bool:
         admins = self.services.config.bot.admins
@@ -440,30 +477,85 @@ class Pipeline:
         raise UserError(_("core.not_allowed"), command=command.name, role=ctx.t(f"role.{role}"))
 
     # Answers to questions --------------------------------------------------------------------
-    async def _latest_question(self, ctx: Context) -> PendingQuestion | None:
+    async def _open_questions(self, ctx: Context) -> list[PendingQuestion]:
+        """The person's open questions, newest first."""
         person = ctx.require_person()
         await ctx.session.execute(
             _EXPIRE_QUESTIONS,
             {"q_person": person.id, "q_now": ctx.now},
             execution_options={"synchronize_session": False},  # none loaded yet
         )
-        found = await ctx.session.execute(_LATEST_QUESTION, {"q_person": person.id})
-        return found.scalar_one_or_none()
+        found = await ctx.session.execute(_OPEN_QUESTIONS, {"q_person": person.id})
+        return list(found.scalars())
 
     async def _plain_text(self, ctx: Context, inbound: Inbound) -> None:
         if inbound.chat.is_group:
             return  # in groups the bot only reacts to commands
-        question = await self._latest_question(ctx)
-        if question is None:
+        questions = await self._open_questions(ctx)
+        if not questions:
             await ctx.reply(_("core.not_understood"))
             return
-        answer = self._match(question, inbound.text.strip())
-        if answer is None:
-            choices = [Choice(k, label) for k, label in question.choices]
-            ref = ref_of(question.id, question.kind, question.nonce)
-            await ctx.say(ctx.t(_("core.pick_one")), choices=choices, question=ref)
+        text = inbound.text.strip()
+        routed = route(questions, text, self._match)
+        if routed.answer is not None:
+            await self._answer(ctx, *routed.answer)
+        elif len(routed.candidates) == 1:
+            await self._pick_one(ctx, routed.candidates[0])
+        else:
+            # What the text picks in each question it fits, by choice key: never the text
+            # itself, which may be a written answer (nothing a person types is stored).
+            keys = {str(q.id): a.key for q, a in routed.fits if a.key is not None}
+            await ctx.ask(
+                PICK_QUESTION,
+                ctx.tn(_("core.which_question"), len(routed.candidates), text=text),
+                which_choices(ctx.tr, routed.candidates),
+                payload={"keys": keys},
+                expires_in=WHICH_FOR,
+                privately=True,
+            )
+
+    async def _pick_one(self, ctx: Context, question: PendingQuestion) -> None:
+        choices = [Choice(k, label) for k, label in question.choices]
+        ref = ref_of(question.id, question.kind, question.nonce)
+        await ctx.say(ctx.t(_("core.pick_one")), choices=choices, question=ref)
+
+    async def _picked_question(self, ctx: Context, answer: Answer) -> None:
+        """The person said which open question their typed text was for: the choice it picked
+        there is the answer; a written answer (or text that fit none) is asked for again."""
+        person = ctx.require_person()
+        picked = await ctx.session.get(PendingQuestion, int(answer.key or 0))
+        if picked is None or picked.person_id != person.id:
+            raise UserError(_("core.question_expired"))
+        keys = answer.payload.get("keys")
+        key = keys.get(str(picked.id)) if isinstance(keys, dict) else None
+        labels = dict((k, label) for k, label in picked.choices)
+        if key is None or key not in labels:
+            # A written answer, or text that fit none of the choices: asked for again.
+            again = _("core.answer_again") if picked.free_text else _("core.pick_one")
+            await ctx.ask(
+                ANSWER_FOR,
+                ctx.t(again),
+                [Choice(k, label) for k, label in picked.choices],
+                payload={"question_id": picked.id},
+                free_text=picked.free_text,
+                expires_in=WHICH_FOR,
+                privately=True,
+            )
             return
-        await self._answer(ctx, question, answer)
+        await self._answer(
+            ctx, picked, Answer(picked.id, picked.kind, key, labels[key], picked.payload)
+        )
+
+    async def _answer_for(self, ctx: Context, answer: Answer) -> None:
+        """An answer to the choices of the question picked in "which one?": it is that
+        question's answer."""
+        person = ctx.require_person()
+        picked = await ctx.session.get(PendingQuestion, int(answer.payload.get("question_id", 0)))
+        if picked is None or picked.person_id != person.id:
+            raise UserError(_("core.question_expired"))
+        await self._answer(
+            ctx, picked, Answer(picked.id, picked.kind, answer.key, answer.text, picked.payload)
+        )
 
     def _match(self, question: PendingQuestion, text: str) -> Answer | None:
         choices = [(k, label) for k, label in question.choices]
@@ -497,6 +589,12 @@ class Pipeline:
         await ctx.session.flush()
         if answer.kind == PICK_COHORT:
             await self._picked_cohort(ctx, answer)
+            return
+        if answer.kind == PICK_QUESTION:
+            await self._picked_question(ctx, answer)
+            return
+        if answer.kind == ANSWER_FOR:
+            await self._answer_for(ctx, answer)
             return
         handler = self.router.questions.get(answer.kind)
         if handler is None:

@@ -58,6 +58,7 @@ class Router:
         self.commands: dict[str, CommandSpec] = {}
         self.aliases: dict[str, str] = {}
         self.questions: dict[str, QuestionHandler] = {}
+        self.dropped: dict[str, str] = {}  # question kind -> "your pending ... was cancelled"
         self.jobs: dict[str, JobHandler] = {}
         self.job_batches: dict[str, JobBatchHandler] = {}
         self.events = Events()
@@ -79,11 +80,18 @@ class Router:
 
         return register
 
-    def question(self, kind: str) -> Callable[[QuestionHandler], QuestionHandler]:
+    def question(
+        self, kind: str, *, dropped: str | None = None
+    ) -> Callable[[QuestionHandler], QuestionHandler]:
+        """`dropped`: the message id that tells the person their pending question (a
+        confirmation) was cancelled by a new command of theirs; None: dropped silently."""
+
         def register(handler: QuestionHandler) -> QuestionHandler:
             if kind in self.questions:
                 raise ValueError(f"question kind {kind!r} registered twice")
             self.questions[kind] = handler
+            if dropped is not None:
+                self.dropped[kind] = dropped
             return handler
 
         return register
@@ -136,7 +144,7 @@ class Router:
         for alias, target in other.aliases.items():
             self.aliases[alias] = target
         for kind, q in other.questions.items():
-            self.question(kind)(q)
+            self.question(kind, dropped=other.dropped.get(kind))(q)
         for kind, j in other.jobs.items():
             self.job(kind)(j)
         for kind, b in other.job_batches.items():

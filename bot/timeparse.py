@@ -58,8 +58,6 @@ Adjustment = Literal["gap", "fold"]
 Frequency = Literal["DAILY", "WEEKLY"]
 Direction = Literal["before", "after"]
 
-DATETIME_EXAMPLE = "2026-12-03 15:00"
-DATE_EXAMPLE = "2026-12-03"
 DURATION_EXAMPLE = "1h30m"
 QUIET_EXAMPLE = "22:00-08:00"
 # No duration a person types is longer; bigger values would overflow date arithmetic.
@@ -251,7 +249,7 @@ def parse_local_datetime(text: str, zone: ZoneInfo) -> LocalResult:
     """
     match = _DATETIME.fullmatch(text.strip())
     if match is None:
-        raise ParseError("time.bad_datetime", text=text, example=DATETIME_EXAMPLE)
+        raise ParseError("time.bad_datetime", text=text)
     try:
         # A wall-clock time on purpose: the zone is applied below.
         wall = datetime(  # noqa: DTZ001
@@ -267,7 +265,7 @@ def parse_local_datetime(text: str, zone: ZoneInfo) -> LocalResult:
             return resolve_wall_time(wall, zone)
         instant = wall.replace(tzinfo=timezone(offset)).astimezone(UTC)
     except (ValueError, OverflowError):
-        raise ParseError("time.bad_datetime", text=text, example=DATETIME_EXAMPLE) from None
+        raise ParseError("time.bad_datetime", text=text) from None
     return LocalResult(instant=instant, zone=zone, wall=wall, offset=offset)
 
 
@@ -335,7 +333,7 @@ def parse_date(text: str, today: date | None = None) -> date:
                 return result
     except (ValueError, OverflowError):
         pass
-    raise ParseError("time.bad_date", text=text, example=DATE_EXAMPLE)
+    raise ParseError("time.bad_date", text=text)
 
 
 # --------------------------------------------------------------------------- quiet hours

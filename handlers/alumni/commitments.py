@@ -24,6 +24,7 @@ from sqlalchemy import select
 from bot.commands import Args, pick_number
 from bot.context import Context
 from bot.errors import UserError
+from bot.examples import example_dates
 from bot.i18n import Translator, _
 from bot.messages import Choice
 from bot.outbox import cancel_jobs
@@ -86,7 +87,6 @@ MIN_LEAD_DUE = timedelta(hours=12)
 LOOKAHEAD = timedelta(days=3)
 QUESTION_LIFETIME = timedelta(days=30)
 LABEL_LIMIT = 40
-DATE_EXAMPLE = "2027-03-01"
 # How people write "in 3 months", "today" and "tomorrow" in each language, as
 # "in-words | day | week | month | year | today | tomorrow", each a comma-separated list.
 RELATIVE_WORDS = _("alumni.relative_words")
@@ -253,6 +253,23 @@ async def cancel_nudges(ctx: Context, commitment: Commitment) -> None:
     )
 
 
+def date_example(ctx: Context) -> str:
+    """A commitment's example date: some weeks ahead of today in the person's zone."""
+    return example_dates(ctx.now, ctx.zone)["ex_until"]
+
+
+def by_word(ctx: Context) -> str:
+    """The reader's own word for "by" (the first of `alumni.by_words`; all of them work)."""
+    first = re.split(r"[,،]", ctx.t(BY_WORDS))[0].strip()
+    return first or "by"
+
+
+def commit_example(ctx: Context, text: str | None = None) -> str:
+    """`commit "…" by DATE` as the reader would write it: their words, a date ahead."""
+    what = text if text is not None else ctx.t(_("alumni.commit_example_text"))
+    return f'commit "{what}" {by_word(ctx)} {date_example(ctx)}'
+
+
 # Commands --------------------------------------------------------------------------------------
 
 
@@ -260,7 +277,7 @@ async def cancel_nudges(ctx: Context, commitment: Commitment) -> None:
 async def commit(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     cohort = ctx.require_cohort()
-    example = await command(ctx, f'commit "Start a community radio" by {DATE_EXAMPLE}')
+    example = await command(ctx, commit_example(ctx))
     text, when = split_commit(ctx, args)
     if not text:
         raise UserError(_("alumni.commit_usage"), example=example)
@@ -269,7 +286,7 @@ async def commit(ctx: Context, args: Args) -> None:
     if not when:
         raise UserError(
             _("alumni.commit_no_date"),
-            example=await command(ctx, f'commit "{text}" by {DATE_EXAMPLE}'),
+            example=await command(ctx, commit_example(ctx, text)),
             relative=ctx.t(RELATIVE_EXAMPLE),
         )
     zone = ctx.zone
@@ -277,9 +294,7 @@ async def commit(ctx: Context, args: Args) -> None:
     try:
         due = parse_date(english_date(ctx, when), today)
     except ParseError:
-        raise UserError(
-            _("alumni.bad_date"), text=when, example=DATE_EXAMPLE, relative=ctx.t(RELATIVE_EXAMPLE)
-        ) from None
+        raise UserError(_("alumni.bad_date"), text=when, relative=ctx.t(RELATIVE_EXAMPLE)) from None
     if due < today:
         raise UserError(
             _("alumni.date_past"), date=ctx.tr.date(due, "long"), example=ctx.t(RELATIVE_EXAMPLE)
@@ -322,7 +337,7 @@ async def commitments(ctx: Context, args: Args) -> None:
     person = ctx.require_person()
     mine = await commitments_of(ctx.session, person.id)
     if not mine:
-        example = await command(ctx, f'commit "Start a community radio" by {DATE_EXAMPLE}')
+        example = await command(ctx, commit_example(ctx))
         await ctx.reply(_("alumni.list_empty"), example=example)
         return
     notes = await latest_notes(ctx.session, [c.id for c in mine])

@@ -16,7 +16,6 @@ from handlers.profile import resolve_zone
 from storage.models.cohorts import Role
 from storage.repositories.broadcast import Target
 
-DATETIME_EXAMPLE = "2026-12-03 15:00"
 DATE_ONLY = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 QUOTES = "\"'“«„‘”"
 RSVP_ANSWERS = ("yes", "no", "maybe", "none")  # none: has not answered
@@ -65,7 +64,7 @@ def parse_request(ctx: Context, args: Args) -> Request:
     else:
         text, options = raw, []
     if not text:
-        raise UserError(_("broadcast.usage"), example=DATETIME_EXAMPLE)
+        raise UserError(_("broadcast.usage"))
     segments = _segments(options)
     zone = ctx.zone.key
     at = None
@@ -80,17 +79,15 @@ def _segments(words: list[str]) -> dict[str, list[str]]:
     try:
         clauses = split_clauses(words, OPTION_WORDS)
     except ClauseError as error:
-        raise UserError(
-            _("broadcast.unexpected"), word=error.word, example=DATETIME_EXAMPLE
-        ) from None
+        raise UserError(_("broadcast.unexpected"), word=error.word) from None
     if clauses.lead:
-        raise UserError(_("broadcast.unexpected"), word=clauses.lead[0], example=DATETIME_EXAMPLE)
+        raise UserError(_("broadcast.unexpected"), word=clauses.lead[0])
     return {keyword: list(value) for keyword, value in clauses.values.items()}
 
 
 def _parse_at(ctx: Context, words: list[str]) -> tuple[datetime, str]:
     if not words:
-        raise UserError(_("broadcast.bad_date"), given="", example=DATETIME_EXAMPLE)
+        raise UserError(_("broadcast.bad_date"), given="")
     two_words = len(words) > 1 and DATE_ONLY.fullmatch(words[0]) is not None
     when = f"{words[0]} {words[1]}" if two_words else words[0]
     zone_words = words[2:] if two_words else words[1:]
@@ -98,7 +95,7 @@ def _parse_at(ctx: Context, words: list[str]) -> tuple[datetime, str]:
         parse_local_datetime(when, ZoneInfo("UTC"))  # the form, before looking up a zone
     except ParseError:
         given = " ".join(words)
-        raise UserError(_("broadcast.bad_date"), given=given, example=DATETIME_EXAMPLE) from None
+        raise UserError(_("broadcast.bad_date"), given=given) from None
     zone = ctx.zone.key
     if zone_words:
         resolution = resolve_zone(ctx, " ".join(zone_words))
@@ -110,10 +107,10 @@ def _parse_at(ctx: Context, words: list[str]) -> tuple[datetime, str]:
     try:
         instant = parse_local_datetime(when, ZoneInfo(zone)).instant
     except ParseError:
-        raise UserError(_("broadcast.bad_date"), given=when, example=DATETIME_EXAMPLE) from None
+        raise UserError(_("broadcast.bad_date"), given=when) from None
     if instant <= ctx.now:
         shown = ctx.tr.datetime(instant, ZoneInfo(zone))
-        raise UserError(_("broadcast.past_date"), when=shown, example=DATETIME_EXAMPLE)
+        raise UserError(_("broadcast.past_date"), when=shown)
     if instant > ctx.now + PLAN_AHEAD:
         raise UserError(_("time.too_far"), when=ctx.tr.datetime(instant, ZoneInfo(zone)))
     return instant, zone

@@ -38,7 +38,7 @@ async def closecohort(ctx: Context, args: Args) -> None:
     )
 
 
-@router.question(CLOSE_CONFIRM)
+@router.question(CLOSE_CONFIRM, dropped=_("cohorts.dropped_close"))
 async def close_confirmed(ctx: Context, answer: Answer) -> None:
     if answer.key != "yes":
         await ctx.reply(_("cohorts.close_cancelled"))

@@ -46,7 +46,7 @@ from bot.router import Answer, JobInfo, Router
 from bot.timeparse import in_quiet_hours, next_quiet_end, parse_stamp, stamp
 from handlers.cohorts import contact_of
 from handlers.consent import consents_of, has_consent
-from handlers.debrief import settings, summary
+from handlers.debrief import settings, summary, withdrawal
 from handlers.debrief.settings import prompt_window
 from handlers.debrief.summary import LOW_WELLBEING, RATINGS, WELLBEING, WELLBEING_IDS
 from handlers.scheduling import (
@@ -88,6 +88,7 @@ from storage.repositories.people import display_name, identities_of
 router = Router()
 router.include(summary.router)
 router.include(settings.router)
+router.include(withdrawal.router)
 
 PROMPT_JOB = "debrief.prompt"
 REMINDER_JOB = "debrief.reminder"

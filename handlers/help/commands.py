@@ -7,6 +7,7 @@ from bot.context import Context
 from bot.i18n import _
 from bot.platform import conventions_of
 from bot.router import Router
+from handlers.help.usage import localize_usage
 from storage.models.cohorts import Role
 from storage.repositories.cohorts import memberships_of
 
@@ -42,7 +43,7 @@ async def help_command(ctx: Context, args: Args) -> None:
     for name, (help_id, usage, access) in sorted(ctx.services.commands.items()):
         if help_id is None or (access.cohort and not access.allows(role)):
             continue
-        syntax = f"{p}{name} {usage}".strip()
+        syntax = f"{p}{name} {localize_usage(ctx.tr, usage)}".strip()
         lines.append(f"{syntax} — {ctx.t(help_id)}")
     if ctx.in_group:
         header = ctx.t(_("help.header_group"), commands=f"{p}help, {p}bindchat")

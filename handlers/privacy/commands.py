@@ -1,4 +1,5 @@
-"""Privacy: `mydata` (a JSON export of everything about the person), `forgetme` (erasure after
+"""Privacy: `mydata` (a JSON export of everything about the person, and a readable summary of
+it: handlers/privacy/summary.py), `forgetme` (erasure after
 confirmation) and the daily retention job. The generic rules live in storage/privacy.py."""
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from bot.i18n import _
 from bot.messages import Attachment, Choice
 from bot.outbox import PRIORITY_REPLY, enqueue_message, schedule_job
 from bot.router import Answer, JobInfo, Router
+from handlers.help.commands import prefix
+from handlers.privacy import summary
 from storage.engine import Database
 from storage.models import OutboxMessage
 from storage.models.cohorts import CohortStatus, Role
@@ -27,6 +30,7 @@ from storage.privacy import (
     purge_expired,
 )
 from storage.repositories.cohorts import count_role, memberships_of
+from storage.repositories.debrief import forget_responses
 from storage.repositories.people import identities_of
 
 log = logging.getLogger(__name__)
@@ -51,7 +55,11 @@ async def mydata(ctx: Context, args: Args) -> None:
     data = await export_person(ctx.session, person.id, ctx.now)
     content = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
     attachment = Attachment(EXPORT_FILENAME, content, "application/json")
-    await ctx.say(ctx.t(_("privacy.mydata_ready")), attachment=attachment)
+    # One message: the file and the readable summary (adapters send a text too long for a
+    # file's caption before the file).
+    readable = summary.render(ctx.tr, data, ctx.config.privacy, f"{prefix(ctx)}forgetme")
+    text = "\n\n".join([ctx.t(_("privacy.mydata_ready")), readable])
+    await ctx.say(text, attachment=attachment)
 
 
 # forgetme ----------------------------------------------------------------------------------
@@ -82,7 +90,7 @@ async def forgetme(ctx: Context, args: Args) -> None:
     )
 
 
-@router.question(FORGET)
+@router.question(FORGET, dropped=_("privacy.dropped_forget"))
 async def forget_answer(ctx: Context, answer: Answer) -> None:
     person = ctx.require_person()
     if answer.key != YES:
@@ -93,6 +101,7 @@ async def forget_answer(ctx: Context, answer: Answer) -> None:
     to = ctx.reply_to
     await ctx.session.flush()
     chats = [private_address(i) for i in await identities_of(ctx.session, person.id)]
+    await forget_responses(ctx.session, person.id)  # summaries' counts stay true
     report = await erase_person(ctx.session, person.id)
     for chat in chats:  # what platforms keep outside the database (the console's files)
         await ctx.services.forget_chat(chat.platform, chat.chat_id)

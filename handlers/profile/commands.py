@@ -32,15 +32,20 @@ def resolve_zone(ctx: Context, text: str) -> ZoneResolution:
 
 
 async def set_zone(ctx: Context, zone: str) -> None:
-    """Store the zone and, when no country is set yet, the zone's country (for holidays)."""
+    """Store the zone and, unless the person chose a country with `country`, the zone's
+    country (for holidays)."""
     person = ctx.require_person()
     first_zone = person.timezone is None
     person.timezone = zone
     ctx_zone_country = ctx.services.zones.country_of_zone(zone)
     local_now = ctx.tr.time(ctx.now.astimezone(ctx.zone))
     lines = [ctx.t(_("profile.zone_set"), zone=zone, time=local_now)]
-    if person.country is None and ctx_zone_country:
+    guessed = person.country is None or person.country_from_zone
+    if guessed and ctx_zone_country and ctx_zone_country != person.country:
+        # A first guess, or a guess from a zone the person has just corrected (a wrongly
+        # picked city); a country they set themselves with `country` stays.
         person.country = ctx_zone_country
+        person.country_from_zone = True
         name = country_name(ctx_zone_country, ctx.tr.lang) or ctx_zone_country
         lines.append(ctx.t(_("profile.country_guessed"), country=name))
     # Cohorts wait for their creator's first zone only (no query on later changes).
@@ -122,6 +127,7 @@ async def country(ctx: Context, args: Args) -> None:
     if code is None:
         raise UserError(_("profile.unknown_country"), country=args.rest(0))
     person.country = code
+    person.country_from_zone = False
     name = country_name(code, ctx.tr.lang) or code
     await ctx.reply(_("profile.country_set"), country=name, code=code)
 

@@ -89,7 +89,7 @@ async def cancelsession(ctx: Context, args: Args) -> None:
     )
 
 
-@router.question(CANCEL_SCOPE)
+@router.question(CANCEL_SCOPE, dropped=_("scheduling.dropped_cancel"))
 async def cancel_scope(ctx: Context, answer: Answer) -> None:
     if answer.key not in ("one", "series"):
         await ctx.reply(_("scheduling.nothing_changed"))
@@ -148,11 +148,18 @@ async def cancel_series(ctx: Context, session: ScheduledSession) -> None:
         told = await notify_members(
             ctx, session, CANCEL_SERIES, occurrence=future[0], old_start=future[0].start
         )
-    msgid = _("scheduling.cancelled_series") if session.rrule else _("scheduling.cancelled_single")
+    if session.rrule or not future:
+        msgid = (
+            _("scheduling.cancelled_series") if session.rrule else _("scheduling.cancelled_single")
+        )
+        done = ctx.t(msgid, title=session.title, number=session.number)
+    else:
+        when = when_full(ctx.tr, future[0].start, ctx.zone)
+        done = ctx.t(_("scheduling.cancelled_one"), title=session.title, when=when)
     await ctx.say(
         "\n".join(
             [
-                ctx.t(msgid, title=session.title, number=session.number),
+                done,
                 ctx.tn(_("scheduling.members_told"), told),
             ]
         )
@@ -241,7 +248,7 @@ def check_series_move(session: ScheduledSession, new_start: datetime) -> None:
         )
 
 
-@router.question(MOVE_SCOPE)
+@router.question(MOVE_SCOPE, dropped=_("scheduling.dropped_move"))
 async def move_scope(ctx: Context, answer: Answer) -> None:
     if answer.key not in ("one", "series"):
         await ctx.reply(_("scheduling.nothing_changed"))

@@ -1,12 +1,14 @@
 """What a coordinator must hear before members are told: who has the session in their night
-(quiet hours), who has a public holiday that day, and which planned wall times fall in a DST
-gap or overlap."""
+(quiet hours), who has a public holiday that day, which planned wall times fall in a DST
+gap or overlap, and whether the same session (title and start) is already scheduled."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
 
 from bot.config import Config
 from bot.context import Context
@@ -24,7 +26,7 @@ from handlers.scheduling.core import (
 )
 from handlers.scheduling.text import clock, day_short, span
 from storage.models import Cohort, Person
-from storage.models.scheduling import ScheduledSession
+from storage.models.scheduling import SESSION_ACTIVE, ScheduledSession
 from storage.repositories.people import display_name
 
 CHECK_SPAN = timedelta(days=120)
@@ -137,3 +139,22 @@ def dst_notes(tr: Translator, draft: ScheduledSession, adjustment: str | None) -
         else:
             notes.append(tr.t(_("scheduling.note_fold"), **common))
     return notes
+
+
+async def duplicate_of(
+    ctx: Context, draft: ScheduledSession, cohort: Cohort
+) -> ScheduledSession | None:
+    """An active session of the cohort with the same title (ignoring case and spacing) and the
+    same start: saving the draft would schedule it twice and tell every member twice."""
+    found = await ctx.session.execute(
+        select(ScheduledSession).where(
+            ScheduledSession.cohort_id == cohort.id,
+            ScheduledSession.status == SESSION_ACTIVE,
+            ScheduledSession.starts_at == draft.starts_at,
+        )
+    )
+    wanted = " ".join(draft.title.split()).casefold()
+    for session in found.scalars():
+        if " ".join(session.title.split()).casefold() == wanted:
+            return session
+    return None

@@ -303,7 +303,10 @@ class HolidayBook:
             try:
                 probe = holidays.country_holidays(country)
                 supported = tuple(getattr(probe, "supported_languages", ()) or ())
-                language = self._pick_language(supported)
+                # Always name a language: with None the package follows the process locale
+                # (LANG), which is how English names leaked into Spanish and French replies.
+                own = getattr(probe, "default_language", None)
+                language = self._pick_language(supported) or own
                 table = holidays.country_holidays(country, years=year, language=language)
                 self._years[key] = {day: str(name) for day, name in table.items()}
             except (NotImplementedError, KeyError, AttributeError):
@@ -311,10 +314,11 @@ class HolidayBook:
         return self._years[key]
 
     def _pick_language(self, supported: tuple[str, ...]) -> str | None:
-        wanted = [self.lang, self.lang.split("_")[0], "en_US", "en"]
-        for lang in wanted:
-            if lang in supported:
-                return lang
+        """The reader's language when the data has it (exact, then the same base language);
+        otherwise None (the caller then uses the country's own language), never English
+        by default."""
+        if self.lang in supported:
+            return self.lang
         base = self.lang.split("_")[0]
         for lang in supported:
             if lang.split("_")[0] == base:

@@ -429,11 +429,9 @@ def _cancel_notice(
     zone = zone_of(person, cohort.zone)
     old_start = parse_stamp(job.payload.get("old_start"))
     when = when_full(tr, old_start, zone) if old_start else ""
-    msgid = (
-        _("scheduling.notice_cancel_one")
-        if job.payload.get("event") == CANCEL_ONE
-        else _("scheduling.notice_cancel_series")
-    )
+    # One date (or a session that has only one) is named, in the reader's zone.
+    one = job.payload.get("event") == CANCEL_ONE or (session.rrule is None and bool(when))
+    msgid = _("scheduling.notice_cancel_one") if one else _("scheduling.notice_cancel_series")
     return tr.t(msgid, when=when, **_notice_words(tr, cohort, session))
 
 

@@ -31,7 +31,6 @@ DATE_WORD = re.compile(r"\d{4}-\d{1,2}-\d{1,2}$")
 DATETIME_WORD = re.compile(r"\d{4}-\d{1,2}-\d{1,2}[tT]\d{1,2}:\d{2}(?::\d{2})?" + _OFFSET + "$")
 TIME_WORD = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?" + _OFFSET + "$")
 RELATIVE_DAYS = frozenset({"today", "tomorrow"})
-EXAMPLE_WHEN = "2026-12-08 18:00"
 EXAMPLE_ZONE = "Europe/Berlin"
 MAX_TITLE = 200
 
@@ -72,9 +71,7 @@ def split_addsession(words: Sequence[str]) -> SessionWords:
     if at is None:
         if len(words) < 2:
             raise UserError(_("scheduling.addsession_usage"))
-        raise UserError(
-            _("scheduling.bad_datetime"), text=words[1], title=words[0], example=EXAMPLE_WHEN
-        )
+        raise UserError(_("scheduling.bad_datetime"), text=words[1], title=words[0])
     title = clean_name(" ".join(words[:at]), limit=None)  # one line, nothing invisible
     if not title:
         raise UserError(_("scheduling.addsession_usage"))
@@ -142,7 +139,7 @@ def parse_when(text: str, zone: ZoneInfo, today: date, title: str) -> LocalResul
             return resolve_wall_time(datetime.combine(day, time(hour, minute)), zone)
     except (ParseError, ValueError):
         pass
-    raise UserError(_("scheduling.bad_datetime"), text=text, title=title, example=EXAMPLE_WHEN)
+    raise UserError(_("scheduling.bad_datetime"), text=text, title=title)
 
 
 def parse_session_duration(text: str | None, default: timedelta, limit: timedelta) -> timedelta:

@@ -19,7 +19,7 @@ from bot.messages import Address, Choice
 from bot.router import Answer, Router
 from bot.timeparse import parse_stamp
 from handlers.scheduling.changes import move_one, move_series
-from handlers.scheduling.checks import dst_notes, warnings_for
+from handlers.scheduling.checks import dst_notes, duplicate_of, warnings_for
 from handlers.scheduling.core import first_zone, series_end
 from handlers.scheduling.drafts import CONFIRM, Draft, build_draft
 from handlers.scheduling.jobs import NEW, ensure_roll, materialize, notify_members
@@ -49,21 +49,21 @@ async def addsession(ctx: Context, args: Args) -> None:
     transient = draft.transient(cohort.id)
     warnings = await warnings_for(ctx, transient, cohort)
     notes = dst_notes(ctx.tr, transient, draft.adjustment)
-    if not warnings:
+    twin = await duplicate_of(ctx, transient, cohort)
+    if not warnings and twin is None:
         await create_session(ctx, draft, notes)
         return
     zone = ZoneInfo(draft.zone)
-    lines = [
-        ctx.t(
-            _("scheduling.check_header"),
-            title=draft.title,
-            when=when_full(ctx.tr, draft.starts_at, zone),
-            zone=draft.zone,
-        ),
-        *warnings,
-        *notes,
-        ctx.t(_("scheduling.confirm_add")),
-    ]
+    when = when_full(ctx.tr, draft.starts_at, zone)
+    lines = []
+    if twin is not None:
+        lines.append(
+            ctx.t(_("scheduling.duplicate"), number=twin.number, title=twin.title, when=when)
+        )
+    if warnings:
+        header = _("scheduling.check_header_also") if twin else _("scheduling.check_header")
+        lines.extend([ctx.t(header, title=draft.title, when=when, zone=draft.zone), *warnings])
+    lines.extend([*notes, ctx.t(_("scheduling.confirm_add"))])
     await ctx.ask(
         CONFIRM,
         "\n".join(lines),
@@ -150,7 +150,7 @@ async def _post_to_chats(ctx: Context, session: ScheduledSession, cohort: Cohort
         await ctx.send_to_chat(Address(chat.platform, chat.chat_id, is_group=True), text)
 
 
-@router.question(CONFIRM)
+@router.question(CONFIRM, dropped=_("scheduling.dropped_confirm"))
 async def confirmed(ctx: Context, answer: Answer) -> None:
     if answer.key != "yes":
         await ctx.reply(_("scheduling.nothing_changed"))

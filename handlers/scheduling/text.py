@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel import dates as babel_dates
-from babel.units import format_unit
 
 from bot.i18n import Translator, _
 from bot.messages import Choice
@@ -40,7 +39,7 @@ def when_full(tr: Translator, instant: datetime, zone: ZoneInfo) -> str:
 def when_short(tr: Translator, instant: datetime, zone: ZoneInfo) -> str:
     """Like "Tue, Dec 8, 2026, 6:00 PM"."""
     local = instant.astimezone(zone)
-    day = babel_dates.format_skeleton("yMMMEd", local, locale=tr.locale)
+    day = tr.skeleton("yMMMEd", local)
     clock = babel_dates.format_time(local, format="short", locale=tr.locale)
     pattern = str(babel_dates.get_datetime_format("medium", tr.locale)).replace("'", "")
     return pattern.replace("{1}", day).replace("{0}", clock)
@@ -48,7 +47,7 @@ def when_short(tr: Translator, instant: datetime, zone: ZoneInfo) -> str:
 
 def day_short(tr: Translator, instant: datetime, zone: ZoneInfo) -> str:
     """Like "Tue, Dec 8"."""
-    return babel_dates.format_skeleton("MMMEd", instant.astimezone(zone), locale=tr.locale)
+    return tr.skeleton("MMMEd", instant.astimezone(zone))
 
 
 def clock(tr: Translator, instant: datetime, zone: ZoneInfo) -> str:
@@ -74,12 +73,14 @@ def duration_text(tr: Translator, value: timedelta, *, days_too: bool = True) ->
     days, rest = divmod(total, 1440) if days_too else (0, total)
     hours, minutes = divmod(rest, 60)
     parts = []
+    # Plural messages, not CLDR's unit patterns: those give the Arabic dual in the nominative
+    # ("ساعتان"), where every sentence of ours needs it after a preposition ("ساعتين").
     if days:
-        parts.append(format_unit(days, "duration-day", length="long", locale=tr.locale))
+        parts.append(tr.tn(_("scheduling.duration_days"), days))
     if hours:
-        parts.append(format_unit(hours, "duration-hour", length="long", locale=tr.locale))
+        parts.append(tr.tn(_("scheduling.duration_hours"), hours))
     if minutes or not parts:
-        parts.append(format_unit(minutes, "duration-minute", length="long", locale=tr.locale))
+        parts.append(tr.tn(_("scheduling.duration_minutes"), minutes))
     return tr.join(parts)
 
 
@@ -106,9 +107,7 @@ def repeat_text(tr: Translator, session: ScheduledSession, zone: ZoneInfo) -> st
         every = tr.tn(_("scheduling.every_weeks"), rule.interval)
     if rule.until is None:
         return every
-    last_day = babel_dates.format_skeleton(
-        "yMMMEd", rule.until.astimezone(ZoneInfo(session.zone)), locale=tr.locale
-    )
+    last_day = tr.skeleton("yMMMEd", rule.until.astimezone(ZoneInfo(session.zone)))
     return tr.t(_("scheduling.repeat_until"), every=every, date=last_day)
 
 

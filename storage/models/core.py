@@ -21,6 +21,9 @@ class Person(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str | None] = mapped_column(String(64))
     country: Mapped[str | None] = mapped_column(String(2))
+    # True while the country is the one guessed from the time zone: it follows a corrected
+    # zone; a country set with `country` stays.
+    country_from_zone: Mapped[bool] = mapped_column(default=False)
     quiet_start: Mapped[str | None] = mapped_column(String(5))  # "22:00"; None = off
     quiet_end: Mapped[str | None] = mapped_column(String(5))
     active_cohort_id: Mapped[int | None] = mapped_column(

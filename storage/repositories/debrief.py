@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, desc, select
+from sqlalchemy import delete, desc, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models.debrief import (
@@ -164,3 +164,53 @@ async def answers_of(db: AsyncSession, debrief: DebriefRound) -> list[StoredAnsw
     )
     found.extend(StoredAnswer(a.question, a.choice, a.text, None) for a in anonymous.scalars())
     return found
+
+
+async def unname_answers(
+    db: AsyncSession,
+    person_id: int,
+    cohort_id: int,
+    *,
+    session_id: int | None = None,
+    occurrence_id: int | None = None,
+) -> int:
+    """Consent to keep debrief answers withdrawn: the person's named answers in the cohort's
+    rounds (or one session's, or one occurrence's) become anonymous rows, their text kept and
+    the link to the person dropped (random ids, no timestamp). The round's counts stay true:
+    the answers are still there, only nameless. Returns how many answers lost their name."""
+    query = (
+        select(DebriefAnswer)
+        .join(DebriefRound, DebriefRound.id == DebriefAnswer.round_id)
+        .where(DebriefAnswer.person_id == person_id, DebriefRound.cohort_id == cohort_id)
+    )
+    if session_id is not None:
+        query = query.where(DebriefRound.session_id == session_id)
+    if occurrence_id is not None:
+        query = query.where(DebriefRound.occurrence_id == occurrence_id)
+    named = list((await db.execute(query)).scalars())
+    if not named:
+        return 0
+    db.add_all(
+        AnonymousDebriefAnswer(
+            round_id=a.round_id, question=a.question, choice=a.choice, text=a.text
+        )
+        for a in named
+    )
+    await db.execute(delete(DebriefAnswer).where(DebriefAnswer.id.in_([a.id for a in named])))
+    await db.flush()
+    return len(named)
+
+
+async def forget_responses(db: AsyncSession, person_id: int) -> int:
+    """Before an erasure deletes the person's named answers: each round they answered under
+    their name counts one response fewer, so "Answered: 3 of 3" never stays beside two
+    answers. (Their anonymous answers stay, and so does their place in those counts.)
+    Returns how many rounds changed."""
+    rounds = select(DebriefAnswer.round_id).where(DebriefAnswer.person_id == person_id).distinct()
+    result = await db.execute(
+        update(DebriefRound)
+        .where(DebriefRound.id.in_(rounds), DebriefRound.responded > 0)
+        .values(responded=DebriefRound.responded - 1)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

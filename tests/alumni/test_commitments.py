@@ -169,4 +169,22 @@ async def test_replies_in_the_persons_language(bot: BotHarness) -> None:
     reply = await bot.ask("ana", '/commit "Abrir una radio" para 2027-03-01')
     assert "Compromiso n.º 1 anotado: «Abrir una radio», para el 1 de marzo de 2027" in reply
     reply = await bot.ask("ana", '/commit "Abrir una radio" para algún día')
-    assert "No entiendo «algún día» como fecha. Escríbela así: 2027-03-01 o «en 3 meses»" in reply
+    assert "No entiendo «algún día» como fecha. Escríbela así: 2027-01-27 o «en 3 meses»" in reply
+
+
+async def test_examples_use_the_readers_words_for_what_and_by_when(bot: BotHarness) -> None:
+    await cohort(bot, "ana")
+    for lang, expected in (
+        ("es", '/commit "Abrir una radio comunitaria" para 2027-01-27'),
+        ("fr", '/commit "Lancer une radio communautaire" pour 2027-01-27'),
+        ("pt_BR", '/commit "Criar uma rádio comunitária" até 2027-01-27'),
+        ("en", '/commit "Start a community radio" by 2027-01-27'),
+    ):
+        await bot.send("ana", f"/language {lang}")
+        reply = await bot.ask("ana", "/commit")
+        assert expected in reply, (lang, reply)
+        assert " by " not in reply or lang == "en"
+    # the example, copied, is accepted
+    await bot.send("ana", "/language es")
+    reply = await bot.ask("ana", '/commit "Abrir una radio comunitaria" para 2027-01-27')
+    assert "Compromiso n.º 1 anotado" in reply

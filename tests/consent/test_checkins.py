@@ -70,7 +70,11 @@ async def test_no_check_in_or_reminder_ever_follows_a_no(bot: BotHarness) -> Non
     await recorded_session(bot, extra="every week until 2027-02-28")
     await bot.advance(START - timedelta(hours=47) - bot.clock.now())
     assert len(prompts(bot, "ben", CHECKIN)) == 1
+    # "No" fits both the check-in and the session's RSVP question: which one?
     reply = await bot.ask("ben", "No")
+    assert "I can't tell which one “No” answers" in reply
+    [checkin] = [c for c in bot.last("ben").choices if "Yes, that's fine" in c]
+    reply = await bot.ask("ben", checkin)
     assert "You won't be asked about it again" in reply
     before = len(bot.to("ben")), len(bot.to("cai"))
     await bot.advance(timedelta(days=45))  # six recorded weeks and the expiry period

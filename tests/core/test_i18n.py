@@ -93,7 +93,13 @@ def test_core_texts_are_translated_not_copied_from_english(domain: str, lang: st
     english = texts("en", domain)
     translated = texts(lang, domain)
     assert set(translated) >= set(english)
-    copied = [msgid for msgid, text in english.items() if translated[msgid] == text]
+    copied = [
+        msgid
+        for msgid, text in english.items()
+        if translated[msgid] == text
+        # a placeholder word may be the same word ("N"; French "CODE", "DATE", "PAGE")
+        and not (msgid.startswith("help.ph_") and text.isupper())
+    ]
     assert copied == []
 
 
@@ -103,7 +109,8 @@ def test_command_names_stay_untranslated(domain: str, lang: str) -> None:
     english = texts("en", domain)
     translated = texts(lang, domain)
     for msgid, text in english.items():
-        for command in re.findall(r"/[a-z]+(?: CODE| off)?", text):
+        # the command and the keywords it takes; its placeholder words are translated
+        for command in re.findall(r"/[a-z]+(?: off)?", text):
             assert command in translated[msgid], (msgid, command)
 
 
@@ -324,7 +331,7 @@ def babel_parts(lang: str, instant: datetime, zone: ZoneInfo, width: str) -> tup
     )
     if number and locale.character_order == "right-to-left":
         number = f"{FSI}{number}{PDI}"
-    gmt = str(locale.zone_formats["gmt"]) % number
+    gmt = (str(locale.zone_formats["gmt"]) % number).strip()  # Portuguese "%s GMT", no offset
     return (
         babel_dates.format_date(local.date(), format=width, locale=locale),
         babel_dates.format_time(local, format="short", locale=locale),

@@ -185,3 +185,62 @@ async def test_retention_purges_debriefs_some_time_after_the_cohort_closed(
     assert await named_answers(bot) == []
     assert await anonymous_answers(bot) == []
     assert await rounds(bot) == []
+
+
+async def test_withdrawing_consent_unnames_the_answers_already_given(bot: BotHarness) -> None:
+    """A no to keeping debrief answers reaches back: the named answers lose their name (text
+    kept as anonymous rows), leave the person's export and the summary's quotes name nobody."""
+    await cohort(bot, "ana", "ben", "cy", facilitator="fay")
+    await session(bot)
+    await until_ended(bot)
+    await answer(bot, "ana", "ben", "cy")
+    assert "“The breakout rooms” — ana" in await bot.ask("coord", "/debriefs 1")
+    reply = await bot.ask("ana", "/consent debrief no")
+    assert "no" in reply
+    ana = await person_id(bot, "ana")
+    assert {pid for pid, *_rest in await named_answers(bot)} == {
+        await person_id(bot, "ben"),
+        await person_id(bot, "cy"),
+    }
+    assert ("worked", None, "The breakout rooms") in await anonymous_answers(bot)
+    async with bot.db.transaction() as db:
+        export = await export_person(db, ana, bot.clock.now())
+    assert "debrief_answer" not in export["tables"]
+    text = await bot.ask("coord", "/debriefs 1")
+    assert "Answered: 3 of 3" in text  # the answers are all still there
+    assert "“The breakout rooms”" in text
+    assert "— ana" not in text
+    assert "“breakout groups” — ben" in text
+    await bot.advance(timedelta(hours=73))
+    [summary] = got(bot, "fay", SUMMARY)
+    assert "— ana" not in summary.text and "— ben" in summary.text
+
+
+async def test_a_no_for_another_scope_changes_no_answer(bot: BotHarness) -> None:
+    await cohort(bot, "ana", "ben", "cy")
+    await session(bot)
+    await until_ended(bot)
+    await answer(bot, "ana")
+    before = await named_answers(bot)
+    await bot.send("ana", "/consent photos no")
+    assert await named_answers(bot) == before
+
+
+async def test_counts_stay_true_after_an_erasure(bot: BotHarness) -> None:
+    await cohort(bot, "ana", "ben", "cy", "dan")
+    await session(bot)
+    await until_ended(bot)
+    await answer(bot, "ana", "ben", "cy")
+    assert "Answered: 3 of 4" in await bot.ask("coord", "/debriefs 1")
+    await bot.send("ben", "/forgetme")
+    await bot.send("ben", "1")
+    text = await bot.ask("coord", "/debriefs 1")
+    assert "Answered: 2 of 4" in text
+    assert "Answered: 3" not in text
+    # two answers left: fewer than three, so no answer is shown at all
+    assert "“The breakout rooms”" not in text
+    # an erasure after a withdrawal: the unnamed answers stay, and so does the count
+    await bot.send("ana", "/consent debrief no")
+    await bot.send("ana", "/forgetme")
+    await bot.send("ana", "1")
+    assert "Answered: 2 of 4" in await bot.ask("coord", "/debriefs 1")

@@ -115,7 +115,7 @@ BAD_INPUTS = [
     ('/addsession "Old" 2026-12-01 09:59', r"is in the past"),  # 09:59 Berlin = 08:59 UTC
     (
         '/addsession "X" 2026-13-45 15:00',
-        r'"2026-13-45 15:00" is not a date and time I understand.*2026-12-08 18:00',
+        r'"2026-13-45 15:00" is not a date and time I understand.*like 2026-12-02 18:00',
     ),
     ('/addsession "X" 2026-12-03 25:99', r"is not a date and time I understand"),
     ('/addsession "X" soon', r'"soon" is not a date and time I understand'),
@@ -219,3 +219,33 @@ async def test_warnings_asked_in_a_group_go_to_the_coordinator_privately(bot: Bo
     assert in_group == []
     assert any("Before I tell anyone" in m.text and "bo:" in m.text for m in private)
     assert "Scheduled #1" in await bot.ask("coord", "1")
+
+
+async def test_the_same_session_twice_is_a_question_not_a_second_session(bot: BotHarness) -> None:
+    await make_cohort(bot, {"ana": ("Europe/Berlin", None)})
+    assert "Scheduled #1" in await bot.ask("coord", '/addsession "Circle" 2026-12-08 15:00')
+    before = await counts(bot)
+    mark = len(bot.sent)
+    reply = await bot.ask("coord", '/addsession "circle " 2026-12-08 15:00 for 1h')
+    assert re.search(r'#1 "Circle" is already scheduled on Tuesday, December 8, 2026', reply)
+    assert "tell every member twice" in reply
+    assert reply.endswith("Schedule it anyway and tell everyone?")
+    assert bot.last("coord").choices == ("Schedule it anyway", "No, change nothing")
+    assert await counts(bot) == before
+    assert "nothing was changed" in await bot.ask("coord", "2")
+    assert await counts(bot) == before and texts(bot, "ana", mark) == []
+    # another title, or another time, is no duplicate
+    assert "Scheduled #2" in await bot.ask("coord", '/addsession "Circle" 2026-12-08 16:00')
+    assert "Scheduled #3" in await bot.ask("coord", '/addsession "Other" 2026-12-08 15:00')
+    # confirmed, it is saved
+    await bot.ask("coord", '/addsession "Circle" 2026-12-08 15:00')
+    assert "Scheduled #4" in await bot.ask("coord", "1")
+
+
+async def test_a_duplicate_and_a_night_are_told_together(bot: BotHarness) -> None:
+    await make_cohort(bot, {"bo": ("Asia/Tokyo", None)})
+    await bot.ask("coord", '/addsession "Late" 2026-12-04 18:00')
+    await bot.ask("coord", "1")
+    reply = await bot.ask("coord", '/addsession "Late" 2026-12-04 18:00')
+    assert "already scheduled" in reply
+    assert "It is also hard for some members:" in reply and "bo:" in reply

@@ -64,9 +64,22 @@ async def test_cancel_a_one_off_and_a_notice_nobody_saw_yet_is_withdrawn(bot: Bo
     await add(bot, '/addsession "Kickoff" 2026-12-03 15:00')
     # It is 04:00 in New York: ana has not been told yet, so she need not hear of the cancel.
     reply = await bot.ask("coord", "/cancelsession 1")
-    assert 'Cancelled "Kickoff" (#1)' in reply
+    assert re.search(r'Cancelled "Kickoff" on Thursday, December 3, 2026 at 3:00\s?PM', reply)
     await bot.advance(timedelta(days=3))
     assert texts(bot, "ana", mark) == []
+
+
+async def test_cancelling_a_one_off_names_its_date_in_each_readers_zone(bot: BotHarness) -> None:
+    await make_cohort(bot, PEOPLE)
+    await add(bot, '/addsession "Kickoff" 2026-12-03 15:00')
+    await bot.advance(timedelta(hours=5))  # everyone has heard of it
+    await bot.ask("coord", "/cancelsession 1")
+    await bot.advance(timedelta(hours=12))
+    ana, chen = bot.last_text("ana"), bot.last_text("chen")
+    assert re.search(r'Cancelled: "Kickoff" on Thursday, December 3, 2026 at 9:00\s?AM', ana)
+    assert "America/New_York" in ana and "sessions" not in ana
+    assert "jueves, 3 de diciembre de 2026, 11:00" in chen and "no se celebrará" in chen
+    assert "las sesiones" not in chen
 
 
 async def test_move_one_date(bot: BotHarness) -> None:

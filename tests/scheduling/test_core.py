@@ -334,3 +334,48 @@ def test_holidays_by_country_in_the_readers_language() -> None:
     assert HolidayBook("en").holiday("ZZ", date(2026, 12, 25)) is None  # no data: no holiday
     spanish = HolidayBook("es").holiday("ES", date(2026, 12, 25))
     assert spanish == "Natividad del Señor"
+
+
+@pytest.mark.parametrize(
+    ("lang", "country", "day", "name"),
+    [
+        ("es", "CO", date(2026, 4, 3), "Viernes Santo"),
+        ("es", "CO", date(2026, 12, 8), "La Inmaculada Concepción"),
+        ("fr", "FR", date(2026, 12, 25), "Noël"),
+        ("fr", "CO", date(2026, 12, 8), "La Inmaculada Concepción"),  # no French: Colombia's own
+        ("pt_BR", "BR", date(2026, 12, 25), "Natal"),
+        ("ar", "LB", date(2026, 12, 25), "عيد الميلاد"),
+        ("ar", "FR", date(2026, 7, 14), "Fête nationale"),  # no Arabic: France's own
+        ("en", "FR", date(2026, 7, 14), "National Day"),
+    ],
+)
+def test_holiday_names_in_the_readers_language_else_the_countrys_own(
+    lang: str, country: str, day: date, name: str
+) -> None:
+    assert HolidayBook(lang).holiday(country, day) == name
+
+
+@pytest.mark.parametrize("lang", ["es", "fr", "pt_BR", "ar"])
+def test_no_english_holiday_name_where_the_data_has_the_readers_language(lang: str) -> None:
+    """Every country whose data speaks the reader's language (or its base language) names its
+    holidays in it: a name equal to the English one only where the two really coincide."""
+    import holidays
+
+    base = lang.split("_")[0]
+    for country in sorted(holidays.list_supported_countries()):
+        probe = holidays.country_holidays(country)
+        supported = tuple(getattr(probe, "supported_languages", ()) or ())
+        pick = (
+            lang
+            if lang in supported
+            else next((code for code in supported if code.split("_")[0] == base), None)
+        )
+        if pick is None:
+            continue
+        want = {
+            d: str(n)
+            for d, n in holidays.country_holidays(country, years=2026, language=pick).items()
+        }
+        book = HolidayBook(lang)
+        for day, expected in want.items():
+            assert book.holiday(country, day) == expected, (lang, country, day)

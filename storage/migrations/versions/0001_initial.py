@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 12:32:37.180071
+Create Date: 2026-12-07 12:40:17.978829
 """
 
 from __future__ import annotations
@@ -108,6 +108,7 @@ def upgrade() -> None:
         sa.Column("language", sa.String(length=16), nullable=True),
         sa.Column("timezone", sa.String(length=64), nullable=True),
         sa.Column("country", sa.String(length=2), nullable=True),
+        sa.Column("country_from_zone", sa.Boolean(), nullable=False),
         sa.Column("quiet_start", sa.String(length=5), nullable=True),
         sa.Column("quiet_end", sa.String(length=5), nullable=True),
         sa.Column("active_cohort_id", sa.Integer(), nullable=True),
