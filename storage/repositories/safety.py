@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import STAFF_ROLES, Membership, Person
+from storage.models.cohorts import Role
 from storage.models.safety import (
     ASKED,
     ConductAck,
@@ -57,7 +58,7 @@ async def recipients(session: AsyncSession, cohort_id: int, exclude: Sequence[in
     when that leaves nobody, the other staff."""
     skip = set(exclude)
     chosen = await contact_ids(session, cohort_id) or await role_ids(
-        session, cohort_id, ("coordinator",)
+        session, cohort_id, (Role.COORDINATOR,)
     )
     found = [pid for pid in chosen if pid not in skip]
     if found:

@@ -10,6 +10,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from bot.i18n import _
+from storage.models.broadcast import AnnouncementStatus
 from storage.repositories.broadcast import progress, recent
 from web.auth import cohort_page
 from web.pages.common import render, when
@@ -60,7 +61,7 @@ async def broadcasts(request: web.Request, p: Page) -> web.StreamResponse:
                 number=a.number,
                 excerpt=text,
                 status=tr.t(STATUS_IDS.get(a.status, _("web.broadcast_draft"))),
-                sending=a.status == "sending",
+                sending=a.status == AnnouncementStatus.SENDING,
                 when=when(tr, p, moment),
                 planned=planned,
                 sent=c.sent,
