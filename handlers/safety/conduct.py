@@ -94,7 +94,9 @@ async def translate_conduct(ctx: Context, cohort: Cohort, args: Args) -> None:
 
 async def show_conduct(ctx: Context, cohort: Cohort, *, asking: bool) -> bool:
     """Show the code in the reader's language (else the original) and, until they have
-    acknowledged it, ask them to. False when the cohort has none."""
+    acknowledged it, ask them to. False when the cohort has none. `asking`: the person asked
+    (`conduct`): the question answers their command, so their next typed reply goes to it;
+    shown at join, it outlives onboarding and later commands (sticky)."""
     texts = await conduct_texts(ctx.session, cohort.id)
     if not texts:
         if asking:
@@ -113,7 +115,7 @@ async def show_conduct(ctx: Context, cohort: Cohort, *, asking: bool) -> bool:
         shown + "\n\n" + ctx.t(_("safety.conduct_ask")),
         [Choice("agree", ctx.t(_("safety.choice_agree")))],
         payload={"cohort": cohort.id},
-        sticky=True,
+        sticky=not asking,
     )
     return True
 
