@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.context import Context
+from bot.discreet import cohort_label, topic_label
 from bot.i18n import _
 from bot.messages import Choice
 from bot.profile import quiet_hours, zone_of
@@ -147,9 +148,9 @@ async def checkin(ctx: Context, job: JobInfo) -> None:
             tr.t(
                 _("consent.checkin_question"),
                 number=occurrence.number,
-                title=occurrence.title,
+                title=topic_label(tr, cohort, occurrence.title),
                 when=tr.datetime(occurrence.start, zone),
-                cohort=cohort.name,
+                cohort=cohort_label(tr, cohort),
             ),
             meaning(tr, CHECKIN_SCOPE),
             tr.t(_("consent.checkin_note")),
@@ -246,7 +247,7 @@ async def renew(ctx: Context, job: JobInfo) -> None:
         tr.t(
             _("consent.renew_question"),
             scope=label(tr, row.scope),
-            cohort=cohort.name,
+            cohort=cohort_label(tr, cohort),
             given=tr.date(row.given_at.astimezone(zone)),
         ),
         meaning(tr, row.scope),

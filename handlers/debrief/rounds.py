@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import Args
 from bot.context import Ask, Context
+from bot.discreet import topic_label
 from bot.i18n import Translator, _
 from bot.messages import Choice
 from bot.outbox import NewJob, cancel_jobs
@@ -212,8 +213,10 @@ def _choices(tr: Translator, step: str) -> list[Choice]:
 
 
 async def _title(ctx: Context, debrief: DebriefRound) -> str:
+    """The session's title, or in discreet mode neutral words (in the reader's language)."""
     session = await ctx.session.get(ScheduledSession, debrief.session_id)
-    return session.title if session is not None else ""
+    title = session.title if session is not None else ""
+    return topic_label(ctx.tr, ctx.cohort, title) if ctx.cohort is not None else title
 
 
 async def _drop_question(ctx: Context, prompt: DebriefPrompt) -> None:

@@ -75,6 +75,10 @@ async def test_notifications_name_neither_program_nor_session(bot: BotHarness) -
     await bot.advance(timedelta(days=2, hours=5))  # past the 24 h reminder
     reminders = [m.text for m in bot.to("ana") if "your next meeting" in m.text]
     assert reminders and all("Protest" not in text for text in reminders)
+    seen = len(bot.to("ana"))
+    await bot.advance(timedelta(hours=4))  # the session has ended: the debrief asks
+    debrief = [m.text for m in bot.to("ana")[seen:] if "debrief" in m.text.lower()]
+    assert debrief and all("Protest" not in text for text in debrief)
     async with bot.db.transaction() as session:
         rows = (await session.execute(select(OutboxMessage))).scalars().all()
         to_ana = [r for r in rows if r.chat_id == "ana" and r.created_at > rows[0].created_at]
