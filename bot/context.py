@@ -169,11 +169,12 @@ class Context:
         lang = person.language if person is not None else None
         return self.services.catalogs.translator(lang or self.config.bot.default_language)
 
-    def _language_of(self, reader: Person | None) -> str | None:
+    async def _language_of(self, person_id: int | None) -> str | None:
         """The reader's language, carried by a protected message (None otherwise)."""
-        if not self.protect or reader is None:
+        if not self.protect or person_id is None:
             return None
-        return self.translator_for(reader).lang
+        reader = await self.session.get(Person, person_id)  # loaded already, as a rule
+        return self.translator_for(reader).lang if reader is not None else None
 
     def t(self, msgid: str, **params: object) -> str:
         return self.tr.t(msgid, **self._examples(params))
@@ -233,7 +234,9 @@ class Context:
             person_id=self.person.id if self.person and not self.reply_to.is_group else None,
             priority=PRIORITY_REPLY,
             protect=self.protect,
-            language=self._language_of(None if self.reply_to.is_group else self.person),
+            language=await self._language_of(
+                None if self.reply_to.is_group or self.person is None else self.person.id
+            ),
         )
 
     async def send_to_person(
@@ -275,9 +278,7 @@ class Context:
             not_before=not_before,
             priority=priority,
             protect=self.protect,
-            language=self._language_of(await self.session.get(Person, person_id))
-            if self.protect
-            else None,
+            language=await self._language_of(person_id),
         )
 
     async def notify(
@@ -379,9 +380,7 @@ class Context:
                     question=ref_of(question_id, kind, nonce),
                     person_id=a.person_id,
                     protect=self.protect,
-                    language=self._language_of(await self.session.get(Person, a.person_id))
-                    if self.protect
-                    else None,
+                    language=await self._language_of(a.person_id),
                 )
                 for a, question_id, nonce in zip(asks, question_ids, nonces, strict=True)
                 if a.person_id in reach

@@ -198,12 +198,9 @@ class Delivery:
     async def deliver_due_then_next(self, platform: str) -> datetime | None:
         """Real time: claim what is due beside what the lanes are sending, hand it over and
         return at once, with when to look again (the lanes also say when a row is settled).
-        The next due instant is asked in the claim's transaction. While the platform stops:
-        wait for the sends out to be recorded and give the rest back."""
+        The next due instant is asked in the claim's transaction. While the platform stops,
+        nothing is claimed (the sending loop then ends with `drain`)."""
         lanes = self.lanes[platform]
-        if platform in self._stopping:
-            await self.drain(platform)
-            return None
         room = self.batch - lanes.outstanding
         if room >= max(1, self.batch // 4):
             claimed, upcoming = await self._claim_rows(platform, want_next=True, room=room)
