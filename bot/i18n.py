@@ -8,11 +8,12 @@ Placeholders are named: "{zone}". Plurals use `tn(msgid, n)`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gettext
 import logging
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
@@ -66,8 +67,13 @@ def plural_expr(locale: Locale) -> str:
 def plural_index(locale: Locale, n: int, forms: int) -> int:
     """Which of a message's plural forms to use: .po files order them by the language's gettext
     plural formula, which the standard library evaluates safely."""
-    rule = gettext.c2py(plural_expr(locale))
-    return min(int(rule(n)), forms - 1)
+    return min(int(_plural_rule(plural_expr(locale))(n)), forms - 1)
+
+
+@functools.cache
+def _plural_rule(expr: str) -> Callable[[int], int]:
+    # Compiling a formula costs far more than evaluating it; a handful of languages exist.
+    return gettext.c2py(expr)
 
 
 _FIRST = re.compile(r"(?<![\d:])1(?=[ \u00a0\u202f][^\W\d])")

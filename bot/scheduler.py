@@ -13,14 +13,16 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.clock import Clock, SystemClock
 from bot.context import Context, Services
@@ -177,7 +179,7 @@ class JobRunner:
             unprompted=jobs[0].kind,
         )
         texts = {text for job in jobs for text in strings_in(job.payload)}
-        with log_scope(f"job-{jobs[0].id}", *texts):
+        with log_scope(f"job-{jobs[0].id}", *texts), _pinned(session):
             try:
                 async with session.begin_nested():
                     await handler(ctx, [_info(job) for job in jobs])
@@ -202,6 +204,23 @@ class JobRunner:
             job.finished_at = now
         else:
             job.due_at = now + backoff(job.attempts)
+
+
+@contextmanager
+def _pinned(session: AsyncSession) -> Iterator[None]:
+    """While a batch runs, what it loads stays loaded: the session's identity map holds rows
+    only as long as something refers to them, so each job of a batch asking for the same
+    round, session or cohort would otherwise read it again."""
+    kept: list[object] = []
+
+    def keep(_session: Session, instance: object) -> None:
+        kept.append(instance)
+
+    event.listen(session.sync_session, "loaded_as_persistent", keep)
+    try:
+        yield
+    finally:
+        event.remove(session.sync_session, "loaded_as_persistent", keep)
 
 
 def _of_kind(kind: str, job: Job) -> bool:

@@ -219,6 +219,14 @@ async def _title(ctx: Context, debrief: DebriefRound) -> str:
     return topic_label(ctx.tr, ctx.cohort, title) if ctx.cohort is not None else title
 
 
+async def _drop_questions(ctx: Context, question_ids: list[int]) -> None:
+    """A closing round's open questions, in one statement."""
+    for start in range(0, len(question_ids), 500):  # within every database's parameter limit
+        await ctx.session.execute(
+            delete(PendingQuestion).where(PendingQuestion.id.in_(question_ids[start : start + 500]))
+        )
+
+
 async def _drop_question(ctx: Context, prompt: DebriefPrompt) -> None:
     if prompt.question_id is not None:
         await ctx.session.execute(
@@ -618,8 +626,8 @@ async def close_round(ctx: Context, job: JobInfo) -> None:
         return
     debrief, _cohort = found
     debrief.closed_at = ctx.now
-    for prompt in await prompts_of_round(ctx.session, debrief.id):
-        await _drop_question(ctx, prompt)
+    asked = [p.question_id for p in await prompts_of_round(ctx.session, debrief.id)]
+    await _drop_questions(ctx, [question for question in asked if question is not None])
     await delete_prompts(ctx.session, debrief.id)
     await cancel_jobs(
         ctx.session,
