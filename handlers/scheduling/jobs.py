@@ -30,7 +30,14 @@ from handlers.scheduling.api import (
     occurrences_between,
     session_members,
 )
-from handlers.scheduling.core import HORIZON, LOOK_AHEAD, ROLL_EVERY, Occurrence, plan_reminders
+from handlers.scheduling.core import (
+    HORIZON,
+    LOOK_AHEAD,
+    REMINDER_LEADS,
+    ROLL_EVERY,
+    Occurrence,
+    plan_reminders,
+)
 from handlers.scheduling.events import OccurrenceCancelled, OccurrenceEnded, OccurrenceScheduled
 from handlers.scheduling.text import (
     answer_choices,
@@ -97,11 +104,15 @@ async def materialize(ctx: Context, session: ScheduledSession) -> list[Occurrenc
             cohort_id=session.cohort_id,
         )
         if occurrence.start > ctx.now:
-            # Everyone's reminders in one statement (the roll goes over them again every day).
+            # Everyone's reminders in one statement. The roll goes over them again every day:
+            # whoever has a job for every lead already (planned earlier) is not planned again,
+            # as none of theirs could be added.
+            written = await _reminder_keys(ctx, occurrence)
             await ctx.schedule_many(
                 [
                     job
                     for person in members
+                    if not written.issuperset(_lead_keys(occurrence, person))
                     for job in reminder_jobs(ctx, occurrence, person, cohort)
                 ]
             )
@@ -112,6 +123,27 @@ async def materialize(ctx: Context, session: ScheduledSession) -> list[Occurrenc
 
 def _payload(occurrence: Occurrence, **extra: Any) -> dict[str, Any]:
     return {"occurrence_id": occurrence.row_id, "start": stamp(occurrence.start), **extra}
+
+
+async def _reminder_keys(ctx: Context, occurrence: Occurrence) -> set[str]:
+    """The keys of the reminder jobs written for `occurrence` so far (a range of the unique
+    key's index; where a collation orders the range otherwise, only some planning is redone)."""
+    prefix = occurrence_job_key(REMINDER, occurrence, "")
+    found = await ctx.session.execute(
+        select(Job.idempotency_key).where(
+            Job.idempotency_key >= prefix, Job.idempotency_key < prefix + "\U0010ffff"
+        )
+    )
+    return set(found.scalars())
+
+
+def _lead_keys(occurrence: Occurrence, person: Person) -> list[str]:
+    return [_reminder_key(occurrence, person, lead) for lead in REMINDER_LEADS]
+
+
+def _reminder_key(occurrence: Occurrence, person: Person, lead: timedelta) -> str:
+    minutes = int(lead.total_seconds() // 60)
+    return occurrence_job_key(REMINDER, occurrence, f"p{person.id}", f"{minutes}m")
 
 
 def reminder_jobs(
@@ -127,7 +159,7 @@ def reminder_jobs(
             NewJob(
                 REMINDER,
                 due,
-                key=occurrence_job_key(REMINDER, occurrence, f"p{person.id}", f"{minutes}m"),
+                key=_reminder_key(occurrence, person, lead),
                 payload=_payload(occurrence, lead=minutes),
                 person_id=person.id,
                 cohort_id=occurrence.cohort_id,
