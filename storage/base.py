@@ -7,7 +7,12 @@ from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import DeclarativeBase
+
+# Where a retention hook's DELETE runs: the retention pass gives the unit of work's connection
+# (plain SQL, nothing for the ORM to synchronize); a session works too.
+Executor = AsyncSession | AsyncConnection
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

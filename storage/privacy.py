@@ -52,7 +52,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.base import Base
+from storage.base import Base, Executor
 from storage.engine import checkpoint_after_commit as checkpoint_after_commit
 from storage.models import Identity, Job, OutboxMessage, PendingQuestion, ProcessedUpdate
 from storage.models.core import JobStatus, MessageStatus
@@ -542,7 +542,7 @@ async def erase_person(
 
 
 # Retention ---------------------------------------------------------------------------------
-RetentionHook = Callable[[AsyncSession, datetime, "PrivacyConfig"], Awaitable[int]]
+RetentionHook = Callable[[Executor, datetime, "PrivacyConfig"], Awaitable[int]]
 
 
 def retention_hooks() -> list[tuple[str, RetentionHook]]:
@@ -563,7 +563,7 @@ def older_than(column: str, days_setting: str) -> Callable[..., Awaitable[int]]:
     """
 
     async def hook(
-        cls: type[Base], session: AsyncSession, now: datetime, privacy: PrivacyConfig
+        cls: type[Base], session: Executor, now: datetime, privacy: PrivacyConfig
     ) -> int:
         cutoff = now - timedelta(days=int(getattr(privacy, days_setting)))
         result = await session.execute(_older_than(cls, column), {"cutoff": cutoff})
@@ -629,13 +629,17 @@ async def purge_expired(
     model's `__retention__`)."""
 
     purged: dict[str, int] = {}
+    # Plain DELETEs on the unit of work's connection: what they remove is old and not held by
+    # the session, so the ORM has nothing to look up or synchronize.
+    await session.flush()
+    connection = await session.connection()
     for label, statement, setting in _core_purges():
         cutoff = now - timedelta(days=int(getattr(privacy, setting)))
-        count = _rowcount(await session.execute(statement, {"cutoff": cutoff, "now": now}))
+        count = _rowcount(await connection.execute(statement, {"cutoff": cutoff, "now": now}))
         if count:
             purged[label] = count
     for name, hook in retention_hooks() if hooks is None else hooks:
-        count = await hook(session, now, privacy)
+        count = await hook(connection, now, privacy)
         if count:
             purged[name] = purged.get(name, 0) + count
     return purged

@@ -8,10 +8,9 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Delete, ForeignKey, String, UniqueConstraint, bindparam, delete
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base
+from storage.base import Base, Executor
 
 if TYPE_CHECKING:
     from bot.config import PrivacyConfig
@@ -100,9 +99,7 @@ class FailedJoin(Base):
     attempted_at: Mapped[datetime] = mapped_column(index=True)
 
     @classmethod
-    async def __retention__(
-        cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
-    ) -> int:
+    async def __retention__(cls, session: Executor, now: datetime, privacy: PrivacyConfig) -> int:
         result = await session.execute(_purge_failed_joins(), {"cutoff": now - FAILED_JOIN_WINDOW})
         return int(getattr(result, "rowcount", 0) or 0)
 

@@ -35,10 +35,9 @@ from sqlalchemy import (
     delete,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base
+from storage.base import Base, Executor
 from storage.models.cohorts import Cohort
 
 if TYPE_CHECKING:
@@ -105,9 +104,7 @@ class DebriefRound(Base):
     closed_at: Mapped[datetime | None]
 
     @classmethod
-    async def __retention__(
-        cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
-    ) -> int:
+    async def __retention__(cls, session: Executor, now: datetime, privacy: PrivacyConfig) -> int:
         result = await session.execute(
             _purge_rounds(), _closed(privacy.debrief_retention_days, now)
         )
@@ -134,9 +131,7 @@ class DebriefPrompt(Base):
     reminded_at: Mapped[datetime | None]
 
     @classmethod
-    async def __retention__(
-        cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
-    ) -> int:
+    async def __retention__(cls, session: Executor, now: datetime, privacy: PrivacyConfig) -> int:
         cutoff = now - timedelta(days=privacy.unanswered_question_days)
         result = await session.execute(_purge_prompts(), {"cutoff": cutoff})
         return _rowcount(result)
@@ -159,9 +154,7 @@ class DebriefAnswer(Base):
     answered_at: Mapped[datetime]
 
     @classmethod
-    async def __retention__(
-        cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
-    ) -> int:
+    async def __retention__(cls, session: Executor, now: datetime, privacy: PrivacyConfig) -> int:
         result = await session.execute(
             _purge_answers(), _closed(privacy.debrief_retention_days, now)
         )
@@ -183,9 +176,7 @@ class AnonymousDebriefAnswer(Base):
     text: Mapped[str | None] = mapped_column(Text)
 
     @classmethod
-    async def __retention__(
-        cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
-    ) -> int:
+    async def __retention__(cls, session: Executor, now: datetime, privacy: PrivacyConfig) -> int:
         result = await session.execute(
             _purge_anonymous(), _closed(privacy.debrief_retention_days, now)
         )

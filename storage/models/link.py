@@ -8,10 +8,9 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Delete, ForeignKey, String, bindparam, delete
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base
+from storage.base import Base, Executor
 
 if TYPE_CHECKING:
     from bot.config import PrivacyConfig
@@ -35,9 +34,7 @@ class LinkCode(Base):
     used_at: Mapped[datetime | None]
 
     @classmethod
-    async def __retention__(
-        cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
-    ) -> int:
+    async def __retention__(cls, session: Executor, now: datetime, privacy: PrivacyConfig) -> int:
         result = await session.execute(_purge_codes(), {"cutoff": now - LINK_KEEP})
         return int(getattr(result, "rowcount", 0) or 0)
 
@@ -52,9 +49,7 @@ class LinkAttempt(Base):
     attempted_at: Mapped[datetime] = mapped_column(index=True)
 
     @classmethod
-    async def __retention__(
-        cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
-    ) -> int:
+    async def __retention__(cls, session: Executor, now: datetime, privacy: PrivacyConfig) -> int:
         result = await session.execute(_purge_attempts(), {"cutoff": now - LINK_KEEP})
         return int(getattr(result, "rowcount", 0) or 0)
 

@@ -19,10 +19,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, bindparam, delete
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base
+from storage.base import Base, Executor
 
 if TYPE_CHECKING:
     from bot.config import PrivacyConfig
@@ -70,9 +69,7 @@ class SafetyReport(Base):
     updated_at: Mapped[datetime] = mapped_column(index=True)  # the thread's last message
 
     @classmethod
-    async def __retention__(
-        cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
-    ) -> int:
+    async def __retention__(cls, session: Executor, now: datetime, privacy: PrivacyConfig) -> int:
         cutoff = now - timedelta(days=privacy.safety_report_days)
         result = await session.execute(
             delete(SafetyReport).where(SafetyReport.updated_at < bindparam("cutoff")),
@@ -120,9 +117,7 @@ class SafetyCheck(Base):
     fanout_done: Mapped[bool] = mapped_column(default=False)
 
     @classmethod
-    async def __retention__(
-        cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
-    ) -> int:
+    async def __retention__(cls, session: Executor, now: datetime, privacy: PrivacyConfig) -> int:
         cutoff = now - timedelta(days=privacy.safety_check_days)
         result = await session.execute(
             delete(SafetyCheck).where(SafetyCheck.created_at < bindparam("cutoff")),

@@ -13,10 +13,9 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Delete, ForeignKey, Index, String, bindparam, delete, or_
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base
+from storage.base import Base, Executor
 
 if TYPE_CHECKING:
     from bot.config import PrivacyConfig
@@ -45,9 +44,7 @@ class WebLoginToken(Base):
     used_at: Mapped[datetime | None]
 
     @classmethod
-    async def __retention__(
-        cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
-    ) -> int:
+    async def __retention__(cls, session: Executor, now: datetime, privacy: PrivacyConfig) -> int:
         result = await session.execute(_purge_tokens(), {"cutoff": now - SPENT_KEEP})
         return _rowcount(result)
 
@@ -65,9 +62,7 @@ class WebSession(Base):
     ended_at: Mapped[datetime | None]  # signed out
 
     @classmethod
-    async def __retention__(
-        cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
-    ) -> int:
+    async def __retention__(cls, session: Executor, now: datetime, privacy: PrivacyConfig) -> int:
         result = await session.execute(
             _purge_sessions(), {"idle": now - SESSION_IDLE, "oldest": now - SESSION_MAX}
         )
@@ -91,9 +86,7 @@ class WebAudit(Base):
     viewed_at: Mapped[datetime]
 
     @classmethod
-    async def __retention__(
-        cls, session: AsyncSession, now: datetime, privacy: PrivacyConfig
-    ) -> int:
+    async def __retention__(cls, session: Executor, now: datetime, privacy: PrivacyConfig) -> int:
         result = await session.execute(_purge_audit(), {"cutoff": now - AUDIT_KEEP})
         return _rowcount(result)
 

@@ -15,6 +15,7 @@ from bot.errors import ConfigError
 from bot.messages import Address
 from bot.outbox import enqueue_message, schedule_job
 from handlers.privacy.commands import RETENTION, next_run
+from storage.base import Executor
 from storage.models import Job, OutboxMessage, PendingQuestion, ProcessedUpdate
 from storage.privacy import purge_expired, retention_hooks
 from tests.conftest import START
@@ -146,7 +147,7 @@ async def test_what_is_past_its_limit_is_purged(bot: BotHarness) -> None:
 async def test_hooks_are_called_with_the_privacy_settings(bot: BotHarness) -> None:
     seen: list[tuple[datetime, PrivacyConfig]] = []
 
-    async def hook(session: AsyncSession, now: datetime, privacy: PrivacyConfig) -> int:
+    async def hook(session: Executor, now: datetime, privacy: PrivacyConfig) -> int:
         seen.append((now, privacy))
         return 3
 
