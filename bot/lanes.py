@@ -150,7 +150,11 @@ class Lanes:
                 bulk = item.priority > PRIORITY_REPLY
                 wait = self.limiter.wait_time(item.outbound.to, now, bulk=bulk)
                 if wait <= 0:
-                    self._queues[item.outbound.to.chat_id].popleft()
+                    chat = item.outbound.to.chat_id
+                    queue = self._queues[chat]
+                    queue.popleft()
+                    if not queue:  # only chats with something queued are looked at
+                        del self._queues[chat]
                     return item
                 soonest = wait if soonest is None else min(soonest, wait)
             self._changed.clear()
