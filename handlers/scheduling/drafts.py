@@ -4,7 +4,7 @@ confirmation question's payload until the coordinator confirms."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from handlers.scheduling.core import DEFAULT_DURATION, MAX_SESSION_DURATION
 from handlers.scheduling.lookup import example_later, require_open, resolve_zone_text
 from handlers.scheduling.parse import (
     EXAMPLE_ZONE,
+    SessionWords,
     parse_session_duration,
     parse_until,
     parse_when,
@@ -111,15 +112,7 @@ def wall_of(result: LocalResult, zone: ZoneInfo) -> datetime:
 def build_draft(ctx: Context, args: Args) -> Draft:
     cohort = require_open(ctx)
     words = split_addsession(args.words)
-    if words.zone is not None:
-        zone_name = resolve_zone_text(ctx, words.zone)
-    else:
-        found = default_zone(ctx, cohort)
-        if found is None:
-            raise UserError(
-                _("scheduling.no_zone"), title=words.title, when=words.when, example=EXAMPLE_ZONE
-            )
-        zone_name = found
+    zone_name = _zone_name(ctx, cohort, words)
     zone = ZoneInfo(zone_name)
     today = ctx.now.astimezone(zone).date()
     when = parse_when(words.when, zone, today, words.title)
@@ -134,23 +127,6 @@ def build_draft(ctx: Context, args: Args) -> Draft:
     if when.instant > ctx.now + PLAN_AHEAD:
         raise UserError(_("time.too_far"), when=when_full(ctx.tr, when.instant, zone))
     duration = parse_session_duration(words.duration, DEFAULT_DURATION, MAX_SESSION_DURATION)
-    rule = None
-    if words.freq is not None:
-        until = None
-        if words.until is not None:
-            until_day = parse_until(words.until, today, words.title)
-            if until_day > today + PLAN_AHEAD:
-                raise UserError(_("time.too_far"), when=ctx.tr.date(until_day))
-            until = until_instant(until_day, zone)
-            if until < when.instant:
-                raise UserError(
-                    _("scheduling.until_before_start"),
-                    until=until_day.isoformat(),
-                    start=when_full(ctx.tr, when.instant, zone),
-                    example=(when.instant.astimezone(zone).date() + timedelta(weeks=8)).isoformat(),
-                )
-        freq: Frequency = "DAILY" if words.freq == "DAILY" else "WEEKLY"
-        rule = rrule_string(freq, until, interval=words.interval)
     wall = wall_of(when, zone)
     return Draft(
         title=words.title,
@@ -158,10 +134,45 @@ def build_draft(ctx: Context, args: Args) -> Draft:
         start_wall=wall.isoformat(timespec="seconds"),
         starts_at=when.instant,
         duration_minutes=int(duration.total_seconds() // 60),
-        rrule=rule,
+        rrule=_rule(ctx, words, when, zone, today),
         recorded=words.recorded,
         adjustment=when.adjustment,
     )
+
+
+def _zone_name(ctx: Context, cohort: Cohort, words: SessionWords) -> str:
+    """The zone typed, else the coordinator's, else the cohort's."""
+    if words.zone is not None:
+        return resolve_zone_text(ctx, words.zone)
+    found = default_zone(ctx, cohort)
+    if found is None:
+        raise UserError(
+            _("scheduling.no_zone"), title=words.title, when=words.when, example=EXAMPLE_ZONE
+        )
+    return found
+
+
+def _rule(
+    ctx: Context, words: SessionWords, when: LocalResult, zone: ZoneInfo, today: date
+) -> str | None:
+    """The recurrence rule of a repeating session (its `until` checked), None for one time."""
+    if words.freq is None:
+        return None
+    until = None
+    if words.until is not None:
+        until_day = parse_until(words.until, today, words.title)
+        if until_day > today + PLAN_AHEAD:
+            raise UserError(_("time.too_far"), when=ctx.tr.date(until_day))
+        until = until_instant(until_day, zone)
+        if until < when.instant:
+            raise UserError(
+                _("scheduling.until_before_start"),
+                until=until_day.isoformat(),
+                start=when_full(ctx.tr, when.instant, zone),
+                example=(when.instant.astimezone(zone).date() + timedelta(weeks=8)).isoformat(),
+            )
+    freq: Frequency = "DAILY" if words.freq == "DAILY" else "WEEKLY"
+    return rrule_string(freq, until, interval=words.interval)
 
 
 def moved_series_draft(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.commands import ClauseError, pick_number, split_clauses
+from bot.commands import ClauseError, Clauses, pick_number, split_clauses
 from bot.errors import UserError
 from bot.i18n import _
 from bot.sanitize import clean_name
@@ -65,6 +65,22 @@ def take_when(words: Sequence[str], index: int) -> tuple[str, int]:
 def split_addsession(words: Sequence[str]) -> SessionWords:
     """`"TITLE" DATETIME [ZONE] [for DURATION] [every [N] day|week] [until DATE] [recorded]`.
     An unquoted title runs up to the first date."""
+    return _read_parts(_session_parts(words))
+
+
+@dataclass(frozen=True)
+class _SessionParts:
+    """addsession's words by role, not read yet: the title, the date-time, then the zone's
+    words and each keyword with its words."""
+
+    title: str
+    when: str
+    clauses: Clauses
+
+
+def _session_parts(words: Sequence[str]) -> _SessionParts:
+    """Where the title ends (the first date), the date-time's one or two words, and the
+    clauses after them."""
     at = next((i for i in range(1, len(words)) if _starts_when(words[i])), None)
     if not words or not words[0].strip():
         raise UserError(_("scheduling.addsession_usage"))
@@ -84,7 +100,13 @@ def split_addsession(words: Sequence[str]) -> SessionWords:
         if error.problem == "repeated":
             raise UserError(_("scheduling.repeated_word"), word=error.word, title=title) from None
         raise UserError(_("scheduling.missing_value"), word=error.word, title=title) from None
-    given = clauses.values
+    return _SessionParts(title, when, clauses)
+
+
+def _read_parts(parts: _SessionParts) -> SessionWords:
+    """What the clauses say: one way of repeating at most, every keyword with a value, and
+    `until` only for a repeating session."""
+    title, given = parts.title, parts.clauses.values
     repeats = [word for word in given if word in REPEATS]
     if len(repeats) > 1:  # one of weekly, daily and every
         raise UserError(_("scheduling.repeated_word"), word=repeats[1], title=title)
@@ -100,8 +122,8 @@ def split_addsession(words: Sequence[str]) -> SessionWords:
         raise UserError(_("scheduling.until_without_every"), title=title)
     return SessionWords(
         title=title,
-        when=when,
-        zone=" ".join(clauses.lead) or None,
+        when=parts.when,
+        zone=" ".join(parts.clauses.lead) or None,
         duration=" ".join(given["for"]) if "for" in given else None,
         freq=freq,
         interval=interval,

@@ -26,10 +26,14 @@ Usage::
 Flood limits are on by default and measured on the injected clock: advance it instead of
 sleeping, or pass ``limits=Limits.off()`` (e.g. for throughput benchmarks).
 
-The package: the server and the methods tests drive users with (server.py), the limits and
-constants (config.py), errors as the real server words them (errors.py), typed records of the
-bot's calls (records.py), text and entities (entities.py), request arguments and reply markup
-(requests.py), flood control (flood.py) and the server's state (state.py).
+The package: ``FakeTelegram``, its HTTP app and method dispatch (server.py), built from parts
+that share one state (core.py: the clock, records, users, chats): the update queue and
+getUpdates (updates.py), webhooks (webhooks.py), the bot's messages (messages.py), documents
+(files.py), users, groups and members (chats.py) and what the bot publishes of itself
+(profile.py); the limits and constants (config.py), errors as the real server words them
+(errors.py), typed records of the bot's calls (records.py), text and entities (entities.py),
+request arguments and reply markup (requests.py), flood control (flood.py) and the state's
+records (state.py).
 """
 
 from __future__ import annotations
@@ -52,7 +56,8 @@ from tests.fakes.telegram_api.records import (
     SentMessage,
     UploadedFile,
 )
-from tests.fakes.telegram_api.server import FakeTelegram, updates_of
+from tests.fakes.telegram_api.server import FakeTelegram
+from tests.fakes.telegram_api.updates import updates_of
 
 __all__ = [
     "ALL_UPDATE_TYPES",
