@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from bot.commands import Args
 from bot.context import Context
 from bot.errors import UserError
-from bot.i18n import _
+from bot.i18n import Translator, _
 from bot.messages import Choice
 from bot.router import Answer, Router
 from handlers.onboarding.events import PrivacyNoticeRead, StartedWithCode
@@ -96,11 +96,26 @@ async def picked_zone(ctx: Context, answer: Answer) -> None:
     await show_privacy(ctx)
 
 
+# What the chat itself protects, said only where it is true (the console needs no line).
+PLATFORM_NOTES = {
+    "telegram": _("onboarding.privacy_telegram"),
+    "matrix": _("onboarding.privacy_matrix"),
+}
+
+
+def privacy_notice(tr: Translator, platform: str | None) -> str:
+    """The privacy notice as read on `platform`."""
+    notice = tr.t(_("onboarding.privacy_notice"))
+    note = PLATFORM_NOTES.get(platform or "")
+    return notice if note is None else f"{notice}\n\n{tr.t(note)}"
+
+
 async def show_privacy(ctx: Context) -> None:
     ctx.require_person().onboarding_step = PRIVACY_STEP
+    platform = ctx.reply_to.platform if ctx.reply_to is not None else None
     await ctx.ask(
         PRIVACY,
-        ctx.t(_("onboarding.privacy_notice")),
+        privacy_notice(ctx.tr, platform),
         [Choice("ok", ctx.t(_("onboarding.understood"))), skip_choice(ctx)],
     )
 

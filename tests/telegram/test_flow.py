@@ -144,3 +144,17 @@ async def test_buttons_and_blocking_on_each_database(
         await eventually(unreachable)
     finally:
         await bot.close()
+
+
+async def test_the_privacy_notice_says_telegram_chats_are_not_end_to_end_encrypted(
+    tg: TelegramBot, fake: FakeTelegram
+) -> None:
+    fake.add_user(ANA, "Ana", language_code="en")
+    fake.send_private(ANA, "/start")
+    await tg.message(ANA, r"language")
+    fake.send_private(ANA, "1")
+    await tg.message(ANA, r"time zone")
+    fake.send_private(ANA, "Berlin")
+    notice = await tg.message(ANA, r"About your data")
+    assert "Telegram chats with bots are not end-to-end encrypted." in (notice.text or "")
+    assert "Matrix" not in (notice.text or "")
