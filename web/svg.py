@@ -57,10 +57,12 @@ def _svg(width: float, height: float, label: str, body: Sequence[str], cls: str)
 
 # The 24-hour world strip ---------------------------------------------------------------------
 @dataclass(frozen=True)
-class StripPerson:
-    name: str
+class StripRow:
+    """The people who share a time zone and quiet hours."""
+
+    label: str  # in the name column: their clock now and who ("14:05 · ana, bo and 38 more")
+    title: str  # the hover text: everyone in the row
     zone: str | None  # None: not set yet
-    local_now: str  # their clock now, formatted for the viewer ("" when no zone)
     quiet: tuple[time, time] | None  # their quiet hours (local), None = off
 
 
@@ -82,7 +84,7 @@ def _is_quiet(local: time, quiet: tuple[time, time] | None) -> bool:
 
 
 def world_strip(
-    people: Sequence[StripPerson],
+    rows: Sequence[StripRow],
     sessions: Sequence[StripSession],
     *,
     day_start: datetime,  # midnight of the viewer's day, aware in the viewer's zone
@@ -92,13 +94,14 @@ def world_strip(
     legend: tuple[str, str, str, str],  # awake, quiet, zone not set, session
     rtl: bool = False,
 ) -> Markup:
-    """One row per person across the viewer's 24 hours, in 15-minute steps: light when it is
-    their waking time, dark in their quiet hours; sessions as bands across every row; a line at
-    the viewer's now. In right-to-left pages the hours run from right to left."""
+    """One row per group of people (a zone and its quiet hours) across the viewer's 24 hours, in
+    15-minute steps: light when it is their waking time, dark in their quiet hours; sessions as
+    bands across every row; a line at the viewer's now. Hovering a row names everyone in it. In
+    right-to-left pages the hours run from right to left."""
     name_w, hour_w, row_h, top, gap = 210.0, 30.0, 18.0, 34.0, 2.0
     grid_w = 24 * hour_w
     width = name_w + grid_w + 10
-    height = top + len(people) * (row_h + gap) + 64
+    height = top + len(rows) * (row_h + gap) + 64
     grid_x = 10.0 if rtl else name_w
 
     def x_at(hours: float) -> float:
@@ -115,12 +118,12 @@ def world_strip(
             f'stroke="#ffffff" stroke-width="1"/>'
         )
     step = timedelta(minutes=15)
-    for index, person in enumerate(people):
+    for index, row in enumerate(rows):
         y = top + index * (row_h + gap)
         name_x = width - 4 if rtl else name_w - 8
-        shown = person.name if not person.local_now else f"{person.name} · {person.local_now}"
-        body.append(_text(name_x, y + row_h - 5, shown, anchor="end", size=11))
-        zone = ZoneInfo(person.zone) if person.zone else None
+        body.append(f'<g class="strip-row"><title>{escape(row.title)}</title>')
+        body.append(_text(name_x, y + row_h - 5, row.label, anchor="end", size=10))
+        zone = ZoneInfo(row.zone) if row.zone else None
         runs: list[tuple[int, int, str]] = []
         for quarter in range(96):
             instant = day_start + quarter * step
@@ -128,7 +131,7 @@ def world_strip(
                 colour = UNKNOWN
             else:
                 local = instant.astimezone(zone).time()
-                colour = QUIET if _is_quiet(local, person.quiet) else AWAKE
+                colour = QUIET if _is_quiet(local, row.quiet) else AWAKE
             if runs and runs[-1][2] == colour and runs[-1][1] == quarter:
                 runs[-1] = (runs[-1][0], quarter + 1, colour)
             else:
@@ -139,7 +142,8 @@ def world_strip(
                 f'<rect x="{_num(x1)}" y="{_num(y)}" width="{_num(x2 - x1)}" '
                 f'height="{_num(row_h)}" fill="{colour}"/>'
             )
-    grid_bottom = top + len(people) * (row_h + gap)
+        body.append("</g>")
+    grid_bottom = top + len(rows) * (row_h + gap)
     day_end = day_start + timedelta(days=1)
     for item in sessions:
         # Sessions of the coming days drawn at their time of day in the viewer's zone.

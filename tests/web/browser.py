@@ -87,6 +87,10 @@ class Browser:
         value: str = await asyncio.to_thread(element.value_of_css_property, prop)
         return value
 
+    async def script(self, source: str) -> Any:
+        """Runs `source` (a function body that returns a value) in the page."""
+        return await asyncio.to_thread(self.driver.execute_script, source)
+
     async def screenshot(self, name: str) -> Path:
         # The whole page: grow the window to the document's height first.
         height = await asyncio.to_thread(

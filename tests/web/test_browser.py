@@ -11,6 +11,12 @@ from tests.web.browser import chromium, require_chromium
 from tests.web.conftest import World
 from tests.web.helpers import login_link
 
+MEMBERS = ("coord", "fac", "ana", "ben", "chen", "dia", "eli")
+# Each strip row's hover text and how wide its label is drawn.
+STRIP_ROWS = """return [...document.querySelectorAll('svg.world-strip g.strip-row')].map(g => ({
+    title: g.querySelector('title').textContent,
+    width: g.querySelector('text').getComputedTextLength(),
+}));"""
 PAGES = (
     ("overview", "/c/{c}/", "The day around the world", "svg.world-strip"),
     ("sessions", "/c/{c}/sessions", "Upcoming sessions and RSVPs", None),
@@ -38,10 +44,19 @@ async def test_each_page_in_chromium(world: World, tmp_path: Path) -> None:
                 assert svgs, (name, chart)
                 size = svgs[0].size
                 assert size["width"] > 200 and size["height"] > 10, (name, size)
-        # The world strip: a row of coloured spans per member, a band for the coming session.
+        # The world strip: a row of coloured spans per zone and quiet hours (fewer rows than the
+        # seven members), each naming everyone on hover; a band for the coming session.
         await browser.get(f"/c/{world.cohort}/")
-        assert len(await browser.find_all("svg.world-strip rect")) > 7 * 2
+        rows = await browser.find_all("svg.world-strip g.strip-row")
+        assert 2 <= len(rows) < 7
+        assert len(await browser.find_all("svg.world-strip g.strip-row rect")) >= len(rows)
         assert await browser.find_all("svg.world-strip rect.session")
+        hover = await browser.script(STRIP_ROWS)
+        assert sorted(name for row in hover for name in MEMBERS if name in row["title"]) == sorted(
+            MEMBERS
+        )
+        # Every label fits the 210 px name column, as drawn.
+        assert all(0 < row["width"] <= 202 for row in hover), hover
         # Signing out in the browser ends it.
         await browser.click("form.logout button")
         await browser.wait_for("section.message")

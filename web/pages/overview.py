@@ -1,13 +1,12 @@
 """`/c/{cohort}/`: the cohort at a glance. Members on a 24-hour world strip in the viewer's zone
-(each person's waking and quiet hours, the coming week's sessions), counts by role, language and
-zone, and who has not finished onboarding."""
+(a row for the people who share a zone and quiet hours: their waking and quiet hours, the coming
+week's sessions), counts by role, language and zone, and who has not finished onboarding."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
 from datetime import time, timedelta
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -18,8 +17,9 @@ from storage.models.cohorts import ROLES
 from storage.repositories.cohorts import roster
 from web.auth import cohort_page, dashboard_of
 from web.pages.common import count_bars, language_label, render, role_label, row_name, zone_label
+from web.pages.strip import StripMember, strip_rows
 from web.state import Page
-from web.svg import StripPerson, StripSession, bars, world_strip
+from web.svg import StripSession, bars, world_strip
 
 STRIP_DAYS = timedelta(days=7)  # sessions of the coming week are drawn on the strip
 ONBOARDED = "done"
@@ -60,13 +60,12 @@ async def overview(request: web.Request, p: Page) -> web.StreamResponse:
 
     local_now = now.astimezone(p.zone)
     day_start = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
-    people = []
-    for row in rows:
-        zone = row.person.timezone
-        shown = tr.time(now.astimezone(ZoneInfo(zone))) if zone else ""
-        people.append(
-            StripPerson(row_name(row), zone, shown, quiet_hours(row.person, dash.services.config))
+    members = [
+        StripMember(
+            row_name(row), row.person.timezone, quiet_hours(row.person, dash.services.config)
         )
+        for row in rows
+    ]
     upcoming = await upcoming_occurrences(p.session, p.cohort.id, now, now + STRIP_DAYS)
     sessions = [
         StripSession(
@@ -79,7 +78,7 @@ async def overview(request: web.Request, p: Page) -> web.StreamResponse:
     ]
     labels = [tr.time(time(hour)) if hour % 3 == 0 else "" for hour in range(24)]
     strip = world_strip(
-        people,
+        strip_rows(tr, members, now),
         sessions,
         day_start=day_start,
         now=now,
