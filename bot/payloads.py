@@ -24,7 +24,13 @@ from bot.timeparse import parse_stamp, stamp
 
 # A field's metadata that leaves its None value out of the stored object (the key is absent,
 # not null): `x: int | None = field(default=None, metadata=OMIT_NONE)`.
-OMIT_NONE: Mapping[str, bool] = MappingProxyType({"payload_omit_none": True})
+OMIT_NONE: Mapping[str, str] = MappingProxyType({"payload_stored_with": ""})
+
+
+def stored_with(other: str) -> Mapping[str, str]:
+    """A field's metadata: its key is stored (even when None) only when field `other` is not
+    None, as for keys that were written together or not at all."""
+    return MappingProxyType({"payload_stored_with": other})
 
 
 class PayloadError(ValueError):
@@ -44,7 +50,8 @@ class Payload:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if value is None and f.metadata.get("payload_omit_none"):
+            guard = f.metadata.get("payload_stored_with")
+            if guard is not None and getattr(self, guard or f.name) is None:
                 continue
             out[f.name] = _encode(value)
         return out

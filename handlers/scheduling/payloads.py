@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.payloads import OMIT_NONE, Payload
+from bot.payloads import OMIT_NONE, Payload, stored_with
 from handlers.scheduling.drafts import Draft
 
 
@@ -33,7 +33,7 @@ class NoticeJob(Payload):
 
     event: str = ""
     session_id: int | None = None
-    occurrence_id: int | None = field(default=None, metadata=OMIT_NONE)
+    occurrence_id: int | None = field(default=None, metadata=stored_with("start"))
     start: str | None = field(default=None, metadata=OMIT_NONE)
     old_start: datetime | None = field(default=None, metadata=OMIT_NONE)
 
