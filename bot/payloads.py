@@ -75,6 +75,12 @@ class Payload:
             raise PayloadError(name, _missing(cls, values), "is missing") from error
 
 
+def check_declaration(cls: type[Payload]) -> None:
+    """Fail at registration, not at the first row, when a payload class declares a field of a
+    type that cannot be stored (TypeError) or names a type it does not import (NameError)."""
+    _readers_of(cls)
+
+
 @dataclass(frozen=True)
 class NoPayload(Payload):
     """The payload of a kind that carries nothing."""

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic, overload
 from bot.commands import Args
 from bot.context import Context
 from bot.events import Event, Events
-from bot.payloads import NoPayload, Payload
+from bot.payloads import NoPayload, Payload, check_declaration
 
 # A question's or job's payload class (bot/payloads.py), declared where the kind is registered;
 # a bare `JobInfo` or `Answer` carries none (the default, PEP 696, is for the type checker only).
@@ -110,6 +110,7 @@ class Router:
         """`payload`: the class of what the question carries (the handler gets it decoded as
         `answer.data`). `dropped`: the message id that tells the person their pending question
         (a confirmation) was cancelled by a new command of theirs; None: dropped silently."""
+        check_declaration(payload)
 
         def register(handler: QuestionHandler[Any]) -> QuestionHandler[Any]:
             if kind in self.questions:
@@ -130,6 +131,7 @@ class Router:
         self, kind: str, *, payload: type[Payload] = NoPayload
     ) -> Callable[[JobHandler[Any]], JobHandler[Any]]:
         """`payload`: the class of what the job carries (the handler gets it as `job.data`)."""
+        check_declaration(payload)
 
         def register(handler: JobHandler[Any]) -> JobHandler[Any]:
             self._new_job_kind(kind, payload)
@@ -151,6 +153,7 @@ class Router:
     ) -> Callable[[JobBatchHandler[Any]], JobBatchHandler[Any]]:
         """For a job kind that comes in bursts (e.g. a session's reminders to everyone): the
         handler gets every due job of the kind the runner holds at once."""
+        check_declaration(payload)
 
         def register(handler: JobBatchHandler[Any]) -> JobBatchHandler[Any]:
             self._new_job_kind(kind, payload)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -259,3 +260,12 @@ async def test_a_question_that_does_not_fit_gets_the_apology_of_a_bug(bot: BotHa
     async with bot.db.transaction() as session:
         still = await session.get(Cohort, cohort.id)
         assert still is not None and still.status != CohortStatus.CLOSED
+
+
+def test_a_field_that_cannot_be_stored_is_refused_when_its_kind_is_registered() -> None:
+    @dataclass(frozen=True)
+    class Odd(Payload):
+        when: timedelta = timedelta(0)
+
+    with pytest.raises(TypeError, match="not supported"):
+        Router().job("test.odd", payload=Odd)
