@@ -7,7 +7,8 @@ reads one back, written by this version or an older one: a missing key takes the
 default, an unknown key is ignored, a value of the wrong type is a `PayloadError` naming the
 kind and the key. Field types: int, float, str, bool, `X | None`, `tuple[X, ...]`, `list[X]`,
 `dict[str, X]`, nested payloads, and `datetime` (an instant, stored as its compact UTC stamp,
-bot/timeparse.py's `stamp`)."""
+bot/timeparse.py's `stamp`). Errors name the type found, never the value: a payload may hold
+what a person wrote, which is kept out of the logs."""
 
 from __future__ import annotations
 
@@ -172,9 +173,9 @@ def _scalar(tp: type, value: Any) -> Any:
     if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if tp is int and isinstance(value, bool):
-        raise _Mismatch(f"is not an int: {value!r}")
+        raise _Mismatch(f"is not an int: {_kind_of(value)}")
     if not isinstance(value, tp):
-        raise _Mismatch(f"is not {'an' if tp is int else 'a'} {tp.__name__}: {value!r}")
+        raise _Mismatch(f"is not {'an' if tp is int else 'a'} {tp.__name__}: {_kind_of(value)}")
     return value
 
 
@@ -184,8 +185,13 @@ def _instant(value: Any) -> datetime:
     except ValueError:
         found = None
     if found is None:
-        raise _Mismatch(f"is not an instant (20261208T170000Z): {value!r}")
+        raise _Mismatch(f"is not an instant (20261208T170000Z): {_kind_of(value)}")
     return found
+
+
+def _kind_of(value: Any) -> str:
+    """What was found instead, by its JSON type (never the value itself)."""
+    return "a string" if isinstance(value, str) else type(value).__name__
 
 
 def _first_fit(options: list[Reader], value: Any, tp: Any) -> Any:
@@ -194,18 +200,18 @@ def _first_fit(options: list[Reader], value: Any, tp: Any) -> Any:
             return read(value)
         except _Mismatch:
             continue
-    raise _Mismatch(f"is not {tp}: {value!r}")
+    raise _Mismatch(f"is not {tp}: {_kind_of(value)}")
 
 
 def _sequence(value: Any) -> list[Any]:
     if not isinstance(value, list | tuple):
-        raise _Mismatch(f"is not a list: {value!r}")
+        raise _Mismatch(f"is not a list: {_kind_of(value)}")
     return list(value)
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise _Mismatch(f"is not an object: {value!r}")
+        raise _Mismatch(f"is not an object: {_kind_of(value)}")
     return value
 
 

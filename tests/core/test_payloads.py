@@ -179,6 +179,13 @@ def test_a_value_that_does_not_fit_names_the_kind_and_the_key(
     assert "some.kind" in str(raised.value) and repr(key) in str(raised.value)
 
 
+def test_an_error_names_the_type_found_never_the_value() -> None:
+    with pytest.raises(PayloadError) as raised:
+        ReportDraft.decode({"cohort": "what I wrote about them"}, "safety.report_send")
+    assert "what I wrote" not in str(raised.value)
+    assert "'cohort' is not an int: a string" in str(raised.value)
+
+
 def job_services(clock: VirtualClock) -> Services:
     return Services(
         config=load_config(None, env={}), catalogs=Catalogs(("en",)), clock=clock, zones=None
