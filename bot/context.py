@@ -28,6 +28,7 @@ from bot.outbox import (
     schedule_job,
     schedule_jobs,
 )
+from bot.payloads import Payload
 from bot.platform import Capabilities
 from bot.question_tags import new_nonce, ref_of
 from bot.unprompted import quiet_until
@@ -47,7 +48,7 @@ class Ask:
     text: str
     choices: tuple[Choice, ...]
     key: str  # the message's idempotency key
-    payload: dict[str, Any] = field(default_factory=dict)
+    payload: Payload | None = None
     expires_at: datetime | None = None
     free_text: bool = False  # any text answers it, not only a choice
 
@@ -311,7 +312,7 @@ class Context:
         text: str,
         choices: Sequence[Choice] = (),
         *,
-        payload: dict[str, Any] | None = None,
+        payload: Payload | None = None,
         free_text: bool = False,
         person: Person | None = None,
         expires_in: timedelta | None = None,
@@ -325,7 +326,7 @@ class Context:
             person_id=target.id,
             kind=kind,
             nonce=new_nonce(),
-            payload=payload or {},
+            payload=payload.encode() if payload is not None else {},
             sticky=sticky,
             choices=[[c.key, c.label] for c in choices],
             free_text=free_text,
@@ -357,7 +358,7 @@ class Context:
                     "person_id": a.person_id,
                     "kind": kind,
                     "nonce": nonce,
-                    "payload": a.payload,
+                    "payload": a.payload.encode() if a.payload is not None else {},
                     "sticky": sticky,
                     "choices": [[c.key, c.label] for c in a.choices],
                     "free_text": a.free_text,
@@ -394,7 +395,7 @@ class Context:
         kind: str,
         due_at: datetime,
         key: str,
-        payload: dict[str, Any] | None = None,
+        payload: Payload | None = None,
         *,
         person_id: int | None = None,
         cohort_id: int | None = None,
@@ -412,14 +413,17 @@ class Context:
             zone=zone,
         )
 
-    async def defer(self, job: JobInfo, when: datetime, key: str) -> bool:
+    async def defer(self, job: JobInfo[Any], when: datetime, key: str) -> bool:
         """Run the job being handled once more at `when` (past the reader's quiet hours, after
-        the weekly rest...): same kind, payload, person and cohort; `key` names this later run."""
-        return await self.schedule(
-            job.kind,
-            when,
+        the weekly rest...): same kind, payload (as stored), person and cohort; `key` names
+        this later run."""
+        return await schedule_job(
+            self.session,
+            kind=job.kind,
+            due_at=when,
             key=key,
-            payload=dict(job.payload),
+            now=self.now,
+            payload=job.payload,
             person_id=job.person_id,
             cohort_id=job.cohort_id,
         )

@@ -11,11 +11,12 @@ must not land in a reminder's question because that one was asked last."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.answers import Match
 from bot.i18n import Translator, _
 from bot.messages import Choice
-from bot.router import Answer
+from bot.payloads import Payload
 from storage.models import PendingQuestion
 
 PICK_QUESTION = "core.pick_question"
@@ -28,18 +29,33 @@ LABEL_CHARS = 60
 
 
 @dataclass(frozen=True)
+class PickQuestion(Payload):
+    """ "Which question is this for?": what the typed text picked in each question it fits
+    (question id -> choice key); never the text itself."""
+
+    keys: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AnswerFor(Payload):
+    """The picked question's choices again: the question they answer."""
+
+    question_id: int = 0
+
+
+@dataclass(frozen=True)
 class Routed:
     """Where typed text goes: one answer, or the questions to choose between."""
 
-    answer: tuple[PendingQuestion, Answer] | None
+    answer: tuple[PendingQuestion, Match] | None
     candidates: tuple[PendingQuestion, ...] = ()
-    fits: tuple[tuple[PendingQuestion, Answer], ...] = ()  # what the text picks in each
+    fits: tuple[tuple[PendingQuestion, Match], ...] = ()  # what the text picks in each
 
 
 def route(
     questions: Sequence[PendingQuestion],
     text: str,
-    match: Callable[[PendingQuestion, str], Answer | None],
+    match: Callable[[PendingQuestion, str], Match | None],
 ) -> Routed:
     """`questions`: the person's open questions, newest first.
 

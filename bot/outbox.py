@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Address, Attachment, Choice, QuestionRef
+from bot.payloads import Payload, stored
 from storage.models import Job, OutboxMessage
 from storage.models.core import JobStatus, MessageStatus
 from storage.upsert import insert_ignore, insert_ignore_many
@@ -113,7 +114,7 @@ async def schedule_job(
     due_at: datetime,
     key: str,
     now: datetime,
-    payload: dict[str, Any] | None = None,
+    payload: Payload | Mapping[str, Any] | None = None,
     person_id: int | None = None,
     cohort_id: int | None = None,
     zone: str | None = None,
@@ -131,7 +132,7 @@ class NewJob:
     kind: str
     due_at: datetime
     key: str
-    payload: dict[str, Any] | None = None
+    payload: Payload | Mapping[str, Any] | None = None  # typed (bot/payloads.py), or as stored
     person_id: int | None = None
     cohort_id: int | None = None
     zone: str | None = None
@@ -141,7 +142,7 @@ class NewJob:
             "kind": self.kind,
             "due_at": self.due_at,
             "zone": self.zone,
-            "payload": self.payload or {},
+            "payload": stored(self.payload),
             "status": JobStatus.PENDING,
             "attempts": 0,
             "idempotency_key": self.key,

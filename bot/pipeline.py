@@ -16,13 +16,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, NoReturn
 
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.answers import AnswerWords, match_answer
+from bot.answers import AnswerWords, Match, match_answer
 from bot.authz import Access
 from bot.commands import ParsedCommand, parse_command
 from bot.context import Context, Services, private_address
@@ -30,12 +31,20 @@ from bot.errors import UserError
 from bot.i18n import _
 from bot.logsetup import log_scope
 from bot.messages import Address, Choice, Inbound, QuestionRef
-from bot.open_questions import ANSWER_FOR, PICK_QUESTION, route, which_choices
+from bot.open_questions import (
+    ANSWER_FOR,
+    PICK_QUESTION,
+    AnswerFor,
+    PickQuestion,
+    route,
+    which_choices,
+)
 from bot.outbox import PRIORITY_REPLY
+from bot.payloads import Payload
 from bot.platform import conventions_of
 from bot.question_tags import answers, ref_of
 from bot.ratelimit import Buckets
-from bot.router import Answer, Router
+from bot.router import Router
 from bot.sanitize import clean_inbound
 from storage.engine import Database, written_tables
 from storage.errors import storage_problem
@@ -48,6 +57,15 @@ from storage.upsert import insert_ignore
 log = logging.getLogger(__name__)
 
 PICK_COHORT = "core.pick_cohort"
+
+
+@dataclass(frozen=True)
+class PickCohort(Payload):
+    """ "Which cohort?": the command to run again in the cohort picked."""
+
+    text: str = ""
+
+
 WHICH_FOR = timedelta(hours=1)  # how long "which question is this for?" waits
 SEEN_EVERY = timedelta(minutes=1)  # how stale an identity's last_seen_at may get
 
@@ -438,7 +456,7 @@ class Pipeline:
             PICK_COHORT,
             ctx.t(_("core.pick_cohort")),
             [Choice(str(c.id), c.name) for _m, c in mine],
-            payload={"text": ctx.inbound.text if ctx.inbound else ""},
+            payload=PickCohort(ctx.inbound.text if ctx.inbound else ""),
         )
         return None
 
@@ -498,18 +516,19 @@ class Pipeline:
         text = inbound.text.strip()
         routed = route(questions, text, self._match)
         if routed.answer is not None:
-            await self._answer(ctx, *routed.answer)
+            question, match = routed.answer
+            await self._answer(ctx, question, match.key, match.text)
         elif len(routed.candidates) == 1:
             await self._pick_one(ctx, routed.candidates[0])
         else:
             # What the text picks in each question it fits, by choice key: never the text
             # itself, which may be a written answer (nothing a person types is stored).
-            keys = {str(q.id): a.key for q, a in routed.fits if a.key is not None}
+            keys = {str(q.id): m.key for q, m in routed.fits if m.key is not None}
             await ctx.ask(
                 PICK_QUESTION,
                 ctx.tn(_("core.which_question"), len(routed.candidates), text=text),
                 which_choices(ctx.tr, routed.candidates),
-                payload={"keys": keys},
+                payload=PickQuestion(keys),
                 expires_in=WHICH_FOR,
                 privately=True,
             )
@@ -519,15 +538,14 @@ class Pipeline:
         ref = ref_of(question.id, question.kind, question.nonce)
         await ctx.say(ctx.t(_("core.pick_one")), choices=choices, question=ref)
 
-    async def _picked_question(self, ctx: Context, answer: Answer) -> None:
+    async def _picked_question(self, ctx: Context, chosen: str | None, data: PickQuestion) -> None:
         """The person said which open question their typed text was for: the choice it picked
         there is the answer; a written answer (or text that fit none) is asked for again."""
         person = ctx.require_person()
-        picked = await ctx.session.get(PendingQuestion, int(answer.key or 0))
+        picked = await ctx.session.get(PendingQuestion, int(chosen or 0))
         if picked is None or picked.person_id != person.id:
             raise UserError(_("core.question_expired"))
-        keys = answer.payload.get("keys")
-        key = keys.get(str(picked.id)) if isinstance(keys, dict) else None
+        key = data.keys.get(str(picked.id))
         labels = dict((k, label) for k, label in picked.choices)
         if key is None or key not in labels:
             # A written answer, or text that fit none of the choices: asked for again.
@@ -536,33 +554,28 @@ class Pipeline:
                 ANSWER_FOR,
                 ctx.t(again),
                 [Choice(k, label) for k, label in picked.choices],
-                payload={"question_id": picked.id},
+                payload=AnswerFor(picked.id),
                 free_text=picked.free_text,
                 expires_in=WHICH_FOR,
                 privately=True,
             )
             return
-        await self._answer(
-            ctx, picked, Answer(picked.id, picked.kind, key, labels[key], picked.payload)
-        )
+        await self._answer(ctx, picked, key, labels[key])
 
-    async def _answer_for(self, ctx: Context, answer: Answer) -> None:
+    async def _answer_for(
+        self, ctx: Context, key: str | None, text: str | None, data: AnswerFor
+    ) -> None:
         """An answer to the choices of the question picked in "which one?": it is that
         question's answer."""
         person = ctx.require_person()
-        picked = await ctx.session.get(PendingQuestion, int(answer.payload.get("question_id", 0)))
+        picked = await ctx.session.get(PendingQuestion, data.question_id)
         if picked is None or picked.person_id != person.id:
             raise UserError(_("core.question_expired"))
-        await self._answer(
-            ctx, picked, Answer(picked.id, picked.kind, answer.key, answer.text, picked.payload)
-        )
+        await self._answer(ctx, picked, key, text)
 
-    def _match(self, question: PendingQuestion, text: str) -> Answer | None:
+    def _match(self, question: PendingQuestion, text: str) -> Match | None:
         choices = [(k, label) for k, label in question.choices]
-        found = match_answer(choices, question.free_text, text, self._words)
-        if found is None:
-            return None
-        return Answer(question.id, question.kind, found.key, found.text, question.payload)
+        return match_answer(choices, question.free_text, text, self._words)
 
     async def _button(self, ctx: Context, ref: QuestionRef, key: str | None) -> None:
         """A pressed button answers the question it names only if that question is still open,
@@ -580,32 +593,35 @@ class Pipeline:
         labels = dict((k, label) for k, label in question.choices)
         if key not in labels:
             raise UserError(_("core.question_expired"))
-        await self._answer(
-            ctx, question, Answer(question.id, question.kind, key, labels[key], question.payload)
-        )
+        await self._answer(ctx, question, key, labels[key])
 
-    async def _answer(self, ctx: Context, question: PendingQuestion, answer: Answer) -> None:
+    async def _answer(
+        self, ctx: Context, question: PendingQuestion, key: str | None, text: str | None
+    ) -> None:
+        """The question is answered (`key`: the choice, or None for written `text`): it is
+        closed and its kind's handler gets the answer with the question's payload decoded."""
+        kind, raw = question.kind, question.payload
         await ctx.session.delete(question)
         await ctx.session.flush()
-        if answer.kind == PICK_COHORT:
-            await self._picked_cohort(ctx, answer)
+        if kind == PICK_COHORT:
+            await self._picked_cohort(ctx, key, PickCohort.decode(raw, kind))
             return
-        if answer.kind == PICK_QUESTION:
-            await self._picked_question(ctx, answer)
+        if kind == PICK_QUESTION:
+            await self._picked_question(ctx, key, PickQuestion.decode(raw, kind))
             return
-        if answer.kind == ANSWER_FOR:
-            await self._answer_for(ctx, answer)
+        if kind == ANSWER_FOR:
+            await self._answer_for(ctx, key, text, AnswerFor.decode(raw, kind))
             return
-        handler = self.router.questions.get(answer.kind)
+        handler = self.router.questions.get(kind)
         if handler is None:
-            log.error("no handler for question kind %s", answer.kind)
+            log.error("no handler for question kind %s", kind)
             raise UserError(_("core.question_expired"))
-        await handler(ctx, answer)
+        await handler(ctx, self.router.answer(kind, question.id, key, text, raw))
 
-    async def _picked_cohort(self, ctx: Context, answer: Answer) -> None:
+    async def _picked_cohort(self, ctx: Context, key: str | None, data: PickCohort) -> None:
         person = ctx.require_person()
-        assert answer.key is not None
-        person.active_cohort_id = int(answer.key)
-        command = parse_command(str(answer.payload.get("text", "")))
+        assert key is not None
+        person.active_cohort_id = int(key)
+        command = parse_command(data.text)
         if command is not None:
             await self.run_command(ctx, command)

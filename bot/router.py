@@ -6,38 +6,51 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, overload
 
 from bot.commands import Args
 from bot.context import Context
 from bot.events import Event, Events
+from bot.payloads import NoPayload, Payload, check_declaration
+
+# A question's or job's payload class (bot/payloads.py), declared where the kind is registered;
+# a bare `JobInfo` or `Answer` carries none (the default, PEP 696, is for the type checker only).
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
+
+    P = TypeVar("P", bound=Payload, default=NoPayload)
+else:
+    from typing import TypeVar
+
+    P = TypeVar("P", bound=Payload)
 
 
 @dataclass(frozen=True)
-class Answer:
+class Answer(Generic[P]):
     question_id: int
     kind: str
     key: str | None  # the chosen choice's key, or None for a free-text answer
     text: str | None  # the free text, or the chosen label
-    payload: dict[str, Any]
+    data: P  # the question's payload, decoded
 
 
 @dataclass(frozen=True)
-class JobInfo:
+class JobInfo(Generic[P]):
     id: int
     kind: str
     due_at: datetime
-    payload: dict[str, Any]
+    payload: dict[str, Any]  # as stored (its texts are kept out of the logs)
     person_id: int | None
     cohort_id: int | None
     zone: str | None
+    data: P  # the payload, decoded
 
 
 CommandHandler = Callable[[Context, Args], Awaitable[None]]
-QuestionHandler = Callable[[Context, Answer], Awaitable[None]]
-JobHandler = Callable[[Context, JobInfo], Awaitable[None]]
+QuestionHandler = Callable[[Context, Answer[P]], Awaitable[None]]
+JobHandler = Callable[[Context, JobInfo[P]], Awaitable[None]]
 # Runs many due jobs of one kind together (all or nothing); a single one is a batch of one.
-JobBatchHandler = Callable[[Context, Sequence[JobInfo]], Awaitable[None]]
+JobBatchHandler = Callable[[Context, Sequence[JobInfo[P]]], Awaitable[None]]
 E = TypeVar("E", bound=Event)
 
 
@@ -57,10 +70,13 @@ class Router:
     def __init__(self) -> None:
         self.commands: dict[str, CommandSpec] = {}
         self.aliases: dict[str, str] = {}
-        self.questions: dict[str, QuestionHandler] = {}
+        self.questions: dict[str, QuestionHandler[Any]] = {}
         self.dropped: dict[str, str] = {}  # question kind -> "your pending ... was cancelled"
-        self.jobs: dict[str, JobHandler] = {}
-        self.job_batches: dict[str, JobBatchHandler] = {}
+        self.jobs: dict[str, JobHandler[Any]] = {}
+        self.job_batches: dict[str, JobBatchHandler[Any]] = {}
+        # kind -> the payload class its rows carry (NoPayload when none was declared)
+        self.question_payloads: dict[str, type[Payload]] = {}
+        self.job_payloads: dict[str, type[Payload]] = {}
         self.events = Events()
 
     def command(
@@ -80,42 +96,84 @@ class Router:
 
         return register
 
+    @overload
     def question(
         self, kind: str, *, dropped: str | None = None
-    ) -> Callable[[QuestionHandler], QuestionHandler]:
-        """`dropped`: the message id that tells the person their pending question (a
-        confirmation) was cancelled by a new command of theirs; None: dropped silently."""
+    ) -> Callable[[QuestionHandler[NoPayload]], QuestionHandler[NoPayload]]: ...
+    @overload
+    def question(
+        self, kind: str, *, payload: type[P], dropped: str | None = None
+    ) -> Callable[[QuestionHandler[P]], QuestionHandler[P]]: ...
+    def question(
+        self, kind: str, *, payload: type[Payload] = NoPayload, dropped: str | None = None
+    ) -> Callable[[QuestionHandler[Any]], QuestionHandler[Any]]:
+        """`payload`: the class of what the question carries (the handler gets it decoded as
+        `answer.data`). `dropped`: the message id that tells the person their pending question
+        (a confirmation) was cancelled by a new command of theirs; None: dropped silently."""
+        check_declaration(payload)
 
-        def register(handler: QuestionHandler) -> QuestionHandler:
+        def register(handler: QuestionHandler[Any]) -> QuestionHandler[Any]:
             if kind in self.questions:
                 raise ValueError(f"question kind {kind!r} registered twice")
             self.questions[kind] = handler
+            self.question_payloads[kind] = payload
             if dropped is not None:
                 self.dropped[kind] = dropped
             return handler
 
         return register
 
-    def job(self, kind: str) -> Callable[[JobHandler], JobHandler]:
-        def register(handler: JobHandler) -> JobHandler:
-            if kind in self.jobs or kind in self.job_batches:
-                raise ValueError(f"job kind {kind!r} registered twice")
+    @overload
+    def job(self, kind: str) -> Callable[[JobHandler[NoPayload]], JobHandler[NoPayload]]: ...
+    @overload
+    def job(self, kind: str, *, payload: type[P]) -> Callable[[JobHandler[P]], JobHandler[P]]: ...
+    def job(
+        self, kind: str, *, payload: type[Payload] = NoPayload
+    ) -> Callable[[JobHandler[Any]], JobHandler[Any]]:
+        """`payload`: the class of what the job carries (the handler gets it as `job.data`)."""
+        check_declaration(payload)
+
+        def register(handler: JobHandler[Any]) -> JobHandler[Any]:
+            self._new_job_kind(kind, payload)
             self.jobs[kind] = handler
             return handler
 
         return register
 
-    def job_batch(self, kind: str) -> Callable[[JobBatchHandler], JobBatchHandler]:
+    @overload
+    def job_batch(
+        self, kind: str
+    ) -> Callable[[JobBatchHandler[NoPayload]], JobBatchHandler[NoPayload]]: ...
+    @overload
+    def job_batch(
+        self, kind: str, *, payload: type[P]
+    ) -> Callable[[JobBatchHandler[P]], JobBatchHandler[P]]: ...
+    def job_batch(
+        self, kind: str, *, payload: type[Payload] = NoPayload
+    ) -> Callable[[JobBatchHandler[Any]], JobBatchHandler[Any]]:
         """For a job kind that comes in bursts (e.g. a session's reminders to everyone): the
         handler gets every due job of the kind the runner holds at once."""
+        check_declaration(payload)
 
-        def register(handler: JobBatchHandler) -> JobBatchHandler:
-            if kind in self.jobs or kind in self.job_batches:
-                raise ValueError(f"job kind {kind!r} registered twice")
+        def register(handler: JobBatchHandler[Any]) -> JobBatchHandler[Any]:
+            self._new_job_kind(kind, payload)
             self.job_batches[kind] = handler
             return handler
 
         return register
+
+    def _new_job_kind(self, kind: str, payload: type[Payload]) -> None:
+        if kind in self.jobs or kind in self.job_batches:
+            raise ValueError(f"job kind {kind!r} registered twice")
+        self.job_payloads[kind] = payload
+
+    def answer(
+        self, kind: str, question_id: int, key: str | None, text: str | None, raw: dict[str, Any]
+    ) -> Answer[Any]:
+        """An answer to a question of `kind`, its stored payload decoded (`PayloadError` when
+        it does not fit the kind's class)."""
+        data = self.question_payloads.get(kind, NoPayload).decode(raw, kind)
+        return Answer(question_id, kind, key, text, data)
 
     def on(
         self, kind: type[E], *, order: int = 0
@@ -144,11 +202,12 @@ class Router:
         for alias, target in other.aliases.items():
             self.aliases[alias] = target
         for kind, q in other.questions.items():
-            self.question(kind, dropped=other.dropped.get(kind))(q)
+            payload = other.question_payloads[kind]
+            self.question(kind, payload=payload, dropped=other.dropped.get(kind))(q)
         for kind, j in other.jobs.items():
-            self.job(kind)(j)
+            self.job(kind, payload=other.job_payloads[kind])(j)
         for kind, b in other.job_batches.items():
-            self.job_batch(kind)(b)
+            self.job_batch(kind, payload=other.job_payloads[kind])(b)
         self.events.include(other.events)
 
     def resolve(self, name: str) -> CommandSpec | None:

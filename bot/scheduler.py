@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock, SystemClock
 from bot.context import Context, Services
 from bot.logsetup import log_scope, strings_in
+from bot.payloads import NoPayload
 from bot.router import JobInfo, Router
 from storage.engine import Database, written_tables
 from storage.models import Job, Person
@@ -160,7 +162,7 @@ class JobRunner:
                 if handler is None:
                     raise LookupError(f"no handler for job kind {job.kind}")
                 async with session.begin_nested():
-                    await handler(ctx, _info(job))
+                    await handler(ctx, self._info(job))
             except Exception as error:
                 self._failed(job, error, now)
                 return
@@ -182,7 +184,7 @@ class JobRunner:
         with log_scope(f"job-{jobs[0].id}", *texts), _pinned(session):
             try:
                 async with session.begin_nested():
-                    await handler(ctx, [_info(job) for job in jobs])
+                    await handler(ctx, [self._info(job) for job in jobs])
             except Exception as error:
                 if len(jobs) == 1:
                     self._failed(jobs[0], error, now)
@@ -194,6 +196,14 @@ class JobRunner:
         for job in jobs:
             job.status = JobStatus.DONE
             job.finished_at = now
+
+    def _info(self, job: Job) -> JobInfo[Any]:
+        """The job as its handler gets it: the payload decoded by its kind's class (a payload
+        that does not fit fails the job, as a failing handler does)."""
+        data = self.router.job_payloads.get(job.kind, NoPayload).decode(job.payload, job.kind)
+        return JobInfo(
+            job.id, job.kind, job.due_at, job.payload, job.person_id, job.cohort_id, job.zone, data
+        )
 
     def _failed(self, job: Job, error: Exception, now: datetime) -> None:
         job.attempts += 1
@@ -225,12 +235,6 @@ def _pinned(session: AsyncSession) -> Iterator[None]:
 
 def _of_kind(kind: str, job: Job) -> bool:
     return job.kind == kind
-
-
-def _info(job: Job) -> JobInfo:
-    return JobInfo(
-        job.id, job.kind, job.due_at, job.payload, job.person_id, job.cohort_id, job.zone
-    )
 
 
 _NEXT_DUE = select(func.min(Job.due_at)).where(Job.status == JobStatus.PENDING)

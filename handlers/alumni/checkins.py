@@ -34,6 +34,7 @@ from handlers.alumni.common import (
     relation_text,
     tell_helper,
 )
+from handlers.alumni.payloads import AnnualCheckin, OfCohort
 from handlers.cohorts import CohortClosed
 from storage.models import Cohort, Person
 from storage.models.alumni import CONTACT_CHECKIN, AlumniContact
@@ -80,18 +81,18 @@ async def cohort_closed(ctx: Context, event: CohortClosed) -> None:
             WELCOME,
             out_of_quiet(person, ctx.config, zone, ctx.now + WELCOME_DELAY),
             key=f"{WELCOME}:c{cohort.id}:p{person.id}",
-            payload={"cohort_id": cohort.id},
+            payload=OfCohort(cohort.id),
             person_id=person.id,
             cohort_id=cohort.id,
         )
         await schedule_checkin(ctx, person, cohort, 1)
 
 
-@router.job(WELCOME)
-async def welcome(ctx: Context, job: JobInfo) -> None:
+@router.job(WELCOME, payload=OfCohort)
+async def welcome(ctx: Context, job: JobInfo[OfCohort]) -> None:
     """Thanks, what follows, and how to opt out (or in)."""
     person = ctx.person
-    cohort = await ctx.session.get(Cohort, int(job.payload.get("cohort_id", 0)))
+    cohort = await ctx.session.get(Cohort, job.data.cohort_id)
     if person is None or cohort is None or cohort.status != CohortStatus.CLOSED:
         return
     if await membership(ctx.session, cohort.id, person.id) is None:
@@ -134,17 +135,17 @@ async def schedule_checkin(ctx: Context, person: Person, cohort: Cohort, year: i
         CHECKIN,
         local_morning(ctx, person, zone, day),
         key=f"{CHECKIN}:c{cohort.id}:p{person.id}:y{year}",
-        payload={"cohort_id": cohort.id, "year": year},
+        payload=AnnualCheckin(cohort.id, year),
         person_id=person.id,
         cohort_id=cohort.id,
     )
 
 
-@router.job(CHECKIN)
-async def annual_checkin(ctx: Context, job: JobInfo) -> None:
+@router.job(CHECKIN, payload=AnnualCheckin)
+async def annual_checkin(ctx: Context, job: JobInfo[AnnualCheckin]) -> None:
     person = ctx.person
-    cohort = await ctx.session.get(Cohort, int(job.payload.get("cohort_id", 0)))
-    year = int(job.payload.get("year", 1))
+    cohort = await ctx.session.get(Cohort, job.data.cohort_id)
+    year = job.data.year
     if person is None or cohort is None:
         return
     if await membership(ctx.session, cohort.id, person.id) is None:
@@ -169,7 +170,7 @@ async def annual_checkin(ctx: Context, job: JobInfo) -> None:
         CHECKIN_QUESTION,
         text,
         [Choice(key, ctx.t(label)) for key, label in CHECKIN_CHOICES.items()],
-        payload={"cohort_id": cohort.id},
+        payload=OfCohort(cohort.id),
         sticky=True,
         expires_in=QUESTION_LIFETIME,
     )
@@ -184,10 +185,10 @@ async def annual_checkin(ctx: Context, job: JobInfo) -> None:
     )
 
 
-@router.question(CHECKIN_QUESTION)
-async def checkin_answered(ctx: Context, answer: Answer) -> None:
+@router.question(CHECKIN_QUESTION, payload=OfCohort)
+async def checkin_answered(ctx: Context, answer: Answer[OfCohort]) -> None:
     person = ctx.require_person()
-    cohort = await ctx.session.get(Cohort, int(answer.payload.get("cohort_id", 0)))
+    cohort = await ctx.session.get(Cohort, answer.data.cohort_id)
     p = await prefix_for(ctx.session, person.id)
     if answer.key == STOP:
         stopped = []

@@ -44,6 +44,7 @@ from handlers.alumni.common import (
     relation_text,
     tell_helper,
 )
+from handlers.alumni.payloads import NudgeJob, NudgePick, NudgeStatus
 from storage.models import Cohort, Job, Person
 from storage.models.alumni import (
     CONTACT_NUDGE,
@@ -237,7 +238,7 @@ async def plan_nudges(ctx: Context, commitment: Commitment, person: Person, coho
             NUDGE,
             plan.at,
             key=nudge_key(commitment, plan.reason),
-            payload={"commitment_id": commitment.id, "reason": plan.reason},
+            payload=NudgeJob(commitment.id, plan.reason),
             person_id=commitment.person_id,
             cohort_id=commitment.cohort_id,
         )
@@ -501,12 +502,12 @@ async def apply_answer(ctx: Context, commitment: Commitment, key: str | None) ->
 # Nudges ----------------------------------------------------------------------------------------
 
 
-@router.job(NUDGE)
-async def nudge_fell_due(ctx: Context, job: JobInfo) -> None:
+@router.job(NUDGE, payload=NudgeJob)
+async def nudge_fell_due(ctx: Context, job: JobInfo[NudgeJob]) -> None:
     row = await ctx.session.get(Job, job.id)
     if row is not None and row.status == JobStatus.CANCELLED:
         return  # folded into a nudge sent earlier in this same batch of due jobs
-    commitment = await ctx.session.get(Commitment, int(job.payload.get("commitment_id", 0)))
+    commitment = await ctx.session.get(Commitment, job.data.commitment_id)
     if commitment is None or commitment.status != OPEN:
         return
     if commitment.nudge_pending_since is None:
@@ -558,7 +559,8 @@ async def ride_along(ctx: Context, person: Person, included: set[int]) -> list[C
     )
     extra: list[Commitment] = []
     for job in found.scalars():
-        commitment = await ctx.session.get(Commitment, int(job.payload.get("commitment_id", 0)))
+        nudge = NudgeJob.decode(job.payload, NUDGE)
+        commitment = await ctx.session.get(Commitment, nudge.commitment_id)
         if commitment is None or commitment.status != OPEN:
             continue
         if commitment.id not in included:
@@ -605,7 +607,7 @@ async def ask_status(ctx: Context, commitment: Commitment, rest: list[int], text
         NUDGE_STATUS,
         text,
         choices,
-        payload={"id": commitment.id, "rest": rest},
+        payload=NudgeStatus(commitment.id, tuple(rest)),
         sticky=True,
         expires_in=QUESTION_LIFETIME,
     )
@@ -621,7 +623,7 @@ async def ask_pick(ctx: Context, items: list[Commitment], text: str, *, first: b
         NUDGE_PICK,
         text,
         choices,
-        payload={"ids": {str(c.number): c.id for c in items}},
+        payload=NudgePick({str(c.number): c.id for c in items}),
         sticky=True,
         expires_in=QUESTION_LIFETIME,
     )
@@ -636,10 +638,10 @@ async def owned(ctx: Context, commitment_id: object) -> Commitment | None:
     return commitment
 
 
-@router.question(NUDGE_PICK)
-async def nudge_picked(ctx: Context, answer: Answer) -> None:
+@router.question(NUDGE_PICK, payload=NudgePick)
+async def nudge_picked(ctx: Context, answer: Answer[NudgePick]) -> None:
     person = ctx.require_person()
-    ids = {str(k): int(v) for k, v in dict(answer.payload.get("ids", {})).items()}
+    ids = answer.data.ids
     if answer.key == ALL_WORKING:
         items = await commitments_by_id(ctx.session, ids.values())
         still = [c for c in items if c.person_id == person.id and c.status == OPEN]
@@ -658,14 +660,14 @@ async def nudge_picked(ctx: Context, answer: Answer) -> None:
     await ask_status(ctx, commitment, rest, text)
 
 
-@router.question(NUDGE_STATUS)
-async def nudge_answered(ctx: Context, answer: Answer) -> None:
+@router.question(NUDGE_STATUS, payload=NudgeStatus)
+async def nudge_answered(ctx: Context, answer: Answer[NudgeStatus]) -> None:
     person = ctx.require_person()
-    commitment = await owned(ctx, answer.payload.get("id"))
+    commitment = await owned(ctx, answer.data.id)
     if commitment is None:
         raise UserError(_("core.question_expired"))
     await apply_answer(ctx, commitment, answer.key)
-    rest_ids = [int(i) for i in answer.payload.get("rest", [])]
+    rest_ids = list(answer.data.rest)
     rest = [
         c
         for c in await commitments_by_id(ctx.session, rest_ids)

@@ -34,6 +34,7 @@ from handlers.alumni.match import (
     rank_mentors,
     seeker,
 )
+from handlers.alumni.payloads import MentorAsk, MentorSuggestion, OfPairing
 from storage.models import Cohort, Job, PendingQuestion, Person
 from storage.models.alumni import (
     ACTIVE,
@@ -205,18 +206,17 @@ async def suggest(ctx: Context, person: Person, interests: str | None, skip: lis
             Choice("other", ctx.t(_("alumni.choice_other_mentor"))),
             Choice("no", ctx.t(_("alumni.choice_not_now"))),
         ],
-        payload={"mentor_id": best.person_id, "skip": skip, "interests": interests},
+        payload=MentorSuggestion(best.person_id, tuple(skip), interests),
     )
 
 
-@router.question(SUGGEST)
-async def suggestion_answered(ctx: Context, answer: Answer) -> None:
+@router.question(SUGGEST, payload=MentorSuggestion)
+async def suggestion_answered(ctx: Context, answer: Answer[MentorSuggestion]) -> None:
     person = ctx.require_person()
     p = await prefix_for(ctx.session, person.id)
-    mentor_id = int(answer.payload.get("mentor_id", 0))
-    skip = [int(x) for x in answer.payload.get("skip", [])]
-    interests = answer.payload.get("interests")
-    interests = str(interests) if interests else None
+    mentor_id = answer.data.mentor_id
+    skip = list(answer.data.skip)
+    interests = answer.data.interests or None
     if answer.key == "no":
         await ctx.reply(_("alumni.findmentor_later"), command=f"{p}findmentor")
         return
@@ -250,14 +250,14 @@ async def suggestion_answered(ctx: Context, answer: Answer) -> None:
         ASK,
         ask_at,
         key=f"{ASK}:{pairing.id}",
-        payload={"pairing_id": pairing.id, "interests": interests},
+        payload=MentorAsk(pairing.id, interests),
         person_id=mentor_id,
     )
     await ctx.schedule(
         TIMEOUT,
         ask_at + ANSWER_WITHIN,
         key=f"{TIMEOUT}:{pairing.id}",
-        payload={"pairing_id": pairing.id},
+        payload=OfPairing(pairing.id),
         person_id=person.id,
     )
     await ctx.reply(_("alumni.findmentor_asked"), name=await name_of(ctx.session, mentor_id))
@@ -266,16 +266,16 @@ async def suggestion_answered(ctx: Context, answer: Answer) -> None:
 # The mentor's side -----------------------------------------------------------------------------
 
 
-@router.job(ASK)
-async def ask_mentor(ctx: Context, job: JobInfo) -> None:
-    pairing = await ctx.session.get(MentorPairing, int(job.payload.get("pairing_id", 0)))
+@router.job(ASK, payload=MentorAsk)
+async def ask_mentor(ctx: Context, job: JobInfo[MentorAsk]) -> None:
+    pairing = await ctx.session.get(MentorPairing, job.data.pairing_id)
     if ctx.person is None or pairing is None or pairing.status != ASKED:
         return
     mentee = await ctx.session.get(Person, pairing.mentee_id)
     if mentee is None:
         return
     cohort = await ctx.session.get(Cohort, pairing.cohort_id) if pairing.cohort_id else None
-    interests = job.payload.get("interests")
+    interests = job.data.interests
     lines = [
         ctx.t(
             _("alumni.mentor_request"),
@@ -284,7 +284,7 @@ async def ask_mentor(ctx: Context, job: JobInfo) -> None:
         ),
         *describe(ctx, await seeker_languages(ctx, mentee), mentee.country, None),
     ]
-    phrases = interest_phrases(str(interests)) if interests else []
+    phrases = interest_phrases(interests) if interests else []
     if phrases:
         lines.append(ctx.t(_("alumni.show_interests"), interests=", ".join(phrases)))
     lines.append(ctx.t(_("alumni.mentor_request_question")))
@@ -295,16 +295,16 @@ async def ask_mentor(ctx: Context, job: JobInfo) -> None:
             Choice("yes", ctx.t(_("alumni.choice_mentor_yes"))),
             Choice("no", ctx.t(_("alumni.choice_mentor_no"))),
         ],
-        payload={"pairing_id": pairing.id},
+        payload=OfPairing(pairing.id),
         sticky=True,
         expires_in=ANSWER_WITHIN + timedelta(days=1),
     )
 
 
-@router.question(REQUEST)
-async def request_answered(ctx: Context, answer: Answer) -> None:
+@router.question(REQUEST, payload=OfPairing)
+async def request_answered(ctx: Context, answer: Answer[OfPairing]) -> None:
     me = ctx.require_person()
-    pairing = await ctx.session.get(MentorPairing, int(answer.payload.get("pairing_id", 0)))
+    pairing = await ctx.session.get(MentorPairing, answer.data.pairing_id)
     if pairing is None or pairing.mentor_id != me.id:
         raise UserError(_("core.question_expired"))
     if pairing.status != ASKED:
@@ -341,22 +341,22 @@ async def request_answered(ctx: Context, answer: Answer) -> None:
         CHECKIN,
         local_morning(ctx, me, zone, day),
         key=f"{CHECKIN}:{pairing.id}",
-        payload={"pairing_id": pairing.id},
+        payload=OfPairing(pairing.id),
         person_id=me.id,
     )
 
 
-@router.job(TIMEOUT)
-async def request_lapsed(ctx: Context, job: JobInfo) -> None:
+@router.job(TIMEOUT, payload=OfPairing)
+async def request_lapsed(ctx: Context, job: JobInfo[OfPairing]) -> None:
     """No answer within a week: the request lapses, the seeker hears, the question goes."""
-    pairing = await ctx.session.get(MentorPairing, int(job.payload.get("pairing_id", 0)))
+    pairing = await ctx.session.get(MentorPairing, job.data.pairing_id)
     mentee = ctx.person
     if pairing is None or mentee is None or pairing.status != ASKED:
         return
     pairing.status = EXPIRED
     pairing.answered_at = ctx.now
     for question in await questions_of(ctx.session, pairing.mentor_id, REQUEST):
-        if question.payload.get("pairing_id") == pairing.id:
+        if OfPairing.decode(question.payload, REQUEST).pairing_id == pairing.id:
             await ctx.session.execute(
                 delete(PendingQuestion).where(PendingQuestion.id == question.id)
             )
@@ -370,10 +370,10 @@ async def request_lapsed(ctx: Context, job: JobInfo) -> None:
     await ctx.send_to_person(mentee.id, text, not_before=when, unprompted="alumni.mentoring")
 
 
-@router.job(CHECKIN)
-async def mentor_checkin(ctx: Context, job: JobInfo) -> None:
+@router.job(CHECKIN, payload=OfPairing)
+async def mentor_checkin(ctx: Context, job: JobInfo[OfPairing]) -> None:
     """A month into a pairing: a gentle word to the mentor."""
-    pairing = await ctx.session.get(MentorPairing, int(job.payload.get("pairing_id", 0)))
+    pairing = await ctx.session.get(MentorPairing, job.data.pairing_id)
     me = ctx.person
     if pairing is None or me is None or pairing.status != ACTIVE:
         return
@@ -389,16 +389,16 @@ async def mentor_checkin(ctx: Context, job: JobInfo) -> None:
             Choice("good", ctx.t(_("alumni.choice_mentoring_good"))),
             Choice("ended", ctx.t(_("alumni.choice_mentoring_ended"))),
         ],
-        payload={"pairing_id": pairing.id},
+        payload=OfPairing(pairing.id),
         sticky=True,
         expires_in=timedelta(days=30),
     )
 
 
-@router.question(CHECKIN)
-async def mentor_checkin_answered(ctx: Context, answer: Answer) -> None:
+@router.question(CHECKIN, payload=OfPairing)
+async def mentor_checkin_answered(ctx: Context, answer: Answer[OfPairing]) -> None:
     me = ctx.require_person()
-    pairing = await ctx.session.get(MentorPairing, int(answer.payload.get("pairing_id", 0)))
+    pairing = await ctx.session.get(MentorPairing, answer.data.pairing_id)
     if pairing is None or pairing.mentor_id != me.id:
         raise UserError(_("core.question_expired"))
     if answer.key != "ended" or pairing.status != ACTIVE:

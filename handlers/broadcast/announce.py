@@ -15,6 +15,7 @@ from bot.router import Answer, Router
 from handlers.broadcast.audience import rsvp_people
 from handlers.broadcast.fanout import FANOUT
 from handlers.broadcast.parse import parse_request
+from handlers.broadcast.payloads import OfAnnouncement
 from handlers.broadcast.quiet import quiet_names
 from handlers.broadcast.text import check_fits, describe_target, render
 from storage.models import Cohort, PendingQuestion, Person
@@ -134,7 +135,7 @@ async def ask_confirmation(
         CONFIRM,
         "\n".join(lines),
         choices,
-        payload={"announcement": announcement.id},
+        payload=OfAnnouncement(announcement.id),
         person=author,
         sticky=True,
     )
@@ -147,15 +148,15 @@ async def forget_confirmations(ctx: Context, person_id: int, announcement_id: in
         )
     )
     for question in found.scalars():
-        if question.payload.get("announcement") == announcement_id:
+        if OfAnnouncement.decode(question.payload, CONFIRM).announcement == announcement_id:
             await ctx.session.delete(question)
     await ctx.session.flush()
 
 
-@router.question(CONFIRM)
-async def confirmed(ctx: Context, answer: Answer) -> None:
+@router.question(CONFIRM, payload=OfAnnouncement)
+async def confirmed(ctx: Context, answer: Answer[OfAnnouncement]) -> None:
     person = ctx.require_person()
-    announcement = await locked(ctx.session, int(answer.payload["announcement"]))
+    announcement = await locked(ctx.session, answer.data.announcement)
     if (
         announcement is None
         or announcement.status != AnnouncementStatus.DRAFT
@@ -184,7 +185,7 @@ async def confirmed(ctx: Context, answer: Answer) -> None:
         FANOUT,
         due,
         key=f"broadcast:fanout:{announcement.id}:0",
-        payload={"announcement": announcement.id},
+        payload=OfAnnouncement(announcement.id),
         cohort_id=announcement.cohort_id,
     )
     quiet = ctx.t(_("broadcast.quiet_note")) if announcement.respect_quiet else ""

@@ -14,6 +14,7 @@ from bot.profile import quiet_hours
 from bot.router import JobInfo, Router
 from bot.timeparse import next_quiet_end
 from handlers.broadcast.audience import rsvp_people
+from handlers.broadcast.payloads import OfAnnouncement, ReportJob
 from handlers.broadcast.text import render
 from storage.models import Cohort, Person
 from storage.models.broadcast import Announcement, AnnouncementStatus
@@ -149,9 +150,9 @@ async def fan_out_batch(
     return len(people) < limit
 
 
-@router.job(FANOUT)
-async def fanout(ctx: Context, job: JobInfo) -> None:
-    announcement = await locked(ctx.session, int(job.payload["announcement"]))
+@router.job(FANOUT, payload=OfAnnouncement)
+async def fanout(ctx: Context, job: JobInfo[OfAnnouncement]) -> None:
+    announcement = await locked(ctx.session, job.data.announcement)
     if (
         announcement is None
         or announcement.status not in (AnnouncementStatus.SCHEDULED, AnnouncementStatus.SENDING)
@@ -169,7 +170,7 @@ async def fanout(ctx: Context, job: JobInfo) -> None:
             FANOUT,
             ctx.now,
             key=f"broadcast:fanout:{announcement.id}:{announcement.fanout_after}",
-            payload={"announcement": announcement.id},
+            payload=OfAnnouncement(announcement.id),
             cohort_id=announcement.cohort_id,
         )
         return
@@ -178,16 +179,16 @@ async def fanout(ctx: Context, job: JobInfo) -> None:
         REPORT,
         ctx.now + FIRST_CHECK,
         key=f"broadcast:report:{announcement.id}:0",
-        payload={"announcement": announcement.id, "check": 0},
+        payload=ReportJob(announcement.id, 0),
         cohort_id=announcement.cohort_id,
     )
 
 
 # Report -------------------------------------------------------------------------------------
-@router.job(REPORT)
-async def report(ctx: Context, job: JobInfo) -> None:
+@router.job(REPORT, payload=ReportJob)
+async def report(ctx: Context, job: JobInfo[ReportJob]) -> None:
     """Tell the author the outcome once every row is final; until then look again later."""
-    announcement = await locked(ctx.session, int(job.payload["announcement"]))
+    announcement = await locked(ctx.session, job.data.announcement)
     if (
         announcement is None
         or announcement.status != AnnouncementStatus.SENDING
@@ -199,12 +200,12 @@ async def report(ctx: Context, job: JobInfo) -> None:
         earliest = await earliest_waiting(ctx.session, announcement.id) or ctx.now
         out_in = timedelta(seconds=counts.waiting / REPORT_PACE)
         due = max(ctx.now + min(max(out_in, REPORT_SOONEST), REPORT_INTERVAL), earliest)
-        check = int(job.payload.get("check", 0)) + 1
+        check = job.data.check + 1
         await ctx.schedule(
             REPORT,
             due,
             key=f"broadcast:report:{announcement.id}:{check}",
-            payload={"announcement": announcement.id, "check": check},
+            payload=ReportJob(announcement.id, check),
             cohort_id=announcement.cohort_id,
         )
         return

@@ -11,6 +11,7 @@ from bot.messages import Address, Choice
 from bot.router import Answer, Router
 from handlers.cohorts.events import CohortClosed
 from handlers.cohorts.names import sender_name
+from handlers.cohorts.payloads import CloseConfirm
 from storage.models import STAFF_ROLES, Cohort
 from storage.models.cohorts import CohortStatus, Role
 from storage.repositories.cohorts import bound_chats, make_alumni, members, membership
@@ -34,17 +35,17 @@ async def closecohort(ctx: Context, args: Args) -> None:
             Choice("yes", ctx.t(_("cohorts.close_yes"))),
             Choice("no", ctx.t(_("cohorts.close_no"))),
         ],
-        payload={"cohort_id": cohort.id},
+        payload=CloseConfirm(cohort.id),
     )
 
 
-@router.question(CLOSE_CONFIRM, dropped=_("cohorts.dropped_close"))
-async def close_confirmed(ctx: Context, answer: Answer) -> None:
+@router.question(CLOSE_CONFIRM, payload=CloseConfirm, dropped=_("cohorts.dropped_close"))
+async def close_confirmed(ctx: Context, answer: Answer[CloseConfirm]) -> None:
     if answer.key != "yes":
         await ctx.reply(_("cohorts.close_cancelled"))
         return
     person = ctx.require_person()
-    cohort = await ctx.session.get(Cohort, int(answer.payload["cohort_id"]))
+    cohort = await ctx.session.get(Cohort, answer.data.cohort_id)
     member = await membership(ctx.session, cohort.id, person.id) if cohort else None
     if cohort is None or member is None or member.role != Role.COORDINATOR:
         raise UserError(_("core.question_expired"))

@@ -10,6 +10,7 @@ from bot.messages import Address, Choice
 from bot.router import Answer, Router
 from handlers.cohorts.membership import pick_cohort
 from handlers.cohorts.names import fold
+from handlers.cohorts.payloads import BindPick
 from storage.models import BoundChat, Cohort
 from storage.models.cohorts import Role, is_discreet
 from storage.repositories.cohorts import bound_chat, cohorts_with_role, membership
@@ -54,7 +55,7 @@ async def bindchat(ctx: Context, args: Args) -> None:
             BIND_PICK,
             ctx.t(_("cohorts.bindchat_pick_private")),
             [Choice(str(c.id), c.name) for c in mine],
-            payload={"platform": chat.platform, "chat_id": chat.chat_id, "plain": unencrypted},
+            payload=BindPick(chat.platform, chat.chat_id, unencrypted),
             privately=True,
         )
         await ctx.reply(_("cohorts.bindchat_asked_privately"))
@@ -62,10 +63,10 @@ async def bindchat(ctx: Context, args: Args) -> None:
     await bind(ctx, cohort, chat, unencrypted=unencrypted)
 
 
-@router.question(BIND_PICK)
-async def bind_picked(ctx: Context, answer: Answer) -> None:
+@router.question(BIND_PICK, payload=BindPick)
+async def bind_picked(ctx: Context, answer: Answer[BindPick]) -> None:
     assert answer.key is not None
-    chat = Address(str(answer.payload["platform"]), str(answer.payload["chat_id"]), is_group=True)
+    chat = Address(answer.data.platform, answer.data.chat_id, is_group=True)
     person = ctx.require_person()
     cohort = await ctx.session.get(Cohort, int(answer.key))
     member = await membership(ctx.session, cohort.id, person.id) if cohort else None
@@ -74,7 +75,7 @@ async def bind_picked(ctx: Context, answer: Answer) -> None:
     taken = await bound_chat(ctx.session, chat.platform, chat.chat_id)
     if taken is not None:
         raise UserError(_("cohorts.bindchat_taken"))
-    await bind(ctx, cohort, chat, unencrypted=bool(answer.payload.get("plain")))
+    await bind(ctx, cohort, chat, unencrypted=answer.data.plain)
     if ctx.reply_to != chat:
         await ctx.reply(_("cohorts.bound"), cohort=cohort.name)
 

@@ -26,6 +26,7 @@ from handlers import onboarding
 from handlers.consent import jobs
 from handlers.consent import report as report_module
 from handlers.consent.flow import give, has_consent, policy_of, schedule_renewal
+from handlers.consent.payloads import OnboardingQuestion
 from handlers.consent.report import report
 from handlers.consent.text import (
     label,
@@ -336,18 +337,18 @@ async def _ask_scope(ctx: Context, cohort: Cohort, scopes: list[str], index: int
         ONBOARDING_QUESTION,
         "\n\n".join(lines),
         choices,
-        payload={"cohort_id": cohort.id, "scopes": scopes, "index": index},
+        payload=OnboardingQuestion(cohort.id, tuple(scopes), index),
         sticky=True,
     )
 
 
-@router.question(ONBOARDING_QUESTION)
-async def onboarding_answer(ctx: Context, answer: Answer) -> None:
+@router.question(ONBOARDING_QUESTION, payload=OnboardingQuestion)
+async def onboarding_answer(ctx: Context, answer: Answer[OnboardingQuestion]) -> None:
     person = ctx.require_person()
-    cohort_id, index = answer.payload.get("cohort_id"), answer.payload.get("index")
-    scopes = [s for s in answer.payload.get("scopes") or () if s in SCOPES]
-    cohort = await ctx.session.get(Cohort, cohort_id) if isinstance(cohort_id, int) else None
-    if cohort is None or not isinstance(index, int) or not 0 <= index < len(scopes):
+    cohort_id, index = answer.data.cohort_id, answer.data.index
+    scopes = [s for s in answer.data.scopes if s in SCOPES]
+    cohort = await ctx.session.get(Cohort, cohort_id) if cohort_id is not None else None
+    if cohort is None or index is None or not 0 <= index < len(scopes):
         await _finish(ctx)
         return
     ctx.cohort = cohort

@@ -13,6 +13,7 @@ from bot.context import Context
 from bot.profile import quiet_hours, zone_of
 from bot.timeparse import next_quiet_end
 from handlers.consent.events import ConsentGiven
+from handlers.consent.payloads import RenewJob
 from handlers.scheduling import Occurrence
 from storage.models import Cohort, Job, Person
 from storage.models.consent import YES, ConsentRecord
@@ -172,7 +173,7 @@ async def schedule_renewal(
             RENEW,
             due,
             key=key,
-            payload={"record_id": row.id},
+            payload=RenewJob(row.id),
             person_id=person.id,
             cohort_id=cohort.id,
         )

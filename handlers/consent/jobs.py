@@ -9,7 +9,6 @@ moved out of the person's quiet hours (earlier, never after the start)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.context import Context
 from bot.discreet import cohort_label, topic_label
@@ -19,10 +18,12 @@ from bot.profile import quiet_hours, zone_of
 from bot.router import Answer, JobInfo, Router
 from bot.timeparse import in_quiet_hours, next_quiet_end, shift_out_of_quiet, stamp
 from handlers.consent.flow import RENEW, give, policy_of, state
+from handlers.consent.payloads import CheckinQuestion, RenewJob, RenewQuestion
 from handlers.consent.report import LIST_LEAD, send_list
 from handlers.consent.text import label, meaning, period
 from handlers.scheduling import (
     Occurrence,
+    OccurrenceJob,
     OccurrenceScheduled,
     occurrence_by_id,
     occurrence_job_key,
@@ -51,8 +52,8 @@ LATER = "later"
 # --------------------------------------------------------------------------- events
 
 
-def _payload(occurrence: Occurrence, **extra: Any) -> dict[str, Any]:
-    return {"occurrence_id": occurrence.row_id, "start": stamp(occurrence.start), **extra}
+def _payload(occurrence: Occurrence) -> OccurrenceJob:
+    return OccurrenceJob(occurrence.row_id, stamp(occurrence.start))
 
 
 def checkin_due(person: Person, cohort: Cohort, occurrence: Occurrence, ctx: Context) -> datetime:
@@ -103,15 +104,15 @@ async def on_scheduled(ctx: Context, event: OccurrenceScheduled) -> None:
 # --------------------------------------------------------------------------- jobs
 
 
-async def _current(ctx: Context, payload: dict[str, Any]) -> tuple[Occurrence, Cohort] | None:
+async def _current(ctx: Context, payload: OccurrenceJob) -> tuple[Occurrence, Cohort] | None:
     """The occurrence a job is about, if it still takes place when the job expected."""
-    occurrence_id = payload.get("occurrence_id")
-    if not isinstance(occurrence_id, int):
+    occurrence_id = payload.occurrence_id
+    if occurrence_id is None:
         return None
     occurrence = await occurrence_by_id(ctx.session, occurrence_id)
     if occurrence is None or occurrence.cancelled or not occurrence.recorded:
         return None
-    if stamp(occurrence.start) != payload.get("start"):
+    if stamp(occurrence.start) != payload.start:
         return None
     cohort = await ctx.session.get(Cohort, occurrence.cohort_id)
     if cohort is None or cohort.status == CohortStatus.CLOSED:
@@ -120,9 +121,9 @@ async def _current(ctx: Context, payload: dict[str, Any]) -> tuple[Occurrence, C
     return occurrence, cohort
 
 
-@router.job(CHECKIN)
-async def checkin(ctx: Context, job: JobInfo) -> None:
-    found = await _current(ctx, job.payload)
+@router.job(CHECKIN, payload=OccurrenceJob)
+async def checkin(ctx: Context, job: JobInfo[OccurrenceJob]) -> None:
+    found = await _current(ctx, job.data)
     person = ctx.person
     if found is None or person is None:
         return
@@ -165,20 +166,18 @@ async def checkin(ctx: Context, job: JobInfo) -> None:
         CHECKIN_QUESTION,
         text,
         choices,
-        payload={**job.payload, "cohort_id": cohort.id},
+        payload=CheckinQuestion(job.data.occurrence_id, job.data.start, cohort.id),
         sticky=True,
         expires_in=occurrence.end - ctx.now,
     )
 
 
-@router.question(CHECKIN_QUESTION)
-async def checkin_answer(ctx: Context, answer: Answer) -> None:
+@router.question(CHECKIN_QUESTION, payload=CheckinQuestion)
+async def checkin_answer(ctx: Context, answer: Answer[CheckinQuestion]) -> None:
     person = ctx.require_person()
-    occurrence_id = answer.payload.get("occurrence_id")
+    occurrence_id = answer.data.occurrence_id
     occurrence = (
-        await occurrence_by_id(ctx.session, occurrence_id)
-        if isinstance(occurrence_id, int)
-        else None
+        await occurrence_by_id(ctx.session, occurrence_id) if occurrence_id is not None else None
     )
     cohort = await ctx.session.get(Cohort, occurrence.cohort_id) if occurrence else None
     if occurrence is None or cohort is None:
@@ -198,9 +197,9 @@ async def checkin_answer(ctx: Context, answer: Answer) -> None:
     await ctx.reply(msgid, scope=scope_label, cohort=cohort.name)
 
 
-@router.job(LIST)
-async def send_do_not_record_list(ctx: Context, job: JobInfo) -> None:
-    found = await _current(ctx, job.payload)
+@router.job(LIST, payload=OccurrenceJob)
+async def send_do_not_record_list(ctx: Context, job: JobInfo[OccurrenceJob]) -> None:
+    found = await _current(ctx, job.data)
     if found is None:
         return
     occurrence, cohort = found
@@ -212,12 +211,12 @@ async def send_do_not_record_list(ctx: Context, job: JobInfo) -> None:
 # --------------------------------------------------------------------------- renewal
 
 
-@router.job(RENEW)
-async def renew(ctx: Context, job: JobInfo) -> None:
+@router.job(RENEW, payload=RenewJob)
+async def renew(ctx: Context, job: JobInfo[RenewJob]) -> None:
     """Ask once whether an expired yes still holds; if not answered it stays unanswered."""
     person = ctx.person
-    record_id = job.payload.get("record_id")
-    if person is None or not isinstance(record_id, int) or job.cohort_id is None:
+    record_id = job.data.record_id
+    if person is None or record_id is None or job.cohort_id is None:
         return
     row = await ctx.session.get(ConsentRecord, record_id)
     cohort = await ctx.session.get(Cohort, job.cohort_id)
@@ -263,17 +262,17 @@ async def renew(ctx: Context, job: JobInfo) -> None:
             Choice(NO, tr.t(_("consent.choice_no"))),
             Choice(LATER, tr.t(_("consent.choice_later"))),
         ],
-        payload={"record_id": row.id, "cohort_id": cohort.id, "scope": row.scope},
+        payload=RenewQuestion(row.id, cohort.id, row.scope),
         sticky=True,
     )
 
 
-@router.question(RENEW_QUESTION)
-async def renew_answer(ctx: Context, answer: Answer) -> None:
+@router.question(RENEW_QUESTION, payload=RenewQuestion)
+async def renew_answer(ctx: Context, answer: Answer[RenewQuestion]) -> None:
     person = ctx.require_person()
-    cohort_id, scope = answer.payload.get("cohort_id"), answer.payload.get("scope")
-    cohort = await ctx.session.get(Cohort, cohort_id) if isinstance(cohort_id, int) else None
-    if cohort is None or not isinstance(scope, str):
+    cohort_id, scope = answer.data.cohort_id, answer.data.scope
+    cohort = await ctx.session.get(Cohort, cohort_id) if cohort_id is not None else None
+    if cohort is None or scope is None:
         await ctx.reply(_("consent.checkin_gone"))
         return
     ctx.cohort = cohort

@@ -44,10 +44,11 @@ from bot.messages import Choice
 from bot.outbox import NewJob, cancel_jobs
 from bot.profile import out_of_quiet, quiet_hours, zone_of
 from bot.router import Answer, JobInfo, Router
-from bot.timeparse import in_quiet_hours, next_quiet_end, parse_stamp, stamp
+from bot.timeparse import in_quiet_hours, next_quiet_end, stamp
 from handlers.cohorts import contact_of
 from handlers.consent import consents_of, has_consent
 from handlers.debrief import settings, summary, withdrawal
+from handlers.debrief.payloads import RoundJob, StepQuestion, TalkQuestion
 from handlers.debrief.settings import prompt_window
 from handlers.debrief.summary import LOW_WELLBEING, RATINGS, WELLBEING, WELLBEING_IDS
 from handlers.scheduling import (
@@ -187,7 +188,7 @@ async def occurrence_ended(ctx: Context, event: OccurrenceEnded) -> None:
             PROMPT_JOB,
             due,
             key=_prompt_key(debrief.id, person.id),
-            payload={"round_id": debrief.id, "expires": stamp(due + window)},
+            payload=RoundJob(debrief.id, due + window),
             person_id=person.id,
             cohort_id=cohort.id,
         )
@@ -195,7 +196,7 @@ async def occurrence_ended(ctx: Context, event: OccurrenceEnded) -> None:
         CLOSE_JOB,
         closes,
         key=f"{CLOSE_JOB}:r{debrief.id}",
-        payload={"round_id": debrief.id},
+        payload=RoundJob(debrief.id),
         cohort_id=cohort.id,
     )
 
@@ -254,7 +255,7 @@ async def ask_step(
         STEP_QUESTION,
         _step_text(tr, step, lead),
         _choices(tr, step),
-        payload={"prompt_id": prompt.id, "step": step},
+        payload=StepQuestion(prompt.id, step),
         free_text=step in TEXT_STEPS,
         person=person,
         sticky=True,
@@ -338,7 +339,7 @@ class PromptWrites:
             text=_step_text(tr, step, opening.lead),
             choices=tuple(_choices(tr, step)),
             key=opening.ctx.next_key(),
-            payload={"prompt_id": prompt.id, "step": step},
+            payload=StepQuestion(prompt.id, step),
             expires_at=ctx.now + max(prompt.expires_at - ctx.now, timedelta(minutes=1)),
             free_text=step in TEXT_STEPS,
         )
@@ -378,7 +379,7 @@ async def start_questions(
         REMINDER_JOB,
         due,
         key=_reminder_key(debrief.id, person.id),
-        payload={"round_id": debrief.id},
+        payload=RoundJob(debrief.id),
         person_id=person.id,
         cohort_id=cohort.id,
     )
@@ -401,9 +402,9 @@ async def start_questions(
 # --------------------------------------------------------------------------- jobs
 
 
-async def _job_round(ctx: Context, job: JobInfo) -> tuple[DebriefRound, Cohort] | None:
-    round_id = job.payload.get("round_id")
-    if not isinstance(round_id, int):
+async def _job_round(ctx: Context, job: JobInfo[RoundJob]) -> tuple[DebriefRound, Cohort] | None:
+    round_id = job.data.round_id
+    if round_id is None:
         return None
     debrief = await ctx.session.get(DebriefRound, round_id)
     if debrief is None or debrief.closed_at is not None:
@@ -416,7 +417,7 @@ async def _job_round(ctx: Context, job: JobInfo) -> tuple[DebriefRound, Cohort] 
 
 
 async def _still_quiet(
-    ctx: Context, job: JobInfo, person: Person, cohort: Cohort, deadline: datetime
+    ctx: Context, job: JobInfo[RoundJob], person: Person, cohort: Cohort, deadline: datetime
 ) -> bool:
     """Quiet hours changed since the job was planned and it is night for the person now:
     plan the job again for the morning (if that is before `deadline`). True when it waits."""
@@ -426,12 +427,12 @@ async def _still_quiet(
         return False
     later = next_quiet_end(ctx.now, zone, *quiet)
     if later < deadline:
-        key = f"{job.kind}:r{job.payload.get('round_id')}:p{person.id}:{stamp(later)}"
+        key = f"{job.kind}:r{job.data.round_id}:p{person.id}:{stamp(later)}"
         await ctx.defer(job, later, key=key)
     return True
 
 
-async def _people_of(ctx: Context, jobs: Sequence[JobInfo]) -> dict[int, Person]:
+async def _people_of(ctx: Context, jobs: Sequence[JobInfo[RoundJob]]) -> dict[int, Person]:
     """The people a batch of jobs is for, in one query."""
     ids = {job.person_id for job in jobs if job.person_id is not None}
     if not ids:
@@ -471,35 +472,35 @@ async def _round_facts(ctx: Context, round_id: int, person_ids: list[int]) -> Ro
     return RoundFacts(frozenset(in_cohort.scalars()), set(prompted.scalars()), consents)
 
 
-@router.job_batch(PROMPT_JOB)
-async def send_prompts(ctx: Context, jobs: Sequence[JobInfo]) -> None:
+@router.job_batch(PROMPT_JOB, payload=RoundJob)
+async def send_prompts(ctx: Context, jobs: Sequence[JobInfo[RoundJob]]) -> None:
     """A round's prompts fall due together (at the end of an occurrence): they run as one batch,
     with the memberships, prompts and consents of each round's people read in one query each."""
     people = await _people_of(ctx, jobs)
     by_round: dict[int, list[int]] = {}
     for job in jobs:
-        round_id = job.payload.get("round_id")
-        if isinstance(round_id, int) and job.person_id is not None:
+        round_id = job.data.round_id
+        if round_id is not None and job.person_id is not None:
             by_round.setdefault(round_id, []).append(job.person_id)
     facts = {round_id: await _round_facts(ctx, round_id, ids) for round_id, ids in by_round.items()}
     writes = PromptWrites()
     for job in jobs:
         person = people.get(job.person_id) if job.person_id is not None else None
-        round_id = job.payload.get("round_id")
-        known = facts.get(round_id) if isinstance(round_id, int) else None
+        round_id = job.data.round_id
+        known = facts.get(round_id) if round_id is not None else None
         await send_prompt(ctx.for_job(job.id, person), job, known, writes)
     await writes.write(ctx)
 
 
-@router.job_batch(REMINDER_JOB)
-async def reminders(ctx: Context, jobs: Sequence[JobInfo]) -> None:
+@router.job_batch(REMINDER_JOB, payload=RoundJob)
+async def reminders(ctx: Context, jobs: Sequence[JobInfo[RoundJob]]) -> None:
     """A round's reminders fall due together (a day after its prompts): one batch, with each
     round's prompts read in one query and the questions asked together."""
     people = await _people_of(ctx, jobs)
     by_round: dict[int, list[int]] = {}
     for job in jobs:
-        round_id = job.payload.get("round_id")
-        if isinstance(round_id, int) and job.person_id is not None:
+        round_id = job.data.round_id
+        if round_id is not None and job.person_id is not None:
             by_round.setdefault(round_id, []).append(job.person_id)
     prompts: dict[tuple[int, int], DebriefPrompt] = {}
     for round_id, ids in by_round.items():
@@ -518,7 +519,7 @@ async def reminders(ctx: Context, jobs: Sequence[JobInfo]) -> None:
 
 async def send_prompt(
     ctx: Context,
-    job: JobInfo,
+    job: JobInfo[RoundJob],
     facts: RoundFacts | None = None,
     writes: PromptWrites | None = None,
 ) -> None:
@@ -536,7 +537,7 @@ async def send_prompt(
             return
     elif person.id not in facts.members or person.id in facts.prompted:
         return
-    expires = parse_stamp(job.payload.get("expires")) or debrief.closes_at
+    expires = job.data.expires or debrief.closes_at
     expires = min(expires, debrief.closes_at)
     if ctx.now >= expires - REMINDER_MARGIN:
         return
@@ -577,7 +578,7 @@ async def send_prompt(
 
 async def remind(
     ctx: Context,
-    job: JobInfo,
+    job: JobInfo[RoundJob],
     prompts: dict[tuple[int, int], DebriefPrompt] | None = None,
     writes: PromptWrites | None = None,
 ) -> None:
@@ -618,8 +619,8 @@ async def remind(
     await ask_step(ctx, prompt, person, prompt.step, [lead])
 
 
-@router.job(CLOSE_JOB)
-async def close_round(ctx: Context, job: JobInfo) -> None:
+@router.job(CLOSE_JOB, payload=RoundJob)
+async def close_round(ctx: Context, job: JobInfo[RoundJob]) -> None:
     """The window has closed: questions and prompts go, facilitators get the summary."""
     found = await _job_round(ctx, job)
     if found is None:
@@ -654,18 +655,18 @@ async def _finish(ctx: Context, prompt: DebriefPrompt, debrief: DebriefRound, lo
         await offer_talk(ctx, debrief)
 
 
-@router.question(STEP_QUESTION)
-async def step_answered(ctx: Context, answer: Answer) -> None:
+@router.question(STEP_QUESTION, payload=StepQuestion)
+async def step_answered(ctx: Context, answer: Answer[StepQuestion]) -> None:
     person = ctx.require_person()
-    prompt_id = answer.payload.get("prompt_id")
-    prompt = await ctx.session.get(DebriefPrompt, prompt_id) if isinstance(prompt_id, int) else None
+    prompt_id = answer.data.prompt_id
+    prompt = await ctx.session.get(DebriefPrompt, prompt_id) if prompt_id is not None else None
     debrief = await ctx.session.get(DebriefRound, prompt.round_id) if prompt else None
     if (
         prompt is None
         or debrief is None
         or prompt.person_id != person.id
         or prompt.status != PROMPT_OPEN
-        or prompt.step != answer.payload.get("step")
+        or prompt.step != answer.data.step
         or debrief.closed_at is not None
         or ctx.now >= prompt.expires_at
     ):
@@ -749,20 +750,20 @@ async def offer_talk(ctx: Context, debrief: DebriefRound) -> None:
         TALK_QUESTION,
         ctx.t(_("debrief.talk_offer")),
         choices,
-        payload={"round_id": debrief.id, "cohort_id": debrief.cohort_id},
+        payload=TalkQuestion(debrief.id, debrief.cohort_id),
         sticky=True,
         expires_in=TALK_OPEN,
     )
 
 
-@router.question(TALK_QUESTION)
-async def talk_answered(ctx: Context, answer: Answer) -> None:
+@router.question(TALK_QUESTION, payload=TalkQuestion)
+async def talk_answered(ctx: Context, answer: Answer[TalkQuestion]) -> None:
     person = ctx.require_person()
     if answer.key == NO_THANKS or answer.key is None:
         await ctx.reply(_("debrief.talk_declined"))
         return
-    cohort_id = answer.payload.get("cohort_id")
-    cohort = await ctx.session.get(Cohort, cohort_id) if isinstance(cohort_id, int) else None
+    cohort_id = answer.data.cohort_id
+    cohort = await ctx.session.get(Cohort, cohort_id) if cohort_id is not None else None
     chosen_id = int(answer.key) if answer.key.isdigit() else None
     chosen = await ctx.session.get(Person, chosen_id) if chosen_id is not None else None
     member = (
@@ -773,8 +774,8 @@ async def talk_answered(ctx: Context, answer: Answer) -> None:
     if cohort is None or chosen is None or member is None or member.role not in TALK_ROLES:
         await ctx.reply(_("debrief.talk_gone"))
         return
-    round_id = answer.payload.get("round_id")
-    debrief = await ctx.session.get(DebriefRound, round_id) if isinstance(round_id, int) else None
+    round_id = answer.data.round_id
+    debrief = await ctx.session.get(DebriefRound, round_id) if round_id is not None else None
     title = await _title(ctx, debrief) if debrief is not None else ""
     name = await display_name(ctx.session, person.id)
     reach = [contact_of(i) for i in await identities_of(ctx.session, person.id) if i.reachable]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -19,6 +20,7 @@ from bot.outbox import PRIORITY_REPLY, enqueue_message, schedule_job
 from bot.router import Answer, JobInfo, Router
 from handlers.help.commands import prefix
 from handlers.privacy import summary
+from handlers.privacy.payloads import CleanupJob
 from storage.engine import Database
 from storage.models import OutboxMessage
 from storage.models.cohorts import CohortStatus, Role
@@ -122,16 +124,16 @@ async def forget_answer(ctx: Context, answer: Answer) -> None:
             CLEANUP,
             ctx.now + CLEANUP_AFTER,
             key=f"{CLEANUP}:{key}:0",
-            payload={"outbox_key": key, "attempt": 0, "since": ctx.now.isoformat()},
+            payload=CleanupJob(key, ctx.now.isoformat()),
         )
     checkpoint_after_commit(ctx.session)
 
 
-@router.job(CLEANUP)
-async def erasure_cleanup(ctx: Context, job: JobInfo) -> None:
+@router.job(CLEANUP, payload=CleanupJob)
+async def erasure_cleanup(ctx: Context, job: JobInfo[CleanupJob]) -> None:
     """Delete the goodbye's outbox row once it is out: it holds the erased person's chat id."""
-    key = str(job.payload["outbox_key"])
-    since = datetime.fromisoformat(str(job.payload["since"]))
+    key = job.data.outbox_key
+    since = datetime.fromisoformat(job.data.since)
     row = await ctx.session.scalar(
         select(OutboxMessage).where(OutboxMessage.idempotency_key == key)
     )
@@ -140,12 +142,12 @@ async def erasure_cleanup(ctx: Context, job: JobInfo) -> None:
         and row.status in (MessageStatus.PENDING, MessageStatus.CLAIMED)
         and ctx.now - since < CLEANUP_GIVE_UP
     ):
-        attempt = int(job.payload.get("attempt", 0)) + 1
+        attempt = job.data.attempt + 1
         await ctx.schedule(
             CLEANUP,
             ctx.now + CLEANUP_AFTER * 5,
             key=f"{CLEANUP}:{key}:{attempt}",
-            payload={**job.payload, "attempt": attempt},
+            payload=replace(job.data, attempt=attempt),
         )
         return
     await ctx.session.execute(delete(OutboxMessage).where(OutboxMessage.idempotency_key == key))

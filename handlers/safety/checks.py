@@ -20,6 +20,7 @@ from bot.i18n import Translator, _
 from bot.messages import Choice
 from bot.router import Answer, JobInfo, Router
 from handlers.safety.common import checked_text, cohort_label, names, send_each, unquoted
+from handlers.safety.payloads import OfCheck
 from storage.models import Cohort, PendingQuestion, Person
 from storage.models.safety import ASKED, HELP, SAFE, SafetyCheck
 from storage.repositories.cohorts import count_members
@@ -63,7 +64,7 @@ async def safetycheck(ctx: Context, args: Args) -> None:
     )
     ctx.session.add(check)
     await ctx.session.flush()
-    payload = {"check": check.id}
+    payload = OfCheck(check.id)
     await ctx.schedule(
         FANOUT, ctx.now, key=f"safety:check:{check.id}:0", payload=payload, cohort_id=cohort.id
     )
@@ -120,15 +121,15 @@ async def ask_people(
                 text=text,
                 choices=choices,
                 key=f"safety:{step}:{check.id}:{person.id}",
-                payload={"check": check.id},
+                payload=OfCheck(check.id),
             )
         )
     await ctx.ask_many(QUESTION, asks, sticky=True)
 
 
-@router.job(FANOUT)
-async def fanout(ctx: Context, job: JobInfo) -> None:
-    check = await ctx.session.get(SafetyCheck, int(job.payload["check"]), with_for_update=True)
+@router.job(FANOUT, payload=OfCheck)
+async def fanout(ctx: Context, job: JobInfo[OfCheck]) -> None:
+    check = await ctx.session.get(SafetyCheck, job.data.check, with_for_update=True)
     if check is None or check.fanout_done:
         return
     cohort = await ctx.session.get(Cohort, check.cohort_id)
@@ -147,14 +148,14 @@ async def fanout(ctx: Context, job: JobInfo) -> None:
         FANOUT,
         ctx.now,
         key=f"safety:check:{check.id}:{check.fanout_after}",
-        payload={"check": check.id},
+        payload=OfCheck(check.id),
         cohort_id=cohort.id,
     )
 
 
-@router.job(REMIND)
-async def remind(ctx: Context, job: JobInfo) -> None:
-    check = await ctx.session.get(SafetyCheck, int(job.payload["check"]))
+@router.job(REMIND, payload=OfCheck)
+async def remind(ctx: Context, job: JobInfo[OfCheck]) -> None:
+    check = await ctx.session.get(SafetyCheck, job.data.check)
     if check is None:
         return
     cohort = await ctx.session.get(Cohort, check.cohort_id)
@@ -178,7 +179,7 @@ async def this_checks_questions(ctx: Context, person_id: int, check_id: int) -> 
         )
     )
     for row in found.mappings():
-        if int(row["payload"].get("check", 0)) == check_id:
+        if OfCheck.decode(row["payload"], QUESTION).check == check_id:
             await ctx.session.execute(
                 delete(PendingQuestion)
                 .where(PendingQuestion.id == row["id"])
@@ -186,10 +187,10 @@ async def this_checks_questions(ctx: Context, person_id: int, check_id: int) -> 
             )
 
 
-@router.question(QUESTION)
-async def answered(ctx: Context, answer: Answer) -> None:
+@router.question(QUESTION, payload=OfCheck)
+async def answered(ctx: Context, answer: Answer[OfCheck]) -> None:
     person = ctx.require_person()
-    check = await ctx.session.get(SafetyCheck, int(answer.payload["check"]))
+    check = await ctx.session.get(SafetyCheck, answer.data.check)
     row = await answer_of(ctx.session, check.id, person.id) if check is not None else None
     if check is None or row is None:
         raise UserError(_("core.question_expired"))
@@ -220,7 +221,7 @@ async def ask_more(ctx: Context, check: SafetyCheck) -> None:
         MORE,
         ctx.t(_("safety.ask_more")),
         [Choice("skip", ctx.t(_("safety.choice_skip")))],
-        payload={"check": check.id},
+        payload=OfCheck(check.id),
         free_text=True,
         sticky=True,
     )
@@ -234,13 +235,13 @@ async def alerted(ctx: Context, check: SafetyCheck, person_id: int) -> list[int]
     return to
 
 
-@router.question(MORE)
-async def answered_more(ctx: Context, answer: Answer) -> None:
+@router.question(MORE, payload=OfCheck)
+async def answered_more(ctx: Context, answer: Answer[OfCheck]) -> None:
     if answer.key == "skip":
         await ctx.reply(_("safety.more_skipped"))
         return
     person = ctx.require_person()
-    check = await ctx.session.get(SafetyCheck, int(answer.payload["check"]))
+    check = await ctx.session.get(SafetyCheck, answer.data.check)
     row = await answer_of(ctx.session, check.id, person.id) if check is not None else None
     if check is None or row is None:
         raise UserError(_("core.question_expired"))

@@ -15,6 +15,7 @@ from bot.messages import Choice
 from bot.router import Answer, Router
 from handlers.cohorts import MemberJoined, RosterShown
 from handlers.safety.common import checked_text, unquoted
+from handlers.safety.payloads import OfCohort
 from storage.models import Cohort, ConductAck, ConductText
 from storage.models.cohorts import Role
 from storage.repositories.cohorts import membership
@@ -114,16 +115,16 @@ async def show_conduct(ctx: Context, cohort: Cohort, *, asking: bool) -> bool:
         ACK,
         shown + "\n\n" + ctx.t(_("safety.conduct_ask")),
         [Choice("agree", ctx.t(_("safety.choice_agree")))],
-        payload={"cohort": cohort.id},
+        payload=OfCohort(cohort.id),
         sticky=not asking,
     )
     return True
 
 
-@router.question(ACK)
-async def acknowledged_conduct(ctx: Context, answer: Answer) -> None:
+@router.question(ACK, payload=OfCohort)
+async def acknowledged_conduct(ctx: Context, answer: Answer[OfCohort]) -> None:
     person = ctx.require_person()
-    cohort = await ctx.session.get(Cohort, int(answer.payload["cohort"]))
+    cohort = await ctx.session.get(Cohort, answer.data.cohort)
     if cohort is None or await membership(ctx.session, cohort.id, person.id) is None:
         raise UserError(_("core.question_expired"))
     if person.id not in await acknowledged(ctx.session, cohort.id, [person.id]):

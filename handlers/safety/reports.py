@@ -6,12 +6,14 @@ which reaches the reporter through the bot without telling the contact who they 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from bot.commands import Args
 from bot.context import Context
 from bot.errors import UserError
 from bot.i18n import Translator, _
 from bot.messages import Choice
+from bot.payloads import PayloadError
 from bot.router import Answer, Router
 from handlers.cohorts.names import row_matches
 from handlers.help import prefix
@@ -23,6 +25,7 @@ from handlers.safety.common import (
     send_each,
     unquoted,
 )
+from handlers.safety.payloads import ReportDraft
 from storage.models import Cohort
 from storage.models.safety import SafetyReport, SafetyReportNote
 from storage.repositories.cohorts import membership, roster
@@ -72,36 +75,36 @@ async def report(ctx: Context, args: Args) -> None:
     cohort = ctx.require_cohort()
     given = unquoted(args.raw)
     if given:
-        await ask_whom(ctx, {"cohort": cohort.id, "text": checked_text(given)})
+        await ask_whom(ctx, ReportDraft(cohort.id, checked_text(given)))
         return
-    await ask_what(ctx, {"cohort": cohort.id})
+    await ask_what(ctx, ReportDraft(cohort.id))
 
 
-async def ask_what(ctx: Context, draft: dict[str, object]) -> None:
+async def ask_what(ctx: Context, draft: ReportDraft) -> None:
     await ctx.ask(
         WHAT, ctx.t(_("safety.ask_what")), [cancel_choice(ctx)], payload=draft, free_text=True
     )
 
 
-@router.question(WHAT)
-async def answered_what(ctx: Context, answer: Answer) -> None:
+@router.question(WHAT, payload=ReportDraft)
+async def answered_what(ctx: Context, answer: Answer[ReportDraft]) -> None:
     if answer.key == CANCEL:
         await ctx.reply(_("safety.report_cancelled"))
         return
-    draft = dict(answer.payload)
+    draft = answer.data
     try:
-        draft["text"] = checked_text(answer.text or "")
+        draft = replace(draft, text=checked_text(answer.text or ""))
     except UserError as error:  # say why, and ask again: the draft is not lost
         await ctx.say(ctx.t(error.message_id, **error.params))
         await ask_what(ctx, draft)
         return
-    if not draft["text"]:
+    if not draft.text:
         await ask_what(ctx, draft)
         return
     await ask_whom(ctx, draft)
 
 
-async def ask_whom(ctx: Context, draft: dict[str, object]) -> None:
+async def ask_whom(ctx: Context, draft: ReportDraft) -> None:
     await ctx.ask(
         WHOM,
         ctx.t(_("safety.ask_whom")),
@@ -111,23 +114,23 @@ async def ask_whom(ctx: Context, draft: dict[str, object]) -> None:
     )
 
 
-@router.question(WHOM)
-async def answered_whom(ctx: Context, answer: Answer) -> None:
+@router.question(WHOM, payload=ReportDraft)
+async def answered_whom(ctx: Context, answer: Answer[ReportDraft]) -> None:
     if answer.key == CANCEL:
         await ctx.reply(_("safety.report_cancelled"))
         return
-    draft = dict(answer.payload)
+    draft = answer.data
     if answer.key != SKIP:
         text = (answer.text or "").strip()
         if len(text) > MAX_SHORT:
             await ctx.reply(_("safety.too_long"), length=len(text), limit=MAX_SHORT)
             await ask_whom(ctx, draft)
             return
-        draft["concerned_text"] = text
-        rows = await roster(ctx.session, int(str(draft["cohort"])))
+        draft = replace(draft, concerned_text=text)
+        rows = await roster(ctx.session, draft.cohort)
         found = [row for row in rows if row_matches(row, text)]
         if len(found) == 1:
-            draft["concerned_id"] = found[0].person.id
+            draft = replace(draft, concerned_id=found[0].person.id)
     await ctx.ask(
         URGENCY,
         ctx.t(_("safety.ask_urgency")),
@@ -139,19 +142,19 @@ async def answered_whom(ctx: Context, answer: Answer) -> None:
     )
 
 
-async def draft_recipients(ctx: Context, draft: dict[str, object]) -> list[int]:
+async def draft_recipients(ctx: Context, draft: ReportDraft) -> list[int]:
     excluded = [ctx.require_person().id]
-    if draft.get("concerned_id") is not None:
-        excluded.append(int(str(draft["concerned_id"])))
-    return await recipients(ctx.session, int(str(draft["cohort"])), excluded)
+    if draft.concerned_id is not None:
+        excluded.append(draft.concerned_id)
+    return await recipients(ctx.session, draft.cohort, excluded)
 
 
-@router.question(URGENCY)
-async def answered_urgency(ctx: Context, answer: Answer) -> None:
+@router.question(URGENCY, payload=ReportDraft)
+async def answered_urgency(ctx: Context, answer: Answer[ReportDraft]) -> None:
     if answer.key == CANCEL or answer.key not in URGENCY_IDS:
         await ctx.reply(_("safety.report_cancelled"))
         return
-    draft = {**answer.payload, "urgency": answer.key}
+    draft = replace(answer.data, urgency=answer.key)
     to = await draft_recipients(ctx, draft)
     if not to:
         raise UserError(_("safety.report_nobody"))
@@ -168,29 +171,30 @@ async def answered_urgency(ctx: Context, answer: Answer) -> None:
     )
 
 
-@router.question(SEND)
-async def answered_send(ctx: Context, answer: Answer) -> None:
+@router.question(SEND, payload=ReportDraft)
+async def answered_send(ctx: Context, answer: Answer[ReportDraft]) -> None:
     if answer.key not in ("named", "anonymous"):
         await ctx.reply(_("safety.report_cancelled"))
         return
     person = ctx.require_person()
-    draft = answer.payload
-    cohort = await ctx.session.get(Cohort, int(draft["cohort"]))
+    draft = answer.data
+    if draft.text is None or draft.urgency is None:
+        raise PayloadError(SEND, "text" if draft.text is None else "urgency", "is missing")
+    cohort = await ctx.session.get(Cohort, draft.cohort)
     if cohort is None or await membership(ctx.session, cohort.id, person.id) is None:
         raise UserError(_("core.not_member"))
-    to = await draft_recipients(ctx, dict(draft))
+    to = await draft_recipients(ctx, draft)
     if not to:
         raise UserError(_("safety.report_nobody"))
-    concerned = draft.get("concerned_id")
     report = SafetyReport(
         ref=await new_ref(ctx.session),
         cohort_id=cohort.id,
         reporter_id=person.id,
         anonymous=answer.key == "anonymous",
-        concerned_id=int(concerned) if concerned is not None else None,
-        concerned_text=draft.get("concerned_text") or None,
-        urgency=str(draft["urgency"]),
-        text=str(draft["text"]),
+        concerned_id=draft.concerned_id,
+        concerned_text=draft.concerned_text or None,
+        urgency=draft.urgency,
+        text=draft.text,
         created_at=ctx.now,
         updated_at=ctx.now,
     )

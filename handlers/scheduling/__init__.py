@@ -28,6 +28,7 @@ from handlers.scheduling.api import (
 from handlers.scheduling.calendar import build_calendar
 from handlers.scheduling.core import HORIZON, LOOK_AHEAD, Occurrence
 from handlers.scheduling.events import OccurrenceCancelled, OccurrenceEnded, OccurrenceScheduled
+from handlers.scheduling.payloads import OccurrenceJob
 from handlers.scheduling.text import duration_text, when_short
 
 router = Router()
@@ -41,6 +42,7 @@ __all__ = [
     "Occurrence",
     "OccurrenceCancelled",
     "OccurrenceEnded",
+    "OccurrenceJob",
     "OccurrenceScheduled",
     "answers_for",
     "build_calendar",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.commands import Args
@@ -17,7 +16,7 @@ from bot.errors import UserError
 from bot.i18n import _
 from bot.messages import Choice
 from bot.router import Answer, Router
-from bot.timeparse import PLAN_AHEAD, parse_rrule, parse_stamp, stamp
+from bot.timeparse import PLAN_AHEAD, parse_rrule
 from handlers.cohorts import CohortClosed
 from handlers.scheduling.api import occurrences_between
 from handlers.scheduling.checks import warnings_for
@@ -45,6 +44,7 @@ from handlers.scheduling.lookup import (
     session_of_question,
 )
 from handlers.scheduling.parse import DATE_WORD, DATETIME_WORD, RELATIVE_DAYS, parse_when, take_when
+from handlers.scheduling.payloads import CancelScope, Confirm, MoveScope
 from handlers.scheduling.text import day_short, repeat_text, when_full
 from storage.models.scheduling import OCCURRENCE_CANCELLED, SESSION_CANCELLED, ScheduledSession
 from storage.repositories.scheduling import (
@@ -84,21 +84,21 @@ async def cancelsession(ctx: Context, args: Args) -> None:
             Choice("series", ctx.t(_("scheduling.choice_series"))),
             Choice("keep", ctx.t(_("scheduling.choice_keep"))),
         ],
-        payload={"session_id": session.id, "original": stamp(upcoming.original_start)},
+        payload=CancelScope(session.id, upcoming.original_start),
         privately=True,
     )
 
 
-@router.question(CANCEL_SCOPE, dropped=_("scheduling.dropped_cancel"))
-async def cancel_scope(ctx: Context, answer: Answer) -> None:
+@router.question(CANCEL_SCOPE, payload=CancelScope, dropped=_("scheduling.dropped_cancel"))
+async def cancel_scope(ctx: Context, answer: Answer[CancelScope]) -> None:
     if answer.key not in ("one", "series"):
         await ctx.reply(_("scheduling.nothing_changed"))
         return
-    session = await session_of_question(ctx, answer)
+    session = await session_of_question(ctx, answer.data.session_id)
     if answer.key == "series":
         await cancel_series(ctx, session)
         return
-    original = parse_stamp(answer.payload.get("original"))
+    original = answer.data.original
     assert original is not None
     await cancel_one(ctx, session, await occurrence_at(ctx, session, original))
 
@@ -225,12 +225,7 @@ async def movesession(ctx: Context, args: Args) -> None:
             Choice("series", ctx.t(_("scheduling.choice_series_from"))),
             Choice("keep", ctx.t(_("scheduling.choice_keep"))),
         ],
-        payload={
-            "session_id": session.id,
-            "original": stamp(upcoming.original_start),
-            "new_start": stamp(new.instant),
-            "zone": series_zone,
-        },
+        payload=MoveScope(session.id, upcoming.original_start, new.instant, series_zone),
         privately=True,
     )
 
@@ -248,14 +243,14 @@ def check_series_move(session: ScheduledSession, new_start: datetime) -> None:
         )
 
 
-@router.question(MOVE_SCOPE, dropped=_("scheduling.dropped_move"))
-async def move_scope(ctx: Context, answer: Answer) -> None:
+@router.question(MOVE_SCOPE, payload=MoveScope, dropped=_("scheduling.dropped_move"))
+async def move_scope(ctx: Context, answer: Answer[MoveScope]) -> None:
     if answer.key not in ("one", "series"):
         await ctx.reply(_("scheduling.nothing_changed"))
         return
-    session = await session_of_question(ctx, answer)
-    new_start = parse_stamp(answer.payload.get("new_start"))
-    original = parse_stamp(answer.payload.get("original"))
+    session = await session_of_question(ctx, answer.data.session_id)
+    new_start = answer.data.new_start
+    original = answer.data.original
     assert new_start is not None and original is not None
     if new_start <= ctx.now:
         raise UserError(_("scheduling.move_past"), example=example_later(ctx.now, ctx.zone))
@@ -264,7 +259,7 @@ async def move_scope(ctx: Context, answer: Answer) -> None:
             ctx, session, await occurrence_at(ctx, session, original), new_start
         )
         return
-    zone_name = str(answer.payload.get("zone") or session.zone)
+    zone_name = answer.data.zone or session.zone
     check_series_move(session, new_start)
     draft = moved_series_draft(session, new_start, zone_name)
     warnings = await warnings_for(ctx, draft, ctx.require_cohort())
@@ -274,12 +269,7 @@ async def move_scope(ctx: Context, answer: Answer) -> None:
             session,
             new_start,
             warnings,
-            {
-                "action": "move_series",
-                "session_id": session.id,
-                "new_start": stamp(new_start),
-                "zone": zone_name,
-            },
+            Confirm("move_series", session_id=session.id, new_start=new_start, zone=zone_name),
         )
         return
     await move_series(ctx, session, new_start, zone_name)
@@ -304,12 +294,12 @@ async def _move_one_checked(
             session,
             new_start,
             warnings,
-            {
-                "action": "move_one",
-                "session_id": session.id,
-                "original": stamp(occurrence.original_start),
-                "new_start": stamp(new_start),
-            },
+            Confirm(
+                "move_one",
+                session_id=session.id,
+                original=occurrence.original_start,
+                new_start=new_start,
+            ),
         )
         return
     await move_one(ctx, session, occurrence.original_start, new_start)
@@ -320,7 +310,7 @@ async def _ask_confirm_move(
     session: ScheduledSession,
     new_start: datetime,
     warnings: list[str],
-    payload: dict[str, Any],
+    payload: Confirm,
 ) -> None:
     lines = [
         ctx.t(

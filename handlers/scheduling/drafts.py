@@ -5,20 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.commands import Args
 from bot.context import Context
 from bot.errors import UserError
 from bot.i18n import _
+from bot.payloads import Payload
 from bot.timeparse import (
     PLAN_AHEAD,
     Frequency,
     LocalResult,
-    parse_stamp,
     rrule_string,
-    stamp,
     until_instant,
 )
 from handlers.scheduling.core import DEFAULT_DURATION, MAX_SESSION_DURATION
@@ -39,8 +37,8 @@ CONFIRM = "scheduling.confirm"
 
 
 @dataclass(frozen=True)
-class Draft:
-    """A session as typed, checked, not saved yet (fits in a question's JSON payload)."""
+class Draft(Payload):
+    """A session as typed, checked, not saved yet (carried by the confirmation question)."""
 
     title: str
     zone: str
@@ -50,33 +48,6 @@ class Draft:
     rrule: str | None
     recorded: bool
     adjustment: str | None = None
-
-    def payload(self) -> dict[str, Any]:
-        return {
-            "title": self.title,
-            "zone": self.zone,
-            "start_wall": self.start_wall,
-            "starts_at": stamp(self.starts_at),
-            "duration_minutes": self.duration_minutes,
-            "rrule": self.rrule,
-            "recorded": self.recorded,
-            "adjustment": self.adjustment,
-        }
-
-    @staticmethod
-    def from_payload(data: dict[str, Any]) -> Draft:
-        starts_at = parse_stamp(data["starts_at"])
-        assert starts_at is not None
-        return Draft(
-            title=str(data["title"]),
-            zone=str(data["zone"]),
-            start_wall=str(data["start_wall"]),
-            starts_at=starts_at,
-            duration_minutes=int(data["duration_minutes"]),
-            rrule=data.get("rrule"),
-            recorded=bool(data.get("recorded")),
-            adjustment=data.get("adjustment"),
-        )
 
     def transient(self, cohort_id: int, session_id: int = 0, number: int = 0) -> ScheduledSession:
         """An unsaved session object, for expansion and checks."""

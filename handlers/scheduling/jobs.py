@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 
@@ -21,7 +20,7 @@ from bot.i18n import Translator, _
 from bot.outbox import NewJob, cancel_jobs
 from bot.profile import quiet_hours, zone_of
 from bot.router import JobInfo, Router
-from bot.timeparse import in_quiet_hours, next_quiet_end, parse_stamp, stamp
+from bot.timeparse import in_quiet_hours, next_quiet_end, stamp
 from handlers.scheduling.api import (
     answers_for,
     cancel_occurrence_jobs,
@@ -39,6 +38,12 @@ from handlers.scheduling.core import (
     plan_reminders,
 )
 from handlers.scheduling.events import OccurrenceCancelled, OccurrenceEnded, OccurrenceScheduled
+from handlers.scheduling.payloads import (
+    NoticeJob,
+    OccurrenceJob,
+    ReminderJob,
+    RsvpQuestion,
+)
 from handlers.scheduling.text import (
     answer_choices,
     answer_label,
@@ -100,7 +105,7 @@ async def materialize(ctx: Context, session: ScheduledSession) -> list[Occurrenc
             ENDED,
             occurrence.end,
             key=occurrence_job_key(ENDED, occurrence),
-            payload=_payload(occurrence),
+            payload=OccurrenceJob(occurrence.row_id, stamp(occurrence.start)),
             cohort_id=session.cohort_id,
         )
         if occurrence.start > ctx.now:
@@ -119,10 +124,6 @@ async def materialize(ctx: Context, session: ScheduledSession) -> list[Occurrenc
             await ctx.publish(OccurrenceScheduled(occurrence))
         done.append(occurrence)
     return done
-
-
-def _payload(occurrence: Occurrence, **extra: Any) -> dict[str, Any]:
-    return {"occurrence_id": occurrence.row_id, "start": stamp(occurrence.start), **extra}
 
 
 async def _reminder_keys(ctx: Context, occurrence: Occurrence) -> set[str]:
@@ -160,7 +161,7 @@ def reminder_jobs(
                 REMINDER,
                 due,
                 key=_reminder_key(occurrence, person, lead),
-                payload=_payload(occurrence, lead=minutes),
+                payload=ReminderJob(occurrence.row_id, stamp(occurrence.start), minutes),
                 person_id=person.id,
                 cohort_id=occurrence.cohort_id,
             )
@@ -195,15 +196,17 @@ async def roll(ctx: Context, job: JobInfo) -> None:
 # --------------------------------------------------------------------------- running them
 
 
-async def _current(ctx: Context, job: JobInfo) -> tuple[Occurrence, Cohort] | None:
-    """The occurrence a job is about, if it still takes place at the time the job knew."""
-    occurrence_id = job.payload.get("occurrence_id")
-    if not isinstance(occurrence_id, int):
+async def _current(
+    ctx: Context, occurrence_id: int | None, start: str | None
+) -> tuple[Occurrence, Cohort] | None:
+    """The occurrence a job is about, if it still takes place at the time the job knew
+    (`start`, a stamp)."""
+    if occurrence_id is None:
         return None
     occurrence = await occurrence_by_id(ctx.session, occurrence_id)
     if occurrence is None or occurrence.cancelled:
         return None
-    if stamp(occurrence.start) != job.payload.get("start"):
+    if stamp(occurrence.start) != start:
         return None
     cohort = await ctx.session.get(Cohort, occurrence.cohort_id)
     if cohort is None:
@@ -212,20 +215,20 @@ async def _current(ctx: Context, job: JobInfo) -> tuple[Occurrence, Cohort] | No
     return occurrence, cohort
 
 
-@router.job_batch(REMINDER)
-async def reminders(ctx: Context, jobs: Sequence[JobInfo]) -> None:
+@router.job_batch(REMINDER, payload=ReminderJob)
+async def reminders(ctx: Context, jobs: Sequence[JobInfo[ReminderJob]]) -> None:
     """Reminders come in bursts (a session's, to every member, in the same minute): each
     occurrence's reminders are handled together, with a few queries for all of them."""
-    by_occurrence: dict[int, list[JobInfo]] = {}
+    by_occurrence: dict[int, list[JobInfo[ReminderJob]]] = {}
     for job in jobs:
-        occurrence_id = job.payload.get("occurrence_id")
-        if isinstance(occurrence_id, int) and job.person_id is not None:
+        occurrence_id = job.data.occurrence_id
+        if occurrence_id is not None and job.person_id is not None:
             by_occurrence.setdefault(occurrence_id, []).append(job)
     for occurrence_id, group in by_occurrence.items():
         await _remind(ctx, occurrence_id, group)
 
 
-async def _remind(ctx: Context, occurrence_id: int, jobs: list[JobInfo]) -> None:
+async def _remind(ctx: Context, occurrence_id: int, jobs: list[JobInfo[ReminderJob]]) -> None:
     occurrence = await occurrence_by_id(ctx.session, occurrence_id)
     if occurrence is None or occurrence.cancelled or ctx.now >= occurrence.start:
         return
@@ -234,7 +237,7 @@ async def _remind(ctx: Context, occurrence_id: int, jobs: list[JobInfo]) -> None
         return
     ctx.cohort = cohort
     # Jobs planned for another start (the session moved since) are left to their successors.
-    jobs = [job for job in jobs if job.payload.get("start") == stamp(occurrence.start)]
+    jobs = [job for job in jobs if job.data.start == stamp(occurrence.start)]
     person_ids = [job.person_id for job in jobs if job.person_id is not None]
     roles = await roles_of(ctx.session, cohort.id, person_ids)
     answers = await answers_for(ctx.session, occurrence, person_ids)
@@ -258,7 +261,7 @@ async def _remind(ctx: Context, occurrence_id: int, jobs: list[JobInfo]) -> None
 
 async def _reminder_for(
     ctx: Context,
-    job: JobInfo,
+    job: JobInfo[ReminderJob],
     occurrence: Occurrence,
     cohort: Cohort,
     person: Person,
@@ -267,7 +270,7 @@ async def _reminder_for(
     """The reminder to send `person` now, or None (merged, or planned again for later)."""
     zone = zone_of(person, cohort.zone)
     quiet = quiet_hours(person, ctx.config)
-    lead = int(job.payload.get("lead", 0))
+    lead = job.data.lead
     # The person may have changed zone or quiet hours since this was planned: plan again.
     plan = dict(plan_reminders(occurrence.start, zone, quiet, occurrence.start - PLAN_FROM))
     target = plan.get(timedelta(minutes=lead))
@@ -302,22 +305,22 @@ async def _reminder_for(
         text="\n".join(lines),
         choices=tuple(answer_choices(tr)),
         key=f"job:{job.id}:1",  # one message per reminder job, whatever batch runs it
-        payload={"session_id": occurrence.session_id, "occurrence_id": occurrence.row_id},
+        payload=RsvpQuestion(occurrence.session_id, occurrence.row_id),
         expires_at=occurrence.end,
     )
 
 
 async def _reschedule(
-    ctx: Context, job: JobInfo, occurrence: Occurrence, person: Person, due: datetime
+    ctx: Context, job: JobInfo[ReminderJob], occurrence: Occurrence, person: Person, due: datetime
 ) -> None:
-    lead = f"{job.payload.get('lead')}m"
+    lead = f"{job.data.lead}m"
     key = occurrence_job_key(REMINDER, occurrence, f"p{person.id}", lead, f"r{stamp(due)}")
     await ctx.defer(job, due, key=key)
 
 
-@router.job(ENDED)
-async def ended(ctx: Context, job: JobInfo) -> None:
-    found = await _current(ctx, job)
+@router.job(ENDED, payload=OccurrenceJob)
+async def ended(ctx: Context, job: JobInfo[OccurrenceJob]) -> None:
+    found = await _current(ctx, job.data.occurrence_id, job.data.start)
     if found is not None:
         await ctx.publish(OccurrenceEnded(found[0]))
 
@@ -351,12 +354,13 @@ async def notify_members(
     waiting = await _waiting_new_notices(ctx, session)
     if event == CANCEL_SERIES and waiting:
         await cancel_jobs(ctx.session, Job.id.in_(list(waiting.values())))
-    payload: dict[str, Any] = {"event": event, "session_id": session.id}
-    if occurrence is not None:
-        payload["occurrence_id"] = occurrence.row_id
-        payload["start"] = stamp(occurrence.start)
-    if old_start is not None:
-        payload["old_start"] = stamp(old_start)
+    payload = NoticeJob(
+        event,
+        session.id,
+        occurrence.row_id if occurrence is not None else None,
+        stamp(occurrence.start) if occurrence is not None else None,
+        old_start,
+    )
     told = 0
     jobs: list[NewJob] = []
     for person in await session_members(ctx.session, session.cohort_id):
@@ -397,20 +401,20 @@ async def _waiting_new_notices(ctx: Context, session: ScheduledSession) -> dict[
     return {int(pid): int(jid) for pid, jid in found.all() if pid is not None}
 
 
-@router.job_batch(NOTICE)
-async def notices(ctx: Context, jobs: Sequence[JobInfo]) -> None:
+@router.job_batch(NOTICE, payload=NoticeJob)
+async def notices(ctx: Context, jobs: Sequence[JobInfo[NoticeJob]]) -> None:
     """Notices come in bursts (a new session, to every member at once): each session's notices
     are handled together, with a few queries for all of them."""
-    by_session: dict[int, list[JobInfo]] = {}
+    by_session: dict[int, list[JobInfo[NoticeJob]]] = {}
     for job in jobs:
-        session_id = job.payload.get("session_id")
-        if isinstance(session_id, int) and job.person_id is not None:
+        session_id = job.data.session_id
+        if session_id is not None and job.person_id is not None:
             by_session.setdefault(session_id, []).append(job)
     for session_id, group in by_session.items():
         await _notify(ctx, session_id, group)
 
 
-async def _notify(ctx: Context, session_id: int, jobs: list[JobInfo]) -> None:
+async def _notify(ctx: Context, session_id: int, jobs: list[JobInfo[NoticeJob]]) -> None:
     session = await ctx.session.get(ScheduledSession, session_id)
     if session is None:
         return
@@ -430,7 +434,7 @@ async def _notify(ctx: Context, session_id: int, jobs: list[JobInfo]) -> None:
             continue  # left the cohort, or an alumnus now
         one = ctx.for_job(job.id, person)
         one.cohort = cohort
-        event = str(job.payload.get("event"))
+        event = job.data.event
         if event in (CANCEL_ONE, CANCEL_SERIES):
             await one.say(_cancel_notice(one, job, session, cohort, person))
             continue
@@ -455,33 +459,37 @@ def _notice_words(tr: Translator, cohort: Cohort, session: ScheduledSession) -> 
 
 
 def _cancel_notice(
-    ctx: Context, job: JobInfo, session: ScheduledSession, cohort: Cohort, person: Person
+    ctx: Context,
+    job: JobInfo[NoticeJob],
+    session: ScheduledSession,
+    cohort: Cohort,
+    person: Person,
 ) -> str:
     tr = ctx.tr
     zone = zone_of(person, cohort.zone)
-    old_start = parse_stamp(job.payload.get("old_start"))
+    old_start = job.data.old_start
     when = when_full(tr, old_start, zone) if old_start else ""
     # One date (or a session that has only one) is named, in the reader's zone.
-    one = job.payload.get("event") == CANCEL_ONE or (session.rrule is None and bool(when))
+    one = job.data.event == CANCEL_ONE or (session.rrule is None and bool(when))
     msgid = _("scheduling.notice_cancel_one") if one else _("scheduling.notice_cancel_series")
     return tr.t(msgid, when=when, **_notice_words(tr, cohort, session))
 
 
 async def _notice_for(
     ctx: Context,
-    job: JobInfo,
+    job: JobInfo[NoticeJob],
     session: ScheduledSession,
     cohort: Cohort,
     person: Person,
     upcoming: list[Occurrence],
 ) -> Ask | None:
     """The notice of a new or moved session to send `person` now, with the RSVP question."""
-    event = str(job.payload.get("event"))
+    event = job.data.event
     tr = ctx.tr
     zone = zone_of(person, cohort.zone)
-    old_start = parse_stamp(job.payload.get("old_start"))
+    old_start = job.data.old_start
     if event == MOVE_ONE:
-        found = await _current(ctx, job)
+        found = await _current(ctx, job.data.occurrence_id, job.data.start)
         if found is None:
             return None
         target: Occurrence | None = found[0]
@@ -523,10 +531,7 @@ async def _notice_for(
         text="\n".join(lines),
         choices=tuple(answer_choices(tr)),
         key=ctx.next_key(),
-        payload={
-            "session_id": session.id,
-            "occurrence_id": None if series_scope else target.row_id,
-        },
+        payload=RsvpQuestion(session.id, None if series_scope else target.row_id),
         expires_at=ctx.now + max(target.end - ctx.now, timedelta(hours=1)),
     )
 

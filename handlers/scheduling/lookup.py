@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from bot.context import Context
 from bot.errors import UserError
 from bot.i18n import _
-from bot.router import Answer
 from bot.timeparse import (
     ParseError,
 )
@@ -120,12 +119,10 @@ async def occurrence_at(ctx: Context, session: ScheduledSession, original: datet
     raise UserError(_("scheduling.question_stale"))
 
 
-async def enter_cohort_of_question(ctx: Context, answer: Answer) -> None:
-    """Questions are answered outside a command: find the cohort again, and check the person
-    is still staff there."""
-    cohort_id = answer.payload.get("cohort_id") or (
-        ctx.person.active_cohort_id if ctx.person else None
-    )
+async def enter_cohort_of_question(ctx: Context, cohort_id: int | None) -> None:
+    """Questions are answered outside a command: find the cohort again (the question's, else
+    the person's active one), and check the person is still staff there."""
+    cohort_id = cohort_id or (ctx.person.active_cohort_id if ctx.person else None)
     if not isinstance(cohort_id, int):
         raise UserError(_("scheduling.question_stale"))
     cohort = await ctx.session.get(Cohort, cohort_id)
@@ -136,13 +133,12 @@ async def enter_cohort_of_question(ctx: Context, answer: Answer) -> None:
     require_open(ctx)
 
 
-async def session_of_question(ctx: Context, answer: Answer) -> ScheduledSession:
-    session_id = answer.payload.get("session_id")
+async def session_of_question(ctx: Context, session_id: int | None) -> ScheduledSession:
+    """The active session a question is about, in its cohort (entered, as a command would)."""
     session = await ctx.session.get(ScheduledSession, session_id) if session_id else None
     if session is None or session.status != SESSION_ACTIVE:
         raise UserError(_("scheduling.question_stale"))
-    answer.payload.setdefault("cohort_id", session.cohort_id)
-    await enter_cohort_of_question(ctx, answer)
+    await enter_cohort_of_question(ctx, session.cohort_id)
     return session
 
 

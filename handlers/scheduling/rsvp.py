@@ -19,6 +19,7 @@ from handlers.scheduling.api import occurrence_by_id
 from handlers.scheduling.core import Occurrence
 from handlers.scheduling.jobs import RSVP_QUESTION
 from handlers.scheduling.lookup import find_session, next_occurrence, pick_occurrence
+from handlers.scheduling.payloads import RsvpQuestion
 from handlers.scheduling.text import ANSWER_IDS, answer_label, when_full
 from storage.models import Cohort
 from storage.models.scheduling import RSVP_ANSWERS, SESSION_ACTIVE, ScheduledSession
@@ -100,12 +101,12 @@ async def record(
     await ctx.say("\n".join(lines))
 
 
-@router.question(RSVP_QUESTION)
-async def answered(ctx: Context, answer: Answer) -> None:
+@router.question(RSVP_QUESTION, payload=RsvpQuestion)
+async def answered(ctx: Context, answer: Answer[RsvpQuestion]) -> None:
     if answer.key not in RSVP_ANSWERS:
         raise UserError(_("scheduling.question_stale"))
     person = ctx.require_person()
-    session_id = answer.payload.get("session_id")
+    session_id = answer.data.session_id
     session = await ctx.session.get(ScheduledSession, session_id) if session_id else None
     if session is None or session.status != SESSION_ACTIVE:
         raise UserError(_("scheduling.question_stale"))
@@ -114,8 +115,8 @@ async def answered(ctx: Context, answer: Answer) -> None:
         raise UserError(_("scheduling.question_stale"))
     ctx.cohort = await ctx.session.get(Cohort, session.cohort_id)
     occurrence = None
-    occurrence_id = answer.payload.get("occurrence_id")
-    if isinstance(occurrence_id, int):
+    occurrence_id = answer.data.occurrence_id
+    if occurrence_id is not None:
         occurrence = await occurrence_by_id(ctx.session, occurrence_id)
         if occurrence is None or occurrence.cancelled:
             raise UserError(_("scheduling.question_stale"))

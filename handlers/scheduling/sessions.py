@@ -16,8 +16,8 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.i18n import _
 from bot.messages import Address, Choice
+from bot.payloads import PayloadError
 from bot.router import Answer, Router
-from bot.timeparse import parse_stamp
 from handlers.scheduling.changes import move_one, move_series
 from handlers.scheduling.checks import dst_notes, duplicate_of, warnings_for
 from handlers.scheduling.core import first_zone, series_end
@@ -29,6 +29,7 @@ from handlers.scheduling.lookup import (
     require_open,
     session_of_question,
 )
+from handlers.scheduling.payloads import Confirm
 from handlers.scheduling.text import duration_text, repeat_text, when_full
 from storage.models import Cohort
 from storage.models.scheduling import SESSION_ACTIVE, ScheduledSession
@@ -71,7 +72,7 @@ async def addsession(ctx: Context, args: Args) -> None:
             Choice("yes", ctx.t(_("scheduling.choice_schedule"))),
             Choice("no", ctx.t(_("scheduling.choice_dont"))),
         ],
-        payload={"action": "add", "draft": draft.payload(), "cohort_id": cohort.id},
+        payload=Confirm("add", draft=draft, cohort_id=cohort.id),
         privately=True,
     )
 
@@ -150,15 +151,17 @@ async def _post_to_chats(ctx: Context, session: ScheduledSession, cohort: Cohort
         await ctx.send_to_chat(Address(chat.platform, chat.chat_id, is_group=True), text)
 
 
-@router.question(CONFIRM, dropped=_("scheduling.dropped_confirm"))
-async def confirmed(ctx: Context, answer: Answer) -> None:
+@router.question(CONFIRM, payload=Confirm, dropped=_("scheduling.dropped_confirm"))
+async def confirmed(ctx: Context, answer: Answer[Confirm]) -> None:
     if answer.key != "yes":
         await ctx.reply(_("scheduling.nothing_changed"))
         return
-    action = answer.payload.get("action")
+    action = answer.data.action
     if action == "add":
-        draft = Draft.from_payload(answer.payload["draft"])
-        await enter_cohort_of_question(ctx, answer)
+        draft = answer.data.draft
+        if draft is None:
+            raise PayloadError(CONFIRM, "draft", "is missing")
+        await enter_cohort_of_question(ctx, answer.data.cohort_id)
         if draft.starts_at <= ctx.now:
             raise UserError(
                 _("scheduling.in_past"),
@@ -170,14 +173,14 @@ async def confirmed(ctx: Context, answer: Answer) -> None:
         transient = draft.transient(0)
         await create_session(ctx, draft, dst_notes(ctx.tr, transient, draft.adjustment))
         return
-    session = await session_of_question(ctx, answer)
-    new_start = parse_stamp(answer.payload.get("new_start"))
+    session = await session_of_question(ctx, answer.data.session_id)
+    new_start = answer.data.new_start
     assert new_start is not None
     if new_start <= ctx.now:
         raise UserError(_("scheduling.move_past"), example=example_later(ctx.now, ctx.zone))
     if action == "move_one":
-        original = parse_stamp(answer.payload.get("original"))
+        original = answer.data.original
         assert original is not None
         await move_one(ctx, session, original, new_start)
     elif action == "move_series":
-        await move_series(ctx, session, new_start, str(answer.payload["zone"]))
+        await move_series(ctx, session, new_start, str(answer.data.zone))
