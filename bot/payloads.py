@@ -13,6 +13,7 @@ what a person wrote, which is kept out of the logs."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -22,6 +23,8 @@ from types import MappingProxyType
 from typing import Any, Self
 
 from bot.timeparse import parse_stamp, stamp
+
+log = logging.getLogger(__name__)
 
 # A field's metadata that leaves its None value out of the stored object (the key is absent,
 # not null): `x: int | None = field(default=None, metadata=OMIT_NONE)`.
@@ -74,6 +77,16 @@ class Payload:
             return cls(**values)
         except TypeError as error:  # a required field is missing
             raise PayloadError(name, _missing(cls, values), "is missing") from error
+
+    @classmethod
+    def read(cls, raw: Mapping[str, Any], kind: str | None = None) -> Self | None:
+        """`decode` for a loop over stored rows: a row that does not fit is skipped (None)
+        rather than failing the whole loop."""
+        try:
+            return cls.decode(raw, kind)
+        except PayloadError:
+            log.warning("stored payload skipped", extra={"kind": kind or cls.__name__})
+            return None
 
 
 def check_declaration(cls: type[Payload]) -> None:

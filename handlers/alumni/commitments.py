@@ -559,7 +559,9 @@ async def ride_along(ctx: Context, person: Person, included: set[int]) -> list[C
     )
     extra: list[Commitment] = []
     for job in found.scalars():
-        nudge = NudgeJob.decode(job.payload, NUDGE)
+        nudge = NudgeJob.read(job.payload, NUDGE)
+        if nudge is None:
+            continue
         commitment = await ctx.session.get(Commitment, nudge.commitment_id)
         if commitment is None or commitment.status != OPEN:
             continue

@@ -356,7 +356,8 @@ async def request_lapsed(ctx: Context, job: JobInfo[OfPairing]) -> None:
     pairing.status = EXPIRED
     pairing.answered_at = ctx.now
     for question in await questions_of(ctx.session, pairing.mentor_id, REQUEST):
-        if OfPairing.decode(question.payload, REQUEST).pairing_id == pairing.id:
+        of = OfPairing.read(question.payload, REQUEST)
+        if of is not None and of.pairing_id == pairing.id:
             await ctx.session.execute(
                 delete(PendingQuestion).where(PendingQuestion.id == question.id)
             )

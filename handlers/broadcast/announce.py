@@ -148,7 +148,8 @@ async def forget_confirmations(ctx: Context, person_id: int, announcement_id: in
         )
     )
     for question in found.scalars():
-        if OfAnnouncement.decode(question.payload, CONFIRM).announcement == announcement_id:
+        of = OfAnnouncement.read(question.payload, CONFIRM)
+        if of is not None and of.announcement == announcement_id:
             await ctx.session.delete(question)
     await ctx.session.flush()
 

@@ -179,7 +179,8 @@ async def this_checks_questions(ctx: Context, person_id: int, check_id: int) -> 
         )
     )
     for row in found.mappings():
-        if OfCheck.decode(row["payload"], QUESTION).check == check_id:
+        of = OfCheck.read(row["payload"], QUESTION)
+        if of is not None and of.check == check_id:
             await ctx.session.execute(
                 delete(PendingQuestion)
                 .where(PendingQuestion.id == row["id"])

@@ -186,6 +186,13 @@ def test_an_error_names_the_type_found_never_the_value() -> None:
     assert "'cohort' is not an int: a string" in str(raised.value)
 
 
+def test_a_loop_over_stored_rows_skips_one_that_does_not_fit() -> None:
+    rows = [{"cohort": "not a number"}, {"cohort": 7}]
+    read = [ReportDraft.read(row, "safety.report_send") for row in rows]
+    assert read[0] is None
+    assert read[1] is not None and read[1].cohort == 7
+
+
 def job_services(clock: VirtualClock) -> Services:
     return Services(
         config=load_config(None, env={}), catalogs=Catalogs(("en",)), clock=clock, zones=None
