@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.authz import Access
@@ -300,6 +301,23 @@ class Context:
             protect=self.protect,
         )
 
+    async def people(self, ids: Iterable[int]) -> dict[int, Person]:
+        """People by id: those this unit of work holds already (a job batch's people, loaded
+        with the batch) without a query, any others in one."""
+        found: dict[int, Person] = {}
+        missing: list[int] = []
+        identity = self.session.sync_session.identity_map
+        for person_id in dict.fromkeys(ids):
+            held = identity.get(_PERSON.identity_key_from_primary_key((person_id,)))
+            if isinstance(held, Person):
+                found[person_id] = held
+            else:
+                missing.append(person_id)
+        if missing:
+            loaded = await self.session.execute(select(Person).where(Person.id.in_(missing)))
+            found.update((person.id, person) for person in loaded.scalars())
+        return found
+
     # Events ----------------------------------------------------------------------------------
     async def publish(self, event: Event) -> None:
         """Tell the capabilities subscribed to this event's type, in this unit of work."""
@@ -431,3 +449,6 @@ class Context:
     async def schedule_many(self, jobs: Sequence[NewJob]) -> None:
         """`schedule` for many jobs at once (one statement over all of them, in order)."""
         await schedule_jobs(self.session, jobs, self.now)
+
+
+_PERSON = sa_inspect(Person)

@@ -117,8 +117,13 @@ class JobRunner:
             )
             jobs = list(found.scalars())
             people = {job.person_id for job in jobs if job.person_id is not None}
-            if len(people) > 1:  # one query for the batch; each job's get() then finds its person
-                await session.execute(select(Person).where(Person.id.in_(people)))
+            # One query for the batch's people, held while it runs: each job's get() and a
+            # batch handler's ctx.people() find them without a query of their own.
+            held: list[Person] = []
+            if len(people) > 1:
+                held = list(
+                    (await session.execute(select(Person).where(Person.id.in_(people)))).scalars()
+                )
             ran = 0
             started = time.monotonic()
             while ran < len(jobs):
@@ -135,6 +140,7 @@ class JobRunner:
                 else:
                     await self._run_one(session, jobs[ran], now)
                     ran += 1
+            del held
             if ran:  # learn how many jobs fit in BATCH_SECONDS
                 rate = ran / max(time.monotonic() - started, 1e-4)
                 self._fit = min(float(self.batch), 0.5 * self._fit + 0.5 * rate * BATCH_SECONDS)

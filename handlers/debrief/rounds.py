@@ -433,12 +433,8 @@ async def _still_quiet(
 
 
 async def _people_of(ctx: Context, jobs: Sequence[JobInfo[RoundJob]]) -> dict[int, Person]:
-    """The people a batch of jobs is for, in one query."""
-    ids = {job.person_id for job in jobs if job.person_id is not None}
-    if not ids:
-        return {}
-    found = await ctx.session.execute(select(Person).where(Person.id.in_(ids)))
-    return {person.id: person for person in found.scalars()}
+    """The people a batch of jobs is for (loaded with the batch)."""
+    return await ctx.people(job.person_id for job in jobs if job.person_id is not None)
 
 
 @dataclass

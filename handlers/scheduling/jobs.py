@@ -241,10 +241,7 @@ async def _remind(ctx: Context, occurrence_id: int, jobs: list[JobInfo[ReminderJ
     person_ids = [job.person_id for job in jobs if job.person_id is not None]
     roles = await roles_of(ctx.session, cohort.id, person_ids)
     answers = await answers_for(ctx.session, occurrence, person_ids)
-    people: dict[int, Person] = {}
-    if person_ids:  # one query for the group's people
-        found = await ctx.session.execute(select(Person).where(Person.id.in_(person_ids)))
-        people = {person.id: person for person in found.scalars()}
+    people = await ctx.people(person_ids)
     asks: list[Ask] = []
     for job in jobs:
         person = people.get(job.person_id) if job.person_id is not None else None
@@ -424,8 +421,7 @@ async def _notify(ctx: Context, session_id: int, jobs: list[JobInfo[NoticeJob]])
     ctx.cohort = cohort
     person_ids = [job.person_id for job in jobs if job.person_id is not None]
     roles = await roles_of(ctx.session, cohort.id, person_ids)
-    found = await ctx.session.execute(select(Person).where(Person.id.in_(person_ids)))
-    people = {person.id: person for person in found.scalars()}
+    people = await ctx.people(person_ids)
     upcoming: list[Occurrence] | None = None  # the session's next occurrences, read once
     asks: list[Ask] = []
     for job in jobs:

@@ -187,7 +187,7 @@ def test_an_error_names_the_type_found_never_the_value() -> None:
 
 
 def test_a_loop_over_stored_rows_skips_one_that_does_not_fit() -> None:
-    rows = [{"cohort": "not a number"}, {"cohort": 7}]
+    rows: list[dict[str, Any]] = [{"cohort": "not a number"}, {"cohort": 7}]
     read = [ReportDraft.read(row, "safety.report_send") for row in rows]
     assert read[0] is None
     assert read[1] is not None and read[1].cohort == 7
