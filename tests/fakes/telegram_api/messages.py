@@ -229,23 +229,7 @@ class _Messages(_Updates):
         message.pop("entities", None)
         if entities:
             message["entities"] = entities
-        # Like Telegram: an edit without reply_markup removes the inline keyboard.
-        message.pop("reply_markup", None)
-        if markup is not None:
-            message["reply_markup"] = markup
-        message["edit_date"] = self._date()
-        self.edits.append(
-            EditRecord(
-                method="editMessageText",
-                chat_id=chat.id,
-                message_id=message["message_id"],
-                text=text,
-                entities=tuple(entities),
-                reply_markup=copy.deepcopy(markup),
-                at=self._at(),
-            )
-        )
-        return copy.deepcopy(message), None
+        return self._edited(chat, message, "editMessageText", markup), None
 
     async def _m_edit_message_reply_markup(self, args: _Args) -> tuple[Any, str | None]:
         markup = _parse_reply_markup(args.get("reply_markup"))
@@ -254,13 +238,18 @@ class _Messages(_Updates):
         if message.get("reply_markup") == markup:
             raise _bad(NOT_MODIFIED)
         self._check_can_write(chat)
+        return self._edited(chat, message, "editMessageReplyMarkup", markup), None
+
+    def _edited(self, chat: _Chat, message: JSON, method: str, markup: JSON | None) -> JSON:
+        """The end of an edit: the keyboard replaced (like Telegram, an edit without
+        reply_markup removes it), the edit date set and the edit recorded."""
         message.pop("reply_markup", None)
         if markup is not None:
             message["reply_markup"] = markup
         message["edit_date"] = self._date()
         self.edits.append(
             EditRecord(
-                method="editMessageReplyMarkup",
+                method=method,
                 chat_id=chat.id,
                 message_id=message["message_id"],
                 text=message.get("text"),
@@ -269,7 +258,7 @@ class _Messages(_Updates):
                 at=self._at(),
             )
         )
-        return copy.deepcopy(message), None
+        return copy.deepcopy(message)
 
     async def _m_delete_message(self, args: _Args) -> tuple[Any, str | None]:
         chat = self._resolve_chat(args)
