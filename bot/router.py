@@ -46,6 +46,19 @@ class JobInfo(Generic[P]):
     data: P  # the payload, decoded
 
 
+def by_payload(
+    jobs: Sequence[JobInfo[P]], key: Callable[[P], int | None]
+) -> dict[int, list[JobInfo[P]]]:
+    """A batch's jobs for a person, grouped by one id in their payloads (an occurrence, a
+    round), in the batch's order; jobs without that id or without a person are left out."""
+    groups: dict[int, list[JobInfo[P]]] = {}
+    for job in jobs:
+        found = key(job.data)
+        if found is not None and job.person_id is not None:
+            groups.setdefault(found, []).append(job)
+    return groups
+
+
 CommandHandler = Callable[[Context, Args], Awaitable[None]]
 QuestionHandler = Callable[[Context, Answer[P]], Awaitable[None]]
 JobHandler = Callable[[Context, JobInfo[P]], Awaitable[None]]

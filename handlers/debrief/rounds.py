@@ -43,7 +43,7 @@ from bot.i18n import Translator, _
 from bot.messages import Choice
 from bot.outbox import NewJob, cancel_jobs
 from bot.profile import out_of_quiet, quiet_hours, zone_of
-from bot.router import Answer, JobInfo, Router
+from bot.router import Answer, JobInfo, Router, by_payload
 from bot.timeparse import in_quiet_hours, next_quiet_end, stamp
 from handlers.cohorts import contact_of
 from handlers.consent import consents_of, has_consent
@@ -432,6 +432,19 @@ async def _still_quiet(
     return True
 
 
+def _people_by_round(jobs: Sequence[JobInfo[RoundJob]]) -> dict[int, list[int]]:
+    """Who a batch's jobs are for, by round."""
+    groups = by_payload(jobs, _round_of)
+    return {
+        round_id: [job.person_id for job in group if job.person_id is not None]
+        for round_id, group in groups.items()
+    }
+
+
+def _round_of(data: RoundJob) -> int | None:
+    return data.round_id
+
+
 async def _people_of(ctx: Context, jobs: Sequence[JobInfo[RoundJob]]) -> dict[int, Person]:
     """The people a batch of jobs is for (loaded with the batch)."""
     return await ctx.people(job.person_id for job in jobs if job.person_id is not None)
@@ -473,11 +486,7 @@ async def send_prompts(ctx: Context, jobs: Sequence[JobInfo[RoundJob]]) -> None:
     """A round's prompts fall due together (at the end of an occurrence): they run as one batch,
     with the memberships, prompts and consents of each round's people read in one query each."""
     people = await _people_of(ctx, jobs)
-    by_round: dict[int, list[int]] = {}
-    for job in jobs:
-        round_id = job.data.round_id
-        if round_id is not None and job.person_id is not None:
-            by_round.setdefault(round_id, []).append(job.person_id)
+    by_round = _people_by_round(jobs)
     facts = {round_id: await _round_facts(ctx, round_id, ids) for round_id, ids in by_round.items()}
     writes = PromptWrites()
     for job in jobs:
@@ -493,11 +502,7 @@ async def reminders(ctx: Context, jobs: Sequence[JobInfo[RoundJob]]) -> None:
     """A round's reminders fall due together (a day after its prompts): one batch, with each
     round's prompts read in one query and the questions asked together."""
     people = await _people_of(ctx, jobs)
-    by_round: dict[int, list[int]] = {}
-    for job in jobs:
-        round_id = job.data.round_id
-        if round_id is not None and job.person_id is not None:
-            by_round.setdefault(round_id, []).append(job.person_id)
+    by_round = _people_by_round(jobs)
     prompts: dict[tuple[int, int], DebriefPrompt] = {}
     for round_id, ids in by_round.items():
         found = await ctx.session.execute(

@@ -19,7 +19,7 @@ from bot.discreet import cohort_label, topic_label
 from bot.i18n import Translator, _
 from bot.outbox import NewJob, cancel_jobs
 from bot.profile import quiet_hours, zone_of
-from bot.router import JobInfo, Router
+from bot.router import JobInfo, Router, by_payload
 from bot.timeparse import in_quiet_hours, next_quiet_end, stamp
 from handlers.scheduling.api import (
     answers_for,
@@ -219,13 +219,12 @@ async def _current(
 async def reminders(ctx: Context, jobs: Sequence[JobInfo[ReminderJob]]) -> None:
     """Reminders come in bursts (a session's, to every member, in the same minute): each
     occurrence's reminders are handled together, with a few queries for all of them."""
-    by_occurrence: dict[int, list[JobInfo[ReminderJob]]] = {}
-    for job in jobs:
-        occurrence_id = job.data.occurrence_id
-        if occurrence_id is not None and job.person_id is not None:
-            by_occurrence.setdefault(occurrence_id, []).append(job)
-    for occurrence_id, group in by_occurrence.items():
+    for occurrence_id, group in by_payload(jobs, _occurrence_of).items():
         await _remind(ctx, occurrence_id, group)
+
+
+def _occurrence_of(data: ReminderJob) -> int | None:
+    return data.occurrence_id
 
 
 async def _remind(ctx: Context, occurrence_id: int, jobs: list[JobInfo[ReminderJob]]) -> None:
@@ -402,13 +401,12 @@ async def _waiting_new_notices(ctx: Context, session: ScheduledSession) -> dict[
 async def notices(ctx: Context, jobs: Sequence[JobInfo[NoticeJob]]) -> None:
     """Notices come in bursts (a new session, to every member at once): each session's notices
     are handled together, with a few queries for all of them."""
-    by_session: dict[int, list[JobInfo[NoticeJob]]] = {}
-    for job in jobs:
-        session_id = job.data.session_id
-        if session_id is not None and job.person_id is not None:
-            by_session.setdefault(session_id, []).append(job)
-    for session_id, group in by_session.items():
+    for session_id, group in by_payload(jobs, _session_of).items():
         await _notify(ctx, session_id, group)
+
+
+def _session_of(data: NoticeJob) -> int | None:
+    return data.session_id
 
 
 async def _notify(ctx: Context, session_id: int, jobs: list[JobInfo[NoticeJob]]) -> None:
