@@ -169,18 +169,10 @@ class _Messages(_Updates):
     # ------------------------------------------------------------------ methods
 
     async def _m_send_message(self, args: _Args) -> tuple[Any, str | None]:
-        raw = args.get("text")
-        if raw == "":
-            raise _bad("message text is empty")
-        parse_mode = args.get("parse_mode")
         # Same order of checks as the real server: markup, parse, chat, then tdlib's limits.
-        text, entities = format_text(raw, parse_mode, args.get("entities"), allow_empty=True)
-        markup = _parse_reply_markup(args.get("reply_markup"))
+        raw, text, entities, markup = _read_text(args)
         chat = self._resolve_chat(args)
-        if not text:
-            raise _bad("message must be non-empty")
-        if len(text) > MAX_TEXT_LENGTH:
-            raise _bad("message is too long")
+        _check_length(text)
         reply_to = self._may_send(chat, args, markup)
         message = self._bot_message(chat, reply_to)
         message["text"] = text
@@ -204,19 +196,11 @@ class _Messages(_Updates):
         return chat, message
 
     async def _m_edit_message_text(self, args: _Args) -> tuple[Any, str | None]:
-        raw = args.get("text")
-        if raw == "":
-            raise _bad("message text is empty")
-        parse_mode = args.get("parse_mode")
-        text, entities = format_text(raw, parse_mode, args.get("entities"), allow_empty=True)
-        markup = _parse_reply_markup(args.get("reply_markup"))
+        _raw, text, entities, markup = _read_text(args)
         chat, message = self._editable_message(args)
         if "text" not in message:
             raise _bad("there is no text in the message to edit")
-        if not text:
-            raise _bad("message must be non-empty")
-        if len(text) > MAX_TEXT_LENGTH:
-            raise _bad("message is too long")
+        _check_length(text)
         _check_button_data(markup)
         if (
             message["text"] == text
@@ -306,3 +290,23 @@ class _Messages(_Updates):
             )
         )
         return True, None
+
+
+def _read_text(args: _Args) -> tuple[str, str, list[JSON], JSON | None]:
+    """A message's text as sent (`raw`), as shown with its entities, and its keyboard: the
+    checks a sent or edited text meets before its chat is looked at."""
+    raw = args.get("text")
+    if raw == "":
+        raise _bad("message text is empty")
+    text, entities = format_text(
+        raw, args.get("parse_mode"), args.get("entities"), allow_empty=True
+    )
+    return raw, text, entities, _parse_reply_markup(args.get("reply_markup"))
+
+
+def _check_length(text: str) -> None:
+    """tdlib's limits on a message's shown text."""
+    if not text:
+        raise _bad("message must be non-empty")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise _bad("message is too long")
