@@ -206,7 +206,7 @@ class Lanes:
 
     async def _give_back(self) -> None:
         queued = [item.id for queue in self._queues.values() for item in queue]
-        self._queues = {chat: deque() for chat in self._out}
+        self._queues = {}
         if not queued:
             return
         try:
