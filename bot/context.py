@@ -52,6 +52,7 @@ class Ask:
     payload: Payload | None = None
     expires_at: datetime | None = None
     free_text: bool = False  # any text answers it, not only a choice
+    at: datetime | None = None  # held until then (a job run ahead of its instant); None: now
 
 
 async def _forget_nothing(_platform: str, _chat_id: str) -> None:
@@ -400,6 +401,7 @@ class Context:
                     person_id=a.person_id,
                     protect=self.protect,
                     language=await self._language_of(a.person_id),
+                    not_before=a.at,
                 )
                 for a, question_id, nonce in zip(asks, question_ids, nonces, strict=True)
                 if a.person_id in reach

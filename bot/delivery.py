@@ -55,6 +55,7 @@ MAX_ATTEMPTS = 8
 PER_CHAT = 3  # rows of one chat taken by one claim: its lane's next few seconds of sending
 REPLY_ROOM = 20  # replies claimed beside full lanes
 SEND_TIMEOUT = 60.0  # seconds any one platform request may take before it counts as failed
+RECORD_GROUP = 64  # outcomes waiting to be recorded that are written at once, lingering or not
 Sleep = Callable[[float], Awaitable[None]]
 
 __all__ = ["MAX_ATTEMPTS", "Claimed", "Delivery", "InFlight"]
@@ -93,8 +94,15 @@ class Delivery:
         self._records: list[tuple[list[tuple[Lean, dict[str, Any]]], asyncio.Future[None]]]
         self._records = []
         self._recording = asyncio.Lock()
+        # Real time (set by `serve`): how long a record waits for others to be written with
+        # it, while no send waits for a slot among those unrecorded (see `_record`).
+        self.record_linger = 0.0
+        self._write_now = asyncio.Event()
+        for gate in self.in_flight.values():
+            gate.on_wait = self._write_now.set
         self._stopping: set[str] = set()
         self.on_settled: Callable[[str], None] = lambda _platform: None
+        self._behind: dict[str, bool] = {}  # platform -> the last claim left due rows behind
         self.lanes = {name: self._lanes(name) for name in platforms}
 
     def _lanes(self, platform: str) -> Lanes:
@@ -119,13 +127,20 @@ class Delivery:
             gate=self.in_flight[platform],
             clock=self.clock,
             nap=nap,
-            on_settled=lambda: self.on_settled(platform),
+            on_settled=lambda: self._settled(platform),
         )
+
+    def _settled(self, platform: str) -> None:
+        """A lane settled a row: worth a claim when the last one left due rows behind (the
+        lanes were full, or those rows' chats were busy), not for every row sent."""
+        if self._behind.get(platform, True):
+            self.on_settled(platform)
 
     def stop(self, platform: str) -> None:
         """Send nothing more on `platform`: sends already out finish and are recorded, the rest
         of the claimed rows go back to the queue. A graceful stop repeats nothing."""
         self._stopping.add(platform)
+        self._write_now.set()  # a lingering record is written at once
         self.lanes[platform].halt()
 
     def resume(self, platform: str) -> None:
@@ -195,15 +210,21 @@ class Delivery:
             await lanes.settled()
         return total
 
-    async def deliver_due_then_next(self, platform: str) -> datetime | None:
-        """Real time: claim what is due beside what the lanes are sending, hand it over and
-        return at once, with when to look again (the lanes also say when a row is settled).
-        The next due instant is asked in the claim's transaction. While the platform stops,
-        nothing is claimed (the sending loop then ends with `drain`)."""
+    async def deliver_due_then_next(
+        self, platform: str, ahead: timedelta = timedelta(0)
+    ) -> datetime | None:
+        """Real time: claim what is due beside what the lanes are sending, and what falls due
+        within `ahead` (the lanes hold each until its instant, so it goes out on time and a
+        steady stream costs one claim per half `ahead`); hand it over and return at once, with
+        when to look again (the lanes also say when a row is settled). The next due instant is
+        asked in the claim's transaction. While the platform stops, nothing is claimed (the
+        sending loop then ends with `drain`)."""
         lanes = self.lanes[platform]
         room = self.batch - lanes.outstanding
         if room >= max(1, self.batch // 4):
-            claimed, upcoming = await self._claim_rows(platform, want_next=True, room=room)
+            claimed, upcoming = await self._claim_rows(
+                platform, want_next=True, room=room, ahead=ahead
+            )
         else:
             # The lanes are full (a broadcast under way): bulk waits until there is room for
             # a chunk of it, replies are taken at once, beyond the room.
@@ -211,6 +232,8 @@ class Delivery:
                 platform, want_next=True, room=REPLY_ROOM, most_urgent=PRIORITY_REPLY
             )
         lanes.add(claimed)
+        if upcoming is not None and ahead:
+            upcoming -= ahead / 2  # taken with what else falls due in the next half `ahead`
         return upcoming
 
     async def _claim(self, platform: str) -> list[Claimed]:
@@ -218,17 +241,24 @@ class Delivery:
         return claimed
 
     async def _claim_rows(
-        self, platform: str, *, want_next: bool, room: int, most_urgent: int = 2**31 - 1
+        self,
+        platform: str,
+        *,
+        want_next: bool,
+        room: int,
+        most_urgent: int = 2**31 - 1,
+        ahead: timedelta = timedelta(0),
     ) -> tuple[list[Claimed], datetime | None]:
-        """One statement: mark up to `room` due rows as claimed by this instance, at most
-        PER_CHAT of one chat and none of a chat with rows claimed already, of priority
-        `most_urgent` or more urgent, and return them (UPDATE ... RETURNING; rows other
+        """One statement: mark up to `room` rows due (within `ahead`) as claimed by this
+        instance, at most PER_CHAT of one chat and none of a chat with rows claimed already, of
+        priority `most_urgent` or more urgent, and return them (UPDATE ... RETURNING; rows other
         instances hold are skipped on PostgreSQL). With `want_next`, also the next instant
         anything else falls due."""
         now = self.clock.now()
         params = {
             "c_platform": platform,
             "c_now": now,
+            "c_due": now + ahead,
             "c_limit": room,
             "c_per_chat": PER_CHAT,
             "c_scan": room * 4,
@@ -244,10 +274,21 @@ class Delivery:
             rows = sorted(found.rows, key=lambda row: (row.priority, row.id))
             if want_next:
                 after = await lean_execute(conn, _NEXT_DUE_AFTER_CLAIM, params)
-                values = [v for v in after.rows[0] if v is not None]
-                upcoming = min(values) if values else None
+                *values, blocked = after.rows[0]
+                present = [v for v in values if v is not None]
+                upcoming = min(present) if present else None
+                self._behind[platform] = bool(blocked) or len(rows) >= room
         await asyncio.sleep(0)  # a claim never holds the event loop for a whole batch
-        claimed = [Claimed(row.id, _outbound(row), row.attempts, row.priority) for row in rows]
+        claimed = [
+            Claimed(
+                row.id,
+                _outbound(row),
+                row.attempts,
+                row.priority,
+                row.not_before if row.not_before > now else None,
+            )
+            for row in rows
+        ]
         return claimed, upcoming
 
     async def _send_one(self, platform: str, item: Claimed) -> SendResult:
@@ -323,12 +364,26 @@ class Delivery:
         """Record one outcome, durably, before the lane sends its next message: one UPDATE
         (plus, when blocked, the identity). Outcomes of lanes that finish while a record is
         being written are written together in the next transaction (a group commit), so a
-        busy database costs one transaction per group instead of one per message."""
+        busy database costs one transaction per group instead of one per message. In real
+        time a record first waits up to `record_linger` for others (a steady stream of
+        reminders, each at its own instant, then costs a transaction per group too), unless
+        a send waits for a slot among the unrecorded or RECORD_GROUP are waiting: what a crash
+        can repeat stays within the same bound."""
         statements = self._outcome(platform, item, result)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._records.append((statements, future))
+        if len(self._records) >= RECORD_GROUP:
+            self._write_now.set()
         async with self._recording:  # one writer at a time; it writes everything waiting
             if not future.done():
+                if (
+                    self.record_linger
+                    and not self._stopping
+                    and len(self._records) < RECORD_GROUP
+                    and not any(gate.waiting for gate in self.in_flight.values())
+                ):
+                    self._write_now.clear()
+                    await real_nap(self.record_linger, self._write_now)
                 group, self._records = self._records, []
                 try:
                     async with self.db.core() as conn:
@@ -470,17 +525,38 @@ def _chat_busy(now: BindParameter[datetime]) -> ColumnElement[bool]:
 def _next_due(platform: str, now: str | None = None, *still_claimed: ColumnElement[bool]) -> Lean:
     """The next instant anything on the platform falls due: the earliest pending row (of a chat
     not busy at `now`, if given), or the earliest claim to expire among claimed rows (those
-    matching `still_claimed`, if given)."""
+    matching `still_claimed`, if given). With `now`, a third column: whether rows wait for
+    their chat's lane (a busy chat has pending rows; they are not in the first column)."""
     on_platform = _OUTBOX.c.platform == bindparam(platform)
     waiting = [on_platform, _OUTBOX.c.status == MessageStatus.PENDING]
+    columns: list[Any] = []
     if now is not None:
         waiting.append(~_chat_busy(bindparam(now)))
+        # From the claimed rows (a lane's few each) to their chats' pending ones.
+        busy = _OUTBOX.alias("busy")
+        queued = (
+            select(_OUTBOX.c.id)
+            .where(
+                _OUTBOX.c.platform == busy.c.platform,
+                _OUTBOX.c.chat_id == busy.c.chat_id,
+                _OUTBOX.c.status == MessageStatus.PENDING,
+            )
+            .exists()
+        )
+        behind = select(busy.c.id).where(
+            busy.c.platform == bindparam(platform),
+            busy.c.status == MessageStatus.CLAIMED,
+            busy.c.claimed_until > bindparam(now),
+            queued,
+        )
+        columns.append(behind.exists())
     return Lean(
         select(
             select(func.min(_OUTBOX.c.not_before)).where(*waiting).scalar_subquery(),
             select(func.min(_OUTBOX.c.claimed_until))
             .where(on_platform, _OUTBOX.c.status == MessageStatus.CLAIMED, *still_claimed)
             .scalar_subquery(),
+            *columns,
         )
     )
 
@@ -508,7 +584,7 @@ def _claim_statement(sqlite: bool) -> Lean:
         select(_OUTBOX.c.id, _OUTBOX.c.chat_id, _OUTBOX.c.priority)
         .where(
             _OUTBOX.c.platform == bindparam("c_platform"),
-            _OUTBOX.c.not_before <= now,
+            _OUTBOX.c.not_before <= bindparam("c_due"),
             or_(
                 _OUTBOX.c.status == MessageStatus.PENDING,
                 (_OUTBOX.c.status == MessageStatus.CLAIMED) & (_OUTBOX.c.claimed_until <= now),
@@ -560,5 +636,6 @@ def _claim_statement(sqlite: bool) -> Lean:
             _OUTBOX.c.language,
             _OUTBOX.c.attempts,
             _OUTBOX.c.priority,
+            _OUTBOX.c.not_before,
         )
     )

@@ -16,6 +16,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from bot.clock import Clock
 from bot.messages import Outbound, SendResult, SendStatus
@@ -31,6 +32,7 @@ class Claimed:
     outbound: Outbound
     attempts: int = 0
     priority: int = 0
+    not_before: datetime | None = None  # claimed ahead of its instant: held until then
 
 
 SendOne = Callable[[Claimed], Awaitable[SendResult]]
@@ -149,6 +151,8 @@ class Lanes:
             for item in heads:
                 bulk = item.priority > PRIORITY_REPLY
                 wait = self.limiter.wait_time(item.outbound.to, now, bulk=bulk)
+                if item.not_before is not None:
+                    wait = max(wait, (item.not_before - now).total_seconds())
                 if wait <= 0:
                     chat = item.outbound.to.chat_id
                     queue = self._queues[chat]

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import itertools
 import math
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
@@ -35,6 +36,8 @@ class InFlight:
         self._out: dict[int, float] = {}  # ticket -> loop time its send began
         self._tickets = itertools.count()
         self._changed = asyncio.Event()
+        self.waiting = 0  # sends waiting for a slot
+        self.on_wait: Callable[[], None] = lambda: None  # told when a send starts waiting
 
     def _overdue_after(self) -> float:
         return max(OVERDUE_SECONDS, 4 * self.latency)
@@ -53,8 +56,13 @@ class InFlight:
             self._changed.clear()
             oldest = min(self._out.values())
             overdue_in = oldest + self._overdue_after() - loop.time()
-            with contextlib.suppress(TimeoutError):  # a send back, or the oldest overdue
-                await asyncio.wait_for(self._changed.wait(), max(overdue_in, 0.001))
+            self.waiting += 1
+            self.on_wait()
+            try:
+                with contextlib.suppress(TimeoutError):  # a send back, or the oldest overdue
+                    await asyncio.wait_for(self._changed.wait(), max(overdue_in, 0.001))
+            finally:
+                self.waiting -= 1
         ticket = next(self._tickets)
         self._out[ticket] = loop.time()
         return ticket

@@ -45,6 +45,11 @@ class JobInfo(Generic[P]):
     zone: str | None
     data: P  # the payload, decoded
 
+    def at(self, now: datetime) -> datetime:
+        """The instant this job is judged and its messages go out: its due instant when it
+        runs ahead of it, else now."""
+        return max(now, self.due_at)
+
 
 def by_payload(
     jobs: Sequence[JobInfo[P]], key: Callable[[P], int | None]
@@ -90,6 +95,9 @@ class Router:
         # kind -> the payload class its rows carry (NoPayload when none was declared)
         self.question_payloads: dict[str, type[Payload]] = {}
         self.job_payloads: dict[str, type[Payload]] = {}
+        # Kinds that may run a little before they are due (real time; see bot/scheduler.py):
+        # everything they do is send messages, each held until its own job's instant.
+        self.ahead: set[str] = set()
         self.events = Events()
 
     def command(
@@ -155,22 +163,29 @@ class Router:
 
     @overload
     def job_batch(
-        self, kind: str
+        self, kind: str, *, ahead: bool = False
     ) -> Callable[[JobBatchHandler[NoPayload]], JobBatchHandler[NoPayload]]: ...
     @overload
     def job_batch(
-        self, kind: str, *, payload: type[P]
+        self, kind: str, *, payload: type[P], ahead: bool = False
     ) -> Callable[[JobBatchHandler[P]], JobBatchHandler[P]]: ...
     def job_batch(
-        self, kind: str, *, payload: type[Payload] = NoPayload
+        self, kind: str, *, payload: type[Payload] = NoPayload, ahead: bool = False
     ) -> Callable[[JobBatchHandler[Any]], JobBatchHandler[Any]]:
         """For a job kind that comes in bursts (e.g. a session's reminders to everyone): the
-        handler gets every due job of the kind the runner holds at once."""
+        handler gets every due job of the kind the runner holds at once.
+
+        `ahead`: in real time the runner may take these jobs up to `JobRunner.ahead` before
+        they are due, with others due about then, in one transaction. The handler must then
+        judge each job at its own instant (`JobInfo.at`) and only send messages, each held
+        until that instant (`Ask.at`), so what the person gets, and when, is the same."""
         check_declaration(payload)
 
         def register(handler: JobBatchHandler[Any]) -> JobBatchHandler[Any]:
             self._new_job_kind(kind, payload)
             self.job_batches[kind] = handler
+            if ahead:
+                self.ahead.add(kind)
             return handler
 
         return register
@@ -220,7 +235,7 @@ class Router:
         for kind, j in other.jobs.items():
             self.job(kind, payload=other.job_payloads[kind])(j)
         for kind, b in other.job_batches.items():
-            self.job_batch(kind, payload=other.job_payloads[kind])(b)
+            self.job_batch(kind, payload=other.job_payloads[kind], ahead=kind in other.ahead)(b)
         self.events.include(other.events)
 
     def resolve(self, name: str) -> CommandSpec | None:

@@ -17,7 +17,7 @@ from bot.lease import RENEW_EVERY, Leases
 from bot.messages import Inbound
 from bot.pipeline import Pipeline
 from bot.platform import Platform
-from bot.scheduler import JobRunner, Waker
+from bot.scheduler import AHEAD, JobRunner, Waker
 from storage.engine import Database
 from storage.errors import StorageUnavailable
 
@@ -28,6 +28,8 @@ JOB_POLL = timedelta(seconds=30)
 # seconds; a hung request is then cut off, and only that message may go out again later).
 STOP_GRACE = 10.0
 OUTBOX_POLL = timedelta(seconds=1)
+# Real time: how long an outcome may wait to be recorded with others (bot/delivery.py).
+RECORD_LINGER = 0.05
 # Under load, a loop's passes are at least this far apart (real seconds), so the work that
 # arrives meanwhile is claimed in one transaction instead of one each (a pass right after an
 # idle spell starts at once).
@@ -118,6 +120,7 @@ class Runtime:
         time: the instance holding the lease `platform:<name>`; the others stand by and take
         over when the holder stops renewing. Jobs run in every instance (rows are claimed)."""
         self.keep_through_outages = True
+        self.delivery.record_linger = RECORD_LINGER
         await self.delivery.recover()
         self.job_waker.start()
         self._tasks.append(asyncio.create_task(self._job_loop(), name="jobs"))
@@ -204,7 +207,7 @@ class Runtime:
         while True:
             await _pause_since(loop, self._job_pass_end)
             try:
-                due = await self.jobs.run_due_then_next()
+                due = await self.jobs.run_due_then_next(AHEAD)
                 # At least every JOB_POLL: jobs written by another instance or process.
                 poll = self.clock.now() + JOB_POLL
                 self.job_waker.wake_at(poll if due is None else min(due, poll))
@@ -227,7 +230,7 @@ class Runtime:
         while not self.delivery.stopping(name):
             await _pause_since(loop, pass_end)
             try:
-                due = await self.delivery.deliver_due_then_next(name)
+                due = await self.delivery.deliver_due_then_next(name, AHEAD)
                 # At least every OUTBOX_POLL: rows queued by jobs in other instances.
                 poll = self.clock.now() + OUTBOX_POLL
                 waker.wake_at(poll if due is None else max(min(due, poll), self.clock.now()))

@@ -1,7 +1,11 @@
 """Durable jobs: due work lives in the `job` table; this runs what is due.
 
 Jobs are claimed in batches inside one transaction (FOR UPDATE SKIP LOCKED on PostgreSQL, so
-several instances share the work; SQLite serializes writers). Each job runs in a savepoint: a
+several instances share the work; SQLite serializes writers). In real time, kinds that only send
+messages (`Router.job_batch(..., ahead=True)`) are taken up to `ahead` before they are due, with
+what else falls due about then, and their messages are held until each job's instant: a steady
+stream of reminders costs one transaction per half `ahead` instead of one each, and each goes
+out on time instead of after a pass. Each job runs in a savepoint: a
 failing job rolls back only its own work and is retried with backoff. A crash before commit
 rolls everything back, so the job runs again and its messages are queued exactly once.
 APScheduler is only the timer that wakes the dispatcher at the next due instant."""
@@ -21,7 +25,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -39,6 +43,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 BATCH_SECONDS = 0.05  # real time a batch of jobs may hold the database before it commits
 LOCKED_RETRY = timedelta(seconds=1)  # due rows another instance is running: look again then
+AHEAD = timedelta(seconds=1)  # real time: how long before their instant `ahead` kinds may run
 
 
 def backoff(attempts: int) -> timedelta:
@@ -61,6 +66,7 @@ class JobRunner:
         self.batch = batch
         self.on_committed = on_committed
         self._fit = float(batch)  # how many jobs fit in BATCH_SECONDS, as far as we know
+        self._ahead_kinds = sorted(router.ahead)
 
     async def next_due(self) -> datetime | None:
         async with self.db.transaction() as session:
@@ -87,19 +93,22 @@ class JobRunner:
             if exhausted:
                 return total, upcoming
 
-    async def run_due_then_next(self) -> datetime | None:
-        """Run every job due now; return when to look again: the next due instant (asked in the
-        transaction of the last batch, so a loop needs no second transaction to know when to
-        wake), or shortly when due rows are left that another instance holds."""
+    async def run_due_then_next(self, ahead: timedelta = timedelta(0)) -> datetime | None:
+        """Run every job due now, and those of `ahead` kinds due within `ahead`; return when to
+        look again: the next due instant (for `ahead` kinds, half `ahead` before it), asked in
+        the transaction of the last batch, so a loop needs no second transaction to know when
+        to wake; or shortly when due rows are left that another instance holds."""
         while True:
             started = self.services.clock.now()
-            _ran, exhausted, upcoming = await self._run_batch(want_next=True)
+            _ran, exhausted, upcoming = await self._run_batch(want_next=True, ahead=ahead)
             if exhausted:
                 if upcoming is not None and upcoming <= started:
                     return started + LOCKED_RETRY
                 return upcoming
 
-    async def _run_batch(self, *, want_next: bool) -> tuple[int, bool, datetime | None]:
+    async def _run_batch(
+        self, *, want_next: bool, ahead: timedelta = timedelta(0)
+    ) -> tuple[int, bool, datetime | None]:
         """Run one batch. Returns how many ran, whether that was everything due (and then,
         with `want_next`, the next due instant)."""
         now = self.services.clock.now()
@@ -107,10 +116,13 @@ class JobRunner:
         # Fetch about as many as fit in BATCH_SECONDS (learnt from the batches so far), not a
         # whole batch of which most would only be fetched again by the next one.
         limit = min(self.batch, max(4, math.ceil(self._fit)))
+        due = Job.due_at <= now
+        if ahead and self._ahead_kinds:
+            due = or_(due, Job.kind.in_(self._ahead_kinds) & (Job.due_at <= now + ahead))
         async with self.db.transaction() as session:
             found = await session.execute(
                 select(Job)
-                .where(Job.status == JobStatus.PENDING, Job.due_at <= now)
+                .where(Job.status == JobStatus.PENDING, due)
                 .order_by(Job.due_at, Job.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
@@ -146,7 +158,12 @@ class JobRunner:
                 self._fit = min(float(self.batch), 0.5 * self._fit + 0.5 * rate * BATCH_SECONDS)
             exhausted = ran == len(jobs) < limit
             if want_next and exhausted:
-                upcoming = (await session.execute(_NEXT_DUE)).scalar_one()
+                first = (await session.execute(_FIRST_DUE)).first()
+                if first is not None:
+                    upcoming = first.due_at
+                    if ahead and first.kind in self.router.ahead:
+                        # Taken with what else falls due in the next half `ahead`.
+                        upcoming -= ahead / 2
         if ran:
             self.on_committed(written_tables(session))
         await asyncio.sleep(0)  # between batches, the rest of the program runs
@@ -244,6 +261,14 @@ def _of_kind(kind: str, job: Job) -> bool:
 
 
 _NEXT_DUE = select(func.min(Job.due_at)).where(Job.status == JobStatus.PENDING)
+
+# The next job to fall due, and its kind (the first row of the due index).
+_FIRST_DUE = (
+    select(Job.due_at, Job.kind)
+    .where(Job.status == JobStatus.PENDING)
+    .order_by(Job.due_at, Job.id)
+    .limit(1)
+)
 
 
 class Waker:

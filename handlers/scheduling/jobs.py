@@ -215,10 +215,11 @@ async def _current(
     return occurrence, cohort
 
 
-@router.job_batch(REMINDER, payload=ReminderJob)
+@router.job_batch(REMINDER, payload=ReminderJob, ahead=True)
 async def reminders(ctx: Context, jobs: Sequence[JobInfo[ReminderJob]]) -> None:
     """Reminders come in bursts (a session's, to every member, in the same minute): each
-    occurrence's reminders are handled together, with a few queries for all of them."""
+    occurrence's reminders are handled together, with a few queries for all of them. In real
+    time they may run a moment ahead: each is judged at its own instant and held until then."""
     for occurrence_id, group in by_payload(jobs, _occurrence_of).items():
         await _remind(ctx, occurrence_id, group)
 
@@ -267,17 +268,18 @@ async def _reminder_for(
     zone = zone_of(person, cohort.zone)
     quiet = quiet_hours(person, ctx.config)
     lead = job.data.lead
+    now = job.at(ctx.now)
     # The person may have changed zone or quiet hours since this was planned: plan again.
     plan = dict(plan_reminders(occurrence.start, zone, quiet, occurrence.start - PLAN_FROM))
     target = plan.get(timedelta(minutes=lead))
     if target is None:
         return None  # merged into the other reminder under the new quiet hours
-    if target > ctx.now:
+    if target > now:
         await _reschedule(ctx, job, occurrence, person, target)
         return None
-    if quiet is not None and in_quiet_hours(ctx.now.astimezone(zone), *quiet):
+    if quiet is not None and in_quiet_hours(now.astimezone(zone), *quiet):
         # Late (the bot was down, or the plan was for an earlier moment): never in the night.
-        later = next_quiet_end(ctx.now, zone, *quiet)
+        later = next_quiet_end(now, zone, *quiet)
         if later <= occurrence.start - LATE_REMINDER_MARGIN:
             await _reschedule(ctx, job, occurrence, person, later)
         return None
@@ -289,7 +291,7 @@ async def _reminder_for(
             number=occurrence.number,
             when=when_full(tr, occurrence.start, zone),
             zone=zone.key,
-            left=until_text(tr, occurrence.start - ctx.now),
+            left=until_text(tr, occurrence.start - now),
             duration=duration_text(tr, occurrence.duration),
         )
     ]
@@ -303,6 +305,7 @@ async def _reminder_for(
         key=f"job:{job.id}:1",  # one message per reminder job, whatever batch runs it
         payload=RsvpQuestion(occurrence.session_id, occurrence.row_id),
         expires_at=occurrence.end,
+        at=now if now > ctx.now else None,
     )
 
 

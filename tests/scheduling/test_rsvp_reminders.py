@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from storage.models import Job
+from storage.models import Job, OutboxMessage
+from storage.models.core import MessageStatus
 from tests.harness import BotHarness
 from tests.scheduling.helpers import add, counts, make_cohort, texts
 
@@ -160,3 +161,28 @@ async def test_the_roster_shows_answers_for_the_next_session(bot: BotHarness) ->
     bo = next(line for line in reply.splitlines() if "bo" in line and "Tokyo" in line)
     assert "next: #1 Tue, Dec 8: yes" in ana
     assert "next: #1 Tue, Dec 8: no answer yet" in bo
+
+
+async def test_a_reminder_run_ahead_of_its_instant_says_and_arrives_as_it_would_then(
+    bot: BotHarness,
+) -> None:
+    """Real time runs reminders up to a second early, with others due about then: each is
+    judged at its own instant (bo's quiet hours move hers to 21:59 Tokyo) and held until it."""
+    await weekly(bot, {"bo": ("Asia/Tokyo", None)})
+    due = datetime(2026, 12, 8, 12, 59, tzinfo=UTC)  # bo's 1-hour reminder, out of quiet hours
+    await bot.advance(due - timedelta(milliseconds=400) - bot.clock.now())
+    mark = len(bot.sent)
+    await bot.app.runtime.jobs.run_due_then_next(timedelta(seconds=1))
+    async with bot.db.transaction() as session:
+        held = (
+            await session.execute(
+                select(OutboxMessage).where(OutboxMessage.status == MessageStatus.PENDING)
+            )
+        ).scalars().all()
+    assert [row.not_before for row in held] == [due]
+    assert held[0].text.startswith(
+        'Reminder: "Circle" starts in 1 hour and 1 minute: Tuesday, December 8, 2026 at 11:00'
+    )
+    assert len(bot.sent) == mark  # nothing before its instant
+    await bot.advance(timedelta(seconds=1))
+    assert sent_at(bot, "bo", "Reminder")[-1] == due

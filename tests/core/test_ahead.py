@@ -1,0 +1,204 @@
+"""Real time's cheap path: jobs that only send messages run a moment ahead of their instant,
+the delivery claims their messages ahead too, and the lanes hold each until its instant;
+outcomes are recorded in groups. What a person gets, and when, stays the same."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bench.common import DbCounter, seed_people
+from bot.clock import VirtualClock
+from bot.config import load_config
+from bot.context import Ask, Context, Services
+from bot.delivery import Delivery
+from bot.i18n import Catalogs
+from bot.messages import Address, Choice
+from bot.outbox import enqueue_message, schedule_job
+from bot.router import JobInfo, Router
+from bot.scheduler import JobRunner
+from storage.engine import Database
+from storage.models import Job, OutboxMessage
+from tests.core.test_delivery import virtual_sleep
+from tests.fakes.platform import FakePlatform
+
+START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+AHEAD = timedelta(seconds=1)
+
+
+def services(clock: VirtualClock) -> Services:
+    return Services(
+        config=load_config(None, env={}), catalogs=Catalogs(("en",)), clock=clock, zones=None
+    )
+
+
+async def someone(db: Database) -> int:
+    """A person reachable on the fake platform."""
+    (person,) = await seed_people(db, 1, START, platform="fake")
+    return person
+
+
+async def test_only_kinds_that_just_send_run_ahead_and_they_judge_and_hold_for_their_instant(
+    db: Database,
+) -> None:
+    clock = VirtualClock(START)
+    router = Router()
+    seen: list[tuple[str, datetime, datetime]] = []  # kind, ctx.now, the job's instant
+
+    @router.job_batch("test.remind", ahead=True)
+    async def remind(ctx: Context, jobs: Sequence[JobInfo]) -> None:
+        asks = []
+        for job in jobs:
+            at = job.at(ctx.now)
+            seen.append((job.kind, ctx.now, at))
+            assert job.person_id is not None
+            choices = (Choice("ok", "ok"),)
+            asks.append(Ask(job.person_id, "soon", choices, f"job:{job.id}:1", at=at))
+        await ctx.ask_many("test.q", asks)
+
+    @router.job("test.close")
+    async def close(ctx: Context, job: JobInfo) -> None:
+        seen.append((job.kind, ctx.now, job.at(ctx.now)))
+
+    person = await someone(db)
+    due = START + timedelta(milliseconds=400)
+    async with db.transaction() as session:
+        for kind, key, at in [
+            ("test.remind", "r1", due),
+            ("test.close", "c1", due),
+            ("test.remind", "r2", START + timedelta(seconds=5)),
+        ]:
+            await schedule_job(
+                session, kind=kind, due_at=at, key=key, now=START, person_id=person
+            )
+    runner = JobRunner(db, services(clock), router)
+
+    upcoming = await runner.run_due_then_next(AHEAD)
+    # The reminder due in 0.4 s ran now, judged at its own instant; the other kind waits.
+    assert seen == [("test.remind", START, due)]
+    assert upcoming == due  # when the other kind falls due
+    async with db.transaction() as session:
+        held = (await session.execute(select(OutboxMessage))).scalars().one()
+        assert held.not_before == due  # its message is held until then
+
+    clock.set(due)
+    upcoming = await runner.run_due_then_next(AHEAD)
+    assert seen[-1] == ("test.close", due, due)
+    # The next reminder, 5 s out, is taken half the window before it (with what falls due
+    # meanwhile), not at its instant.
+    assert upcoming == START + timedelta(seconds=5) - AHEAD / 2
+
+    # Virtual time (no window): nothing runs before it is due.
+    clock.set(START + timedelta(seconds=3))
+    assert await runner.run_due() == 0
+
+
+async def test_a_message_claimed_ahead_goes_out_at_its_instant_never_before(
+    db: Database,
+) -> None:
+    clock = VirtualClock(START)
+    platform = FakePlatform(clock)
+    delivery = Delivery(db, {"fake": platform}, clock, sleep=virtual_sleep(clock))
+    due = START + timedelta(milliseconds=600)
+    async with db.transaction() as session:
+        await enqueue_message(
+            session,
+            key="held",
+            to=Address("fake", "ana", False),
+            text="in an hour",
+            now=START,
+            not_before=due,
+        )
+        await enqueue_message(
+            session, key="now", to=Address("fake", "bo", False), text="hello", now=START
+        )
+
+    # Without a window only what is due now is claimed; the rest is the next instant.
+    assert await delivery.deliver_due_then_next("fake") == due
+    await delivery.lanes["fake"].settled()
+    assert [(s.message.key, s.at) for s in platform.sent] == [("now", START)]
+
+    # With one, the held row is claimed now and the lane sends it at its instant.
+    await delivery.deliver_due_then_next("fake", AHEAD)
+    await delivery.lanes["fake"].settled()
+    assert [(s.message.key, s.at) for s in platform.sent] == [("now", START), ("held", due)]
+    async with db.transaction() as session:
+        statuses = (await session.execute(select(OutboxMessage.status))).scalars().all()
+    assert statuses == ["sent", "sent"]
+
+
+async def test_outcomes_of_sends_close_together_are_recorded_in_one_transaction(
+    db: Database,
+) -> None:
+    clock = VirtualClock(START)
+    platform = FakePlatform(clock)
+    delivery = Delivery(db, {"fake": platform}, clock, concurrency=8)
+    delivery.record_linger = 3600.0  # written when a stop comes (or a send waits for a slot)
+    async with db.transaction() as session:
+        for n in range(6):
+            await enqueue_message(
+                session, key=f"m{n}", to=Address("fake", f"c{n}", False), text="hi", now=START
+            )
+    async with asyncio.timeout(30):
+        await delivery.deliver_due_then_next("fake")
+        while len(platform.sent) < 6:
+            await asyncio.sleep(0.01)
+        counter = DbCounter(db)
+        delivery.stop("fake")
+        await delivery.drain("fake")
+    # Six outcomes, one transaction (without lingering: the first alone, then the rest).
+    assert counter.snapshot().transactions == 1
+    async with db.transaction() as session:
+        statuses = (await session.execute(select(OutboxMessage.status))).scalars().all()
+    assert statuses == ["sent"] * 6
+
+
+async def test_a_record_never_lingers_while_a_send_waits_for_a_slot(db: Database) -> None:
+    """With one send out unrecorded at most, the next message of another chat can only go once
+    the first is recorded: that record is written at once, however long the linger."""
+    clock = VirtualClock(START)
+    platform = FakePlatform(clock)
+    delivery = Delivery(db, {"fake": platform}, clock, unrecorded={"fake": 1})
+    delivery.record_linger = 3600.0
+    async with db.transaction() as session:
+        for n in range(2):
+            await enqueue_message(
+                session, key=f"m{n}", to=Address("fake", f"c{n}", False), text="hi", now=START
+            )
+    async with asyncio.timeout(30):
+        await delivery.deliver_due_then_next("fake")
+        while len(platform.sent) < 2:  # the second went out: the first was recorded
+            await asyncio.sleep(0.01)
+        delivery.stop("fake")  # a stop writes the last record at once
+        await delivery.drain("fake")
+    async with db.transaction() as session:
+        statuses = (await session.execute(select(OutboxMessage.status))).scalars().all()
+    assert statuses == ["sent", "sent"]
+
+
+async def test_a_job_of_another_kind_is_never_taken_early_even_in_a_batch(db: Database) -> None:
+    """A window's jobs are those of `ahead` kinds; everything else keeps its instant."""
+    clock = VirtualClock(START)
+    router = Router()
+    ran: list[str] = []
+
+    @router.job_batch("test.bulk")
+    async def bulk(ctx: Context, jobs: Sequence[JobInfo]) -> None:
+        ran.extend(job.kind for job in jobs)
+
+    async with db.transaction() as session:
+        await schedule_job(
+            session,
+            kind="test.bulk",
+            due_at=START + timedelta(milliseconds=100),
+            key="b",
+            now=START,
+        )
+    runner = JobRunner(db, services(clock), router)
+    assert await runner.run_due_then_next(AHEAD) == START + timedelta(milliseconds=100)
+    assert ran == []
+    async with db.transaction() as session:
+        assert (await session.execute(select(Job.status))).scalar_one() == "pending"
