@@ -16,7 +16,7 @@ from bot.config import load_config
 from bot.context import Ask, Context, Services
 from bot.delivery import Delivery
 from bot.i18n import Catalogs
-from bot.messages import Address, Choice
+from bot.messages import Address, Choice, Outbound, SendResult
 from bot.outbox import enqueue_message, schedule_job
 from bot.router import JobInfo, Router
 from bot.scheduler import JobRunner
@@ -27,6 +27,21 @@ from tests.fakes.platform import FakePlatform
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 AHEAD = timedelta(seconds=1)
+
+
+class CountingPlatform(FakePlatform):
+    """A FakePlatform that says when it has sent `target` messages."""
+
+    def __init__(self, clock: VirtualClock, target: int) -> None:
+        super().__init__(clock)
+        self.target = target
+        self.all_sent = asyncio.Event()
+
+    async def send(self, message: Outbound) -> SendResult:
+        result = await super().send(message)
+        if len(self.sent) >= self.target:
+            self.all_sent.set()
+        return result
 
 
 def services(clock: VirtualClock) -> Services:
@@ -71,9 +86,7 @@ async def test_only_kinds_that_just_send_run_ahead_and_they_judge_and_hold_for_t
             ("test.close", "c1", due),
             ("test.remind", "r2", START + timedelta(seconds=5)),
         ]:
-            await schedule_job(
-                session, kind=kind, due_at=at, key=key, now=START, person_id=person
-            )
+            await schedule_job(session, kind=kind, due_at=at, key=key, now=START, person_id=person)
     runner = JobRunner(db, services(clock), router)
 
     upcoming = await runner.run_due_then_next(AHEAD)
@@ -134,7 +147,7 @@ async def test_outcomes_of_sends_close_together_are_recorded_in_one_transaction(
     db: Database,
 ) -> None:
     clock = VirtualClock(START)
-    platform = FakePlatform(clock)
+    platform = CountingPlatform(clock, 6)
     delivery = Delivery(db, {"fake": platform}, clock, concurrency=8)
     delivery.record_linger = 3600.0  # written when a stop comes (or a send waits for a slot)
     async with db.transaction() as session:
@@ -144,8 +157,7 @@ async def test_outcomes_of_sends_close_together_are_recorded_in_one_transaction(
             )
     async with asyncio.timeout(30):
         await delivery.deliver_due_then_next("fake")
-        while len(platform.sent) < 6:
-            await asyncio.sleep(0.01)
+        await platform.all_sent.wait()
         counter = DbCounter(db)
         delivery.stop("fake")
         await delivery.drain("fake")
@@ -160,7 +172,7 @@ async def test_a_record_never_lingers_while_a_send_waits_for_a_slot(db: Database
     """With one send out unrecorded at most, the next message of another chat can only go once
     the first is recorded: that record is written at once, however long the linger."""
     clock = VirtualClock(START)
-    platform = FakePlatform(clock)
+    platform = CountingPlatform(clock, 2)
     delivery = Delivery(db, {"fake": platform}, clock, unrecorded={"fake": 1})
     delivery.record_linger = 3600.0
     async with db.transaction() as session:
@@ -170,8 +182,7 @@ async def test_a_record_never_lingers_while_a_send_waits_for_a_slot(db: Database
             )
     async with asyncio.timeout(30):
         await delivery.deliver_due_then_next("fake")
-        while len(platform.sent) < 2:  # the second went out: the first was recorded
-            await asyncio.sleep(0.01)
+        await platform.all_sent.wait()  # the second went out: the first was recorded
         delivery.stop("fake")  # a stop writes the last record at once
         await delivery.drain("fake")
     async with db.transaction() as session:

@@ -175,10 +175,14 @@ async def test_a_reminder_run_ahead_of_its_instant_says_and_arrives_as_it_would_
     await bot.app.runtime.jobs.run_due_then_next(timedelta(seconds=1))
     async with bot.db.transaction() as session:
         held = (
-            await session.execute(
-                select(OutboxMessage).where(OutboxMessage.status == MessageStatus.PENDING)
+            (
+                await session.execute(
+                    select(OutboxMessage).where(OutboxMessage.status == MessageStatus.PENDING)
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     assert [row.not_before for row in held] == [due]
     assert held[0].text.startswith(
         'Reminder: "Circle" starts in 1 hour and 1 minute: Tuesday, December 8, 2026 at 11:00'
