@@ -365,10 +365,10 @@ class Delivery:
         (plus, when blocked, the identity). Outcomes of lanes that finish while a record is
         being written are written together in the next transaction (a group commit), so a
         busy database costs one transaction per group instead of one per message. In real
-        time a record first waits up to `record_linger` for others (a steady stream of
-        reminders, each at its own instant, then costs a transaction per group too), unless
-        a send waits for a slot among the unrecorded or RECORD_GROUP are waiting: what a crash
-        can repeat stays within the same bound."""
+        time the record of anything but a reply first waits up to `record_linger` for others
+        (a steady stream of reminders, each at its own instant, then costs a transaction per
+        group too), unless a send waits for a slot among the unrecorded or RECORD_GROUP are
+        waiting: what a crash can repeat stays within the same bound."""
         statements = self._outcome(platform, item, result)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._records.append((statements, future))
@@ -378,6 +378,7 @@ class Delivery:
             if not future.done():
                 if (
                     self.record_linger
+                    and item.priority > PRIORITY_REPLY  # a reply's lane is not held up
                     and not self._stopping
                     and len(self._records) < RECORD_GROUP
                     and not any(gate.waiting for gate in self.in_flight.values())

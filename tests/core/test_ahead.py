@@ -17,7 +17,7 @@ from bot.context import Ask, Context, Services
 from bot.delivery import Delivery
 from bot.i18n import Catalogs
 from bot.messages import Address, Choice, Outbound, SendResult
-from bot.outbox import enqueue_message, schedule_job
+from bot.outbox import PRIORITY_NOTICE, enqueue_message, schedule_job
 from bot.router import JobInfo, Router
 from bot.scheduler import JobRunner
 from storage.engine import Database
@@ -153,7 +153,12 @@ async def test_outcomes_of_sends_close_together_are_recorded_in_one_transaction(
     async with db.transaction() as session:
         for n in range(6):
             await enqueue_message(
-                session, key=f"m{n}", to=Address("fake", f"c{n}", False), text="hi", now=START
+                session,
+                key=f"m{n}",
+                to=Address("fake", f"c{n}", False),
+                text="reminder",
+                now=START,
+                priority=PRIORITY_NOTICE,
             )
     async with asyncio.timeout(30):
         await delivery.deliver_due_then_next("fake")
@@ -178,7 +183,12 @@ async def test_a_record_never_lingers_while_a_send_waits_for_a_slot(db: Database
     async with db.transaction() as session:
         for n in range(2):
             await enqueue_message(
-                session, key=f"m{n}", to=Address("fake", f"c{n}", False), text="hi", now=START
+                session,
+                key=f"m{n}",
+                to=Address("fake", f"c{n}", False),
+                text="reminder",
+                now=START,
+                priority=PRIORITY_NOTICE,
             )
     async with asyncio.timeout(30):
         await delivery.deliver_due_then_next("fake")
@@ -188,6 +198,22 @@ async def test_a_record_never_lingers_while_a_send_waits_for_a_slot(db: Database
     async with db.transaction() as session:
         statuses = (await session.execute(select(OutboxMessage.status))).scalars().all()
     assert statuses == ["sent", "sent"]
+
+
+async def test_a_reply_is_recorded_at_once_so_its_chat_waits_for_nothing(db: Database) -> None:
+    clock = VirtualClock(START)
+    platform = FakePlatform(clock)
+    delivery = Delivery(db, {"fake": platform}, clock)
+    delivery.record_linger = 3600.0
+    async with db.transaction() as session:
+        for n in range(2):  # two replies in one chat: the second goes once the first is recorded
+            await enqueue_message(
+                session, key=f"r{n}", to=Address("fake", "ana", False), text="answer", now=START
+            )
+    async with asyncio.timeout(30):
+        await delivery.deliver_due_then_next("fake")
+        await delivery.lanes["fake"].settled()
+    assert [s.message.key for s in platform.sent] == ["r0", "r1"]
 
 
 async def test_a_job_of_another_kind_is_never_taken_early_even_in_a_batch(db: Database) -> None:
