@@ -55,6 +55,15 @@ class Ask:
     at: datetime | None = None  # held until then (a job run ahead of its instant); None: now
 
 
+@dataclass(frozen=True)
+class Tell:
+    """One message of `Context.tell_many`."""
+
+    person_id: int
+    text: str
+    key: str  # the message's idempotency key
+
+
 async def _forget_nothing(_platform: str, _chat_id: str) -> None:
     return None
 
@@ -409,6 +418,39 @@ class Context:
             self.now,
         )
         return question_ids
+
+    async def tell_many(self, tells: Sequence[Tell]) -> None:
+        """Many messages at once, each to its person privately, as `send_to_person` would (each
+        waiting for the end of its reader's quiet hours as this job's kind says): one query for
+        where to reach everyone, the messages in one statement. For jobs run in batches."""
+        if not tells:
+            return
+        ids = [tell.person_id for tell in tells]
+        reach = await preferred_identities(self.session, ids)
+        readers = await self.people(ids)
+        fallback = self.cohort.zone if self.cohort is not None else None
+        messages = []
+        for tell in tells:
+            identity, reader = reach.get(tell.person_id), readers.get(tell.person_id)
+            if identity is None:
+                continue
+            later = (
+                quiet_until(self.unprompted, reader, self.config, self.now, fallback)
+                if reader is not None
+                else None
+            )
+            messages.append(
+                NewMessage(
+                    key=tell.key,
+                    to=private_address(identity),
+                    text=tell.text,
+                    person_id=tell.person_id,
+                    not_before=later,
+                    protect=self.protect,
+                    language=await self._language_of(tell.person_id),
+                )
+            )
+        await enqueue_many(self.session, messages, self.now)
 
     async def schedule(
         self,

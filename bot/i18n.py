@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 FALLBACK = "en"
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
+FORMATTED_KEPT = 4096  # formatted numbers and instants a translator keeps
 FSI, PDI = "\u2068", "\u2069"  # Unicode isolates keep LTR values intact inside RTL sentences
 
 
@@ -112,6 +113,7 @@ class Catalogs:
         self.languages = languages
         self._messages: dict[str, dict[str, str | tuple[str, ...]]] = {}
         self._locales: dict[str, Locale] = {}
+        self._translators: dict[str, Translator] = {}
         for lang in {*languages, FALLBACK}:
             self._locales[lang] = Locale.parse(lang)
             self._messages[lang] = self._load(directory / lang / "LC_MESSAGES")
@@ -147,8 +149,12 @@ class Catalogs:
         return msgid in self._messages.get(lang, {})
 
     def translator(self, lang: str | None) -> Translator:
+        """One per language, kept: what it has formatted once it gives again at once."""
         chosen = lang if lang in self._messages else FALLBACK
-        return Translator(self, chosen)
+        found = self._translators.get(chosen)
+        if found is None:
+            found = self._translators[chosen] = Translator(self, chosen)
+        return found
 
     def normalize(self, text: str) -> str | None:
         """Map what a person types ("pt", "pt-br", "ES", "Español") to a supported language."""
@@ -179,6 +185,17 @@ class Translator:
         self.lang = lang
         self.locale = catalogs.locale(lang)
         self.rtl = lang.split("_")[0] in RTL_LANGUAGES
+        # Numbers and instants formatted so far (a burst of reminders names the same start in
+        # the same few zones hundreds of times); bounded, emptied when full.
+        self._formatted: dict[tuple[object, ...], str] = {}
+
+    def _memo(self, key: tuple[object, ...], make: Callable[[], str]) -> str:
+        found = self._formatted.get(key)
+        if found is None:
+            if len(self._formatted) >= FORMATTED_KEPT:
+                self._formatted.clear()
+            found = self._formatted[key] = make()
+        return found
 
     def _fill(self, template: str, params: Mapping[str, object]) -> str:
         values = {k: self._isolate(v) for k, v in params.items()}
@@ -217,7 +234,10 @@ class Translator:
 
     # Formatting -------------------------------------------------------------------------------
     def number(self, value: int | float) -> str:
-        return babel_numbers.format_decimal(value, locale=self.locale)
+        return self._memo(
+            ("n", type(value), value),
+            lambda: babel_numbers.format_decimal(value, locale=self.locale),
+        )
 
     def date(self, value: dt.date, fmt: Width = "full") -> str:
         return first_of_month(self.locale, value, format_date(value, fmt, self.locale))
@@ -237,6 +257,11 @@ class Translator:
         """`instant` shown in `zone`: "Thursday, December 3, 2026 at 3:00 PM (GMT+1)",
         "jeudi 3 décembre 2026 à 15:00 (UTC+1)", "quinta-feira, 3 de dezembro de 2026 às 15:00
         (GMT+1)"."""
+        return self._memo(
+            ("dt", instant, str(zone), fmt), lambda: self._datetime(instant, zone, fmt)
+        )
+
+    def _datetime(self, instant: dt.datetime, zone: tzinfo, fmt: Width) -> str:
         local = instant.astimezone(zone)
         day = self.date(local.date(), fmt)
         clock = babel_dates.format_time(local, format="short", locale=self.locale)

@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -389,6 +390,7 @@ def in_quiet_hours(local: time | datetime, start: time, end: time) -> bool:
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 
 
+@lru_cache(maxsize=4096)
 def stamp(instant: datetime) -> str:
     """The compact UTC form used in job keys, payloads and RRULE's UNTIL: 20261208T170000Z."""
     return f"{instant.astimezone(UTC):{STAMP_FORMAT}}"

@@ -28,6 +28,7 @@ The life of a round (one per occurrence; see storage/models/debrief.py for what 
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import Args
-from bot.context import Ask, Context
+from bot.context import Ask, Context, Tell
 from bot.discreet import topic_label
 from bot.i18n import Translator, _
 from bot.messages import Choice
@@ -290,14 +291,19 @@ class _Opening:
 @dataclass
 class PromptWrites:
     """What a batch of prompt or reminder jobs writes together at its end, instead of job by
-    job: the new prompts (one statement), the questions they replace (one), the questions and
-    messages (ask_many), each round's invited count (one UPDATE a round) and the reminders
-    (one statement)."""
+    job: the "consent first" messages (tell_many), the new prompts (one statement), the
+    questions they replace (one), the questions and messages (ask_many), each round's invited
+    count (one UPDATE a round) and the reminders (one statement)."""
 
     openings: list[_Opening] = field(default_factory=list)
     reminders: list[NewJob] = field(default_factory=list)
+    notes: list[tuple[Cohort, Tell]] = field(default_factory=list)  # "consent first" messages
 
     async def write(self, ctx: Context) -> None:
+        for _cohort, noted in itertools.groupby(self.notes, key=lambda note: note[0].id):
+            notes = list(noted)
+            ctx.cohort = notes[0][0]  # discreet or not
+            await ctx.tell_many([tell for _cohort, tell in notes])
         if not self.openings:
             return
         await ctx.session.flush()  # the new prompts get their ids
@@ -565,14 +571,16 @@ async def send_prompt(
         await ctx.session.flush()
     if consent is None:
         tr = ctx.translator_for(person)
-        await ctx.say(
-            tr.t(
-                _("debrief.needs_consent"),
-                title=await _title(ctx, debrief),
-                when=when_short(tr, debrief.held_at, zone_of(person, cohort.zone)),
-                until=when_short(tr, expires, zone_of(person, cohort.zone)),
-            )
+        text = tr.t(
+            _("debrief.needs_consent"),
+            title=await _title(ctx, debrief),
+            when=when_short(tr, debrief.held_at, zone_of(person, cohort.zone)),
+            until=when_short(tr, expires, zone_of(person, cohort.zone)),
         )
+        if writes is not None:
+            writes.notes.append((cohort, Tell(person.id, text, ctx.next_key())))
+        else:
+            await ctx.say(text)
         return
     await start_questions(ctx, prompt, debrief, person, cohort, writes)
 

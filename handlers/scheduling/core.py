@@ -19,6 +19,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -81,13 +82,13 @@ class Occurrence:
     cancelled: bool = False
     moved: bool = False
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Stable identifier, e.g. ``s12-20261208T170000Z``: use it in idempotency keys for
         things that happen once per occurrence whatever its time."""
         return f"s{self.session_id}-{stamp(self.original_start)}"
 
-    @property
+    @cached_property
     def start_key(self) -> str:
         """``key@start``: changes when the occurrence moves; use it in keys of jobs whose due
         time depends on the start, so a moved occurrence gets fresh jobs."""

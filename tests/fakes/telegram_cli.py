@@ -166,7 +166,20 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--username", default="cohort_test_bot")
     parser.add_argument("--no-limits", action="store_true", help="disable flood limits")
     parser.add_argument("--quiet", action="store_true", help="do not echo sent messages")
+    parser.add_argument(
+        "--users",
+        default="",
+        metavar="FIRST:COUNT",
+        help="users who have opened their chat with the bot (ids FIRST.., e.g. a benchmark's)",
+    )
     return parser.parse_args(argv)
+
+
+def _known_users(spec: str) -> range:
+    if not spec:
+        return range(0)
+    first, _, count = spec.partition(":")
+    return range(int(first), int(first) + int(count))
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -181,6 +194,8 @@ async def serve(args: argparse.Namespace) -> None:
         on_sent=None if args.quiet else _echo,
     )
     control.fake = fake
+    for user_id in _known_users(args.users):
+        fake.add_user(user_id, f"User{user_id}", started=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -210,8 +210,10 @@ class _Core:
         username: str | None = None,
         *,
         last_name: str | None = None,
+        started: bool = False,
     ) -> JSON:
-        """Make a Telegram user known to the fake; returns the User object."""
+        """Make a Telegram user known to the fake; returns the User object. `started`: they
+        have opened their chat with the bot before (it may write to them)."""
         if user_id <= 0:
             raise ValueError("user ids are positive")
         data: JSON = {"id": user_id, "is_bot": False, "first_name": first_name}
@@ -223,12 +225,13 @@ class _Core:
             data["language_code"] = language_code
         user = self._users.get(user_id)
         if user is None:
-            self._users[user_id] = _User(data)
+            self._users[user_id] = user = _User(data)
         else:
             user.data = data
             chat = self._chats.get(user_id)
             if chat is not None:
                 chat.data = self._private_chat_data(user)
+        user.started = user.started or started
         return copy.deepcopy(data)
 
     def _ensure_user(self, user_id: int) -> _User:
