@@ -6,12 +6,14 @@ more message go, it is the most urgent one (a reply before a reminder before a b
 oldest among equals) of the chats whose next message may go now. So a chat with a long queue
 (a flood of its own, a group's 20 a minute) holds back nothing but itself, and a reply overtakes
 a broadcast already under way. A send that hangs holds its lane and one slot of the cap until
-the platform request times out; everything else goes on."""
+the platform request times out; everything else goes on. A message claimed ahead of its
+instant (a reminder, in real time) is held aside and joins its chat's queue when it comes."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -60,6 +62,9 @@ class Lanes:
         self._nap = nap
         self.on_settled = on_settled
         self._queues: dict[str, deque[Claimed]] = {}
+        # Claimed ahead of their instant (bot/delivery.py), earliest first: each joins its
+        # chat's queue when its instant comes, so waiting costs nothing per pick.
+        self._held: list[tuple[datetime, int, Claimed]] = []
         self._out: set[str] = set()  # chats whose message is on its way now
         self._sends: set[asyncio.Task[None]] = set()
         self.outstanding = 0  # claimed here and not settled yet
@@ -71,8 +76,12 @@ class Lanes:
 
     # What the delivery hands over and waits for ------------------------------------------------
     def add(self, claimed: list[Claimed]) -> None:
+        now = self.clock.now()
         for item in sorted(claimed, key=lambda c: (c.priority, c.id)):
-            self._queues.setdefault(item.outbound.to.chat_id, deque()).append(item)
+            if item.not_before is not None and item.not_before > now:
+                heapq.heappush(self._held, (item.not_before, item.id, item))
+            else:
+                self._queues.setdefault(item.outbound.to.chat_id, deque()).append(item)
         if claimed:
             self.outstanding += len(claimed)
             self._settled.clear()
@@ -111,14 +120,27 @@ class Lanes:
     def _heads(self) -> list[Claimed]:
         return [queue[0] for chat, queue in self._queues.items() if queue and chat not in self._out]
 
+    def _release_held(self) -> float | None:
+        """Held messages whose instant has come join their chats' queues. Returns the seconds
+        until the next one's (None: nothing held)."""
+        now = self.clock.now()
+        while self._held and self._held[0][0] <= now:
+            _at, _id, item = heapq.heappop(self._held)
+            self._queues.setdefault(item.outbound.to.chat_id, deque()).append(item)
+        return (self._held[0][0] - now).total_seconds() if self._held else None
+
     async def _pick_and_send(self) -> None:
         try:
             while not self._stopping:
                 self._changed.clear()
+                held_for = self._release_held()
                 if not self._heads():
                     if self.outstanding == 0:
                         return
-                    await self._changed.wait()  # a send came back, or more were handed over
+                    if held_for is None:
+                        await self._changed.wait()  # a send came back, or more were handed over
+                    else:  # or the next held message's instant came
+                        await self._nap(held_for, self._changed)
                     continue
                 item = await self._next_allowed()
                 if item is None:
@@ -143,16 +165,14 @@ class Lanes:
         """The most urgent message whose limits let it go now, after waiting for one if none
         may go yet; None when there is nothing to choose from (or the lanes are stopping)."""
         while not self._stopping:
+            soonest = self._release_held()  # a held message's instant may come first
             heads = sorted(self._heads(), key=lambda c: (c.priority, c.id))
             if not heads:
                 return None
             now = self.clock.now()
-            soonest: float | None = None
             for item in heads:
                 bulk = item.priority > PRIORITY_REPLY
                 wait = self.limiter.wait_time(item.outbound.to, now, bulk=bulk)
-                if item.not_before is not None:
-                    wait = max(wait, (item.not_before - now).total_seconds())
                 if wait <= 0:
                     chat = item.outbound.to.chat_id
                     queue = self._queues[chat]
@@ -210,7 +230,9 @@ class Lanes:
 
     async def _give_back(self) -> None:
         queued = [item.id for queue in self._queues.values() for item in queue]
+        queued += [item.id for _at, _id, item in self._held]
         self._queues = {}
+        self._held = []
         if not queued:
             return
         try:

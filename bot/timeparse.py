@@ -343,6 +343,7 @@ _QUIET_POINT = r"(\d{1,2})(?:[:.h](\d{2}))?h?"
 _QUIET = re.compile(_QUIET_POINT + r"\s*(?:-|–|—|to)\s*" + _QUIET_POINT)
 
 
+@lru_cache(maxsize=256)
 def parse_quiet_range(text: str) -> tuple[time, time]:
     """Parse ``22:00-08:00``, ``22-8``, ``23:30-07:00`` (also ``22h-8h``, ``22.00 - 08.00``,
     ``22:00 to 08:00``; ``24:00`` means midnight). Start and end must differ.

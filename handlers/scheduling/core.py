@@ -19,7 +19,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -271,7 +271,19 @@ def plan_reminders(
     now: datetime,
     leads: Sequence[timedelta] = REMINDER_LEADS,
 ) -> list[tuple[timedelta, datetime]]:
-    """(lead, due instant) for each reminder worth sending, earliest first."""
+    """(lead, due instant) for each reminder worth sending, earliest first. (Everyone of a
+    zone and quiet hours gets the same plan for an occurrence: it is worked out once.)"""
+    return list(_plan(start, zone, quiet, now, tuple(leads)))
+
+
+@lru_cache(maxsize=4096)
+def _plan(
+    start: datetime,
+    zone: ZoneInfo,
+    quiet: tuple[time, time] | None,
+    now: datetime,
+    leads: tuple[timedelta, ...],
+) -> tuple[tuple[timedelta, datetime], ...]:
     planned: list[tuple[timedelta, datetime]] = []
     for lead in sorted(leads, reverse=True):
         ideal = start - lead
@@ -284,7 +296,7 @@ def plan_reminders(
         if planned and due - planned[-1][1] < MIN_REMINDER_GAP:
             planned.pop()
         planned.append((lead, due))
-    return planned
+    return tuple(planned)
 
 
 # --------------------------------------------------------------------------- holidays
