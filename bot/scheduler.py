@@ -116,13 +116,17 @@ class JobRunner:
         # Fetch about as many as fit in BATCH_SECONDS (learnt from the batches so far), not a
         # whole batch of which most would only be fetched again by the next one.
         limit = min(self.batch, max(4, math.ceil(self._fit)))
-        due = Job.due_at <= now
+        due = [Job.due_at <= now]
         if ahead and self._ahead_kinds:
-            due = or_(due, Job.kind.in_(self._ahead_kinds) & (Job.due_at <= now + ahead))
+            # One range of the due index (to the window's end), the other kinds filtered out.
+            due = [
+                Job.due_at <= now + ahead,
+                or_(Job.due_at <= now, Job.kind.in_(self._ahead_kinds)),
+            ]
         async with self.db.transaction() as session:
             found = await session.execute(
                 select(Job)
-                .where(Job.status == JobStatus.PENDING, due)
+                .where(Job.status == JobStatus.PENDING, *due)
                 .order_by(Job.due_at, Job.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
