@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 BATCH_SECONDS = 0.05  # real time a batch of jobs may hold the database before it commits
+FIRST_FIT = 16  # jobs in the first batch, before the runner has learnt how long one takes
 LOCKED_RETRY = timedelta(seconds=1)  # due rows another instance is running: look again then
 AHEAD = timedelta(seconds=1)  # real time: how long before their instant `ahead` kinds may run
 
@@ -65,7 +66,9 @@ class JobRunner:
         self.router = router
         self.batch = batch
         self.on_committed = on_committed
-        self._fit = float(batch)  # how many jobs fit in BATCH_SECONDS, as far as we know
+        # How many jobs fit in BATCH_SECONDS, as far as we know: a few to begin with (a first
+        # batch of a whole `batch` would hold the event loop for long), learnt from each batch.
+        self._fit = float(min(batch, FIRST_FIT))
         self._ahead_kinds = sorted(router.ahead)
 
     async def next_due(self) -> datetime | None:
@@ -123,6 +126,9 @@ class JobRunner:
                 Job.due_at <= now + ahead,
                 or_(Job.due_at <= now, Job.kind.in_(self._ahead_kinds)),
             ]
+        # The whole batch counts (fetching, running, writing, committing): on SQLite it holds
+        # the event loop as well as the database.
+        started = time.monotonic()
         async with self.db.transaction() as session:
             found = await session.execute(
                 select(Job)
@@ -141,7 +147,6 @@ class JobRunner:
                     (await session.execute(select(Person).where(Person.id.in_(people)))).scalars()
                 )
             ran = 0
-            started = time.monotonic()
             while ran < len(jobs):
                 # A batch holds the database (SQLite: the only writer) while it runs; past
                 # BATCH_SECONDS the rest waits for the next batch, so replies and deliveries
@@ -157,9 +162,6 @@ class JobRunner:
                     await self._run_one(session, jobs[ran], now)
                     ran += 1
             del held
-            if ran:  # learn how many jobs fit in BATCH_SECONDS
-                rate = ran / max(time.monotonic() - started, 1e-4)
-                self._fit = min(float(self.batch), 0.5 * self._fit + 0.5 * rate * BATCH_SECONDS)
             exhausted = ran == len(jobs) < limit
             if want_next and exhausted:
                 first = (await session.execute(_FIRST_DUE)).first()
@@ -168,7 +170,9 @@ class JobRunner:
                     if ahead and first.kind in self.router.ahead:
                         # Taken with what else falls due in the next half `ahead`.
                         upcoming -= ahead / 2
-        if ran:
+        if ran:  # learn how many jobs fit in BATCH_SECONDS
+            rate = ran / max(time.monotonic() - started, 1e-4)
+            self._fit = min(float(self.batch), 0.5 * self._fit + 0.5 * rate * BATCH_SECONDS)
             self.on_committed(written_tables(session))
         await asyncio.sleep(0)  # between batches, the rest of the program runs
         return ran, exhausted, upcoming
