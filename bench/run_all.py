@@ -75,6 +75,14 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
         ["bench.reminders", "--reminders", "20000", "--spread", "60"],
         ["bench.reminders", "--reminders", "400", "--spread", "4"],
     ),
+    "reminders-steady": (
+        ["bench.reminders", "--reminders", "2000", "--spread", "24"],
+        ["bench.reminders", "--reminders", "200", "--spread", "4"],
+    ),
+    "reminders-telegram": (
+        ["bench.reminders", "--reminders", "20000", "--spread", "60", "--adapter", "telegram"],
+        ["bench.reminders", "--reminders", "300", "--spread", "4", "--adapter", "telegram"],
+    ),
     "virtual": (
         ["bench.virtual", "--people", "1000", "--sessions", "10", "--days", "30"],
         ["bench.virtual", "--small"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -208,6 +209,9 @@ class Delivery:
             total += len(claimed)
             lanes.add(claimed)
             await lanes.settled()
+            per_chat = Counter(item.outbound.to.chat_id for item in claimed)
+            if len(claimed) < self.batch and max(per_chat.values()) < PER_CHAT:
+                break  # nothing due was left: no chat was busy, none reached its share
         return total
 
     async def deliver_due_then_next(
