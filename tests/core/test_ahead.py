@@ -44,6 +44,25 @@ class CountingPlatform(FakePlatform):
         return result
 
 
+async def queue_bulk(db: Database, count: int) -> None:
+    """`count` reminders due now, each to a chat of its own."""
+    async with db.transaction() as session:
+        for n in range(count):
+            await enqueue_message(
+                session,
+                key=f"m{n}",
+                to=Address("fake", f"c{n}", False),
+                text="reminder",
+                now=START,
+                priority=PRIORITY_NOTICE,
+            )
+
+
+async def statuses(db: Database) -> list[str]:
+    async with db.transaction() as session:
+        return list((await session.execute(select(OutboxMessage.status))).scalars())
+
+
 def services(clock: VirtualClock) -> Services:
     return Services(
         config=load_config(None, env={}), catalogs=Catalogs(("en",)), clock=clock, zones=None
@@ -138,9 +157,7 @@ async def test_a_message_claimed_ahead_goes_out_at_its_instant_never_before(
     await delivery.deliver_due_then_next("fake", AHEAD)
     await delivery.lanes["fake"].settled()
     assert [(s.message.key, s.at) for s in platform.sent] == [("now", START), ("held", due)]
-    async with db.transaction() as session:
-        statuses = (await session.execute(select(OutboxMessage.status))).scalars().all()
-    assert statuses == ["sent", "sent"]
+    assert await statuses(db) == ["sent", "sent"]
 
 
 async def test_outcomes_of_sends_close_together_are_recorded_in_one_transaction(
@@ -150,16 +167,7 @@ async def test_outcomes_of_sends_close_together_are_recorded_in_one_transaction(
     platform = CountingPlatform(clock, 6)
     delivery = Delivery(db, {"fake": platform}, clock, concurrency=8)
     delivery.record_linger = 3600.0  # written when a stop comes (or a send waits for a slot)
-    async with db.transaction() as session:
-        for n in range(6):
-            await enqueue_message(
-                session,
-                key=f"m{n}",
-                to=Address("fake", f"c{n}", False),
-                text="reminder",
-                now=START,
-                priority=PRIORITY_NOTICE,
-            )
+    await queue_bulk(db, 6)
     async with asyncio.timeout(30):
         await delivery.deliver_due_then_next("fake")
         await platform.all_sent.wait()
@@ -168,9 +176,7 @@ async def test_outcomes_of_sends_close_together_are_recorded_in_one_transaction(
         await delivery.drain("fake")
     # Six outcomes, one transaction (without lingering: the first alone, then the rest).
     assert counter.snapshot().transactions == 1
-    async with db.transaction() as session:
-        statuses = (await session.execute(select(OutboxMessage.status))).scalars().all()
-    assert statuses == ["sent"] * 6
+    assert await statuses(db) == ["sent"] * 6
 
 
 async def test_a_record_never_lingers_while_a_send_waits_for_a_slot(db: Database) -> None:
@@ -180,24 +186,13 @@ async def test_a_record_never_lingers_while_a_send_waits_for_a_slot(db: Database
     platform = CountingPlatform(clock, 2)
     delivery = Delivery(db, {"fake": platform}, clock, unrecorded={"fake": 1})
     delivery.record_linger = 3600.0
-    async with db.transaction() as session:
-        for n in range(2):
-            await enqueue_message(
-                session,
-                key=f"m{n}",
-                to=Address("fake", f"c{n}", False),
-                text="reminder",
-                now=START,
-                priority=PRIORITY_NOTICE,
-            )
+    await queue_bulk(db, 2)
     async with asyncio.timeout(30):
         await delivery.deliver_due_then_next("fake")
         await platform.all_sent.wait()  # the second went out: the first was recorded
         delivery.stop("fake")  # a stop writes the last record at once
         await delivery.drain("fake")
-    async with db.transaction() as session:
-        statuses = (await session.execute(select(OutboxMessage.status))).scalars().all()
-    assert statuses == ["sent", "sent"]
+    assert await statuses(db) == ["sent", "sent"]
 
 
 async def test_a_reply_is_recorded_at_once_so_its_chat_waits_for_nothing(db: Database) -> None:
