@@ -272,9 +272,7 @@ class Context:
             return False
         kind = unprompted or self.unprompted
         if kind is not None or self.person is None or person_id != self.person.id:
-            reader = await self.session.get(Person, person_id)
-            fallback = self.cohort.zone if self.cohort is not None else None
-            later = quiet_until(kind, reader, self.config, self.now, fallback) if reader else None
+            later = self._quiet_end(kind, await self.session.get(Person, person_id))
             if later is not None and (not_before is None or later > not_before):
                 not_before = later
         return await enqueue_message(
@@ -419,6 +417,13 @@ class Context:
         )
         return question_ids
 
+    def _quiet_end(self, kind: str | None, reader: Person | None) -> datetime | None:
+        """When a message of `kind` may reach `reader` (bot/unprompted.py): None for now."""
+        if reader is None:
+            return None
+        fallback = self.cohort.zone if self.cohort is not None else None
+        return quiet_until(kind, reader, self.config, self.now, fallback)
+
     async def tell_many(self, tells: Sequence[Tell]) -> None:
         """Many messages at once, each to its person privately, as `send_to_person` would (each
         waiting for the end of its reader's quiet hours as this job's kind says): one query for
@@ -428,17 +433,12 @@ class Context:
         ids = [tell.person_id for tell in tells]
         reach = await preferred_identities(self.session, ids)
         readers = await self.people(ids)
-        fallback = self.cohort.zone if self.cohort is not None else None
         messages = []
         for tell in tells:
-            identity, reader = reach.get(tell.person_id), readers.get(tell.person_id)
+            identity = reach.get(tell.person_id)
             if identity is None:
                 continue
-            later = (
-                quiet_until(self.unprompted, reader, self.config, self.now, fallback)
-                if reader is not None
-                else None
-            )
+            later = self._quiet_end(self.unprompted, readers.get(tell.person_id))
             messages.append(
                 NewMessage(
                     key=tell.key,

@@ -289,7 +289,7 @@ class Delivery:
                 _outbound(row),
                 row.attempts,
                 row.priority,
-                row.not_before if row.not_before > now else None,
+                row.not_before,
             )
             for row in rows
         ]
@@ -511,17 +511,24 @@ _UNREACHABLE = Lean(
 )
 
 
+def _holding(
+    busy: Any, platform: BindParameter[str], now: BindParameter[datetime]
+) -> list[ColumnElement[bool]]:
+    """`busy` (an alias of the outbox) is a row of the platform claimed, whose claim holds."""
+    return [
+        busy.c.platform == platform,
+        busy.c.status == MessageStatus.CLAIMED,
+        busy.c.claimed_until > now,
+    ]
+
+
 def _chat_busy(platform: BindParameter[str], now: BindParameter[datetime]) -> ColumnElement[bool]:
     """Another row of the same chat is claimed, and its claim holds: the chat's lane (here or
     in another instance) is sending, and its next rows wait their turn. The busy chats are
     read once per statement (a lane's few rows each), not once per row looked at: whatever
     the planner knows of the table, a backlog of thousands costs a set lookup a row."""
     busy = _OUTBOX.alias("busy")
-    chats = select(busy.c.chat_id).where(
-        busy.c.platform == platform,
-        busy.c.status == MessageStatus.CLAIMED,
-        busy.c.claimed_until > now,
-    )
+    chats = select(busy.c.chat_id).where(*_holding(busy, platform, now))
     return _OUTBOX.c.chat_id.in_(chats)
 
 
@@ -547,10 +554,7 @@ def _next_due(platform: str, now: str | None = None, *still_claimed: ColumnEleme
             .exists()
         )
         behind = select(busy.c.id).where(
-            busy.c.platform == bindparam(platform),
-            busy.c.status == MessageStatus.CLAIMED,
-            busy.c.claimed_until > bindparam(now),
-            queued,
+            *_holding(busy, bindparam(platform), bindparam(now)), queued
         )
         columns.append(behind.exists())
     # The first waiting row in the due index's order (not min(): with busy chats left out, a

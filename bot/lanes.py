@@ -34,7 +34,7 @@ class Claimed:
     outbound: Outbound
     attempts: int = 0
     priority: int = 0
-    not_before: datetime | None = None  # claimed ahead of its instant: held until then
+    not_before: datetime | None = None  # its instant: held until then when claimed ahead
 
 
 SendOne = Callable[[Claimed], Awaitable[SendResult]]

@@ -175,7 +175,7 @@ class Router:
         """For a job kind that comes in bursts (e.g. a session's reminders to everyone): the
         handler gets every due job of the kind the runner holds at once.
 
-        `ahead`: in real time the runner may take these jobs up to `JobRunner.ahead` before
+        `ahead`: in real time the runner may take these jobs up to `scheduler.AHEAD` before
         they are due, with others due about then, in one transaction. The handler must then
         judge each job at its own instant (`JobInfo.at`) and only send messages, each held
         until that instant (`Ask.at`), so what the person gets, and when, is the same."""

@@ -25,7 +25,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
-from sqlalchemy import event, func, or_, select
+from sqlalchemy import event, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -73,8 +73,8 @@ class JobRunner:
 
     async def next_due(self) -> datetime | None:
         async with self.db.transaction() as session:
-            value: datetime | None = (await session.execute(_NEXT_DUE)).scalar_one()
-            return value
+            first = (await session.execute(_FIRST_DUE)).first()
+            return None if first is None else first.due_at
 
     async def run_due(self) -> int:
         """Run every job due now, in due order. Returns how many ran."""
@@ -267,8 +267,6 @@ def _pinned(session: AsyncSession) -> Iterator[None]:
 def _of_kind(kind: str, job: Job) -> bool:
     return job.kind == kind
 
-
-_NEXT_DUE = select(func.min(Job.due_at)).where(Job.status == JobStatus.PENDING)
 
 # The next job to fall due, and its kind (the first row of the due index).
 _FIRST_DUE = (

@@ -12,10 +12,8 @@ from sqlalchemy import select
 
 from bench.common import DbCounter, seed_people
 from bot.clock import VirtualClock
-from bot.config import load_config
-from bot.context import Ask, Context, Services
+from bot.context import Ask, Context
 from bot.delivery import Delivery
-from bot.i18n import Catalogs
 from bot.messages import Address, Choice, Outbound, SendResult
 from bot.outbox import PRIORITY_NOTICE, enqueue_message, schedule_job
 from bot.router import JobInfo, Router
@@ -24,6 +22,7 @@ from storage.engine import Database
 from storage.models import Job, OutboxMessage
 from tests.core.test_delivery import virtual_sleep
 from tests.fakes.platform import FakePlatform
+from tests.scale.test_core_paths import job_services
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 AHEAD = timedelta(seconds=1)
@@ -63,12 +62,6 @@ async def statuses(db: Database) -> list[str]:
         return list((await session.execute(select(OutboxMessage.status))).scalars())
 
 
-def services(clock: VirtualClock) -> Services:
-    return Services(
-        config=load_config(None, env={}), catalogs=Catalogs(("en",)), clock=clock, zones=None
-    )
-
-
 async def someone(db: Database) -> int:
     """A person reachable on the fake platform."""
     (person,) = await seed_people(db, 1, START, platform="fake")
@@ -106,7 +99,7 @@ async def test_only_kinds_that_just_send_run_ahead_and_they_judge_and_hold_for_t
             ("test.remind", "r2", START + timedelta(seconds=5)),
         ]:
             await schedule_job(session, kind=kind, due_at=at, key=key, now=START, person_id=person)
-    runner = JobRunner(db, services(clock), router)
+    runner = JobRunner(db, job_services(clock), router)
 
     upcoming = await runner.run_due_then_next(AHEAD)
     # The reminder due in 0.4 s ran now, judged at its own instant; the other kind waits.
@@ -229,7 +222,7 @@ async def test_a_job_of_another_kind_is_never_taken_early_even_in_a_batch(db: Da
             key="b",
             now=START,
         )
-    runner = JobRunner(db, services(clock), router)
+    runner = JobRunner(db, job_services(clock), router)
     assert await runner.run_due_then_next(AHEAD) == START + timedelta(milliseconds=100)
     assert ran == []
     async with db.transaction() as session:
