@@ -35,7 +35,7 @@ from bot.question_tags import new_nonce, ref_of
 from bot.unprompted import quiet_until
 from storage.models import Cohort, Identity, PendingQuestion, Person
 from storage.models.cohorts import is_discreet
-from storage.repositories.people import preferred_identities, preferred_identity
+from storage.repositories.people import PrivateChat, preferred_identities, preferred_identity
 
 if TYPE_CHECKING:
     from bot.router import JobInfo
@@ -88,7 +88,7 @@ class Services:
     events: Events = field(default_factory=Events)
 
 
-def private_address(identity: Identity) -> Address:
+def private_address(identity: Identity | PrivateChat) -> Address:
     chat = identity.private_chat_id or f"user:{identity.external_id}"
     return Address(identity.platform, chat, is_group=False)
 
@@ -376,9 +376,11 @@ class Context:
         ids, in the order of `asks`."""
         if not asks:
             return []
-        nonces = [new_nonce() for _ask in asks]
+        nonces = _distinct_nonces(len(asks))
+        # Each new row is known by its nonce (distinct within the statement): asking the
+        # database for the ids in the order given would make SQLite insert row by row.
         found = await self.session.execute(
-            insert(PendingQuestion).returning(PendingQuestion.id, sort_by_parameter_order=True),
+            insert(PendingQuestion).returning(PendingQuestion.nonce, PendingQuestion.id),
             [
                 {
                     "person_id": a.person_id,
@@ -394,7 +396,8 @@ class Context:
                 for a, nonce in zip(asks, nonces, strict=True)
             ],
         )
-        question_ids = list(found.scalars())
+        by_nonce: dict[str, int] = {nonce: question_id for nonce, question_id in found}
+        question_ids = [by_nonce[nonce] for nonce in nonces]
         reach = await preferred_identities(self.session, [a.person_id for a in asks])
         await enqueue_many(
             self.session,
@@ -493,6 +496,14 @@ class Context:
     async def schedule_many(self, jobs: Sequence[NewJob]) -> None:
         """`schedule` for many jobs at once (one statement over all of them, in order)."""
         await schedule_jobs(self.session, jobs, self.now)
+
+
+def _distinct_nonces(count: int) -> list[str]:
+    """`count` new nonces, no two alike."""
+    nonces: set[str] = set()
+    while len(nonces) < count:
+        nonces.add(new_nonce())
+    return list(nonces)
 
 
 _PERSON = sa_inspect(Person)

@@ -185,11 +185,13 @@ class Translator:
         self.lang = lang
         self.locale = catalogs.locale(lang)
         self.rtl = lang.split("_")[0] in RTL_LANGUAGES
-        # Numbers and instants formatted so far (a burst of reminders names the same start in
-        # the same few zones hundreds of times); bounded, emptied when full.
+        # Numbers, counts, durations and instants formatted so far (a burst of reminders names
+        # the same start in the same few zones hundreds of times); bounded, emptied when full.
         self._formatted: dict[tuple[object, ...], str] = {}
 
-    def _memo(self, key: tuple[object, ...], make: Callable[[], str]) -> str:
+    def memo(self, key: tuple[object, ...], make: Callable[[], str]) -> str:
+        """`make()`, kept under `key` (the first item names what it is): for texts made of
+        numbers and instants only, never of what people wrote."""
         found = self._formatted.get(key)
         if found is None:
             if len(self._formatted) >= FORMATTED_KEPT:
@@ -220,6 +222,11 @@ class Translator:
         return self._fill(template, params)
 
     def tn(self, msgid: str, n: int, **params: object) -> str:
+        if not params:  # "3 hours": counts of the same few things, over and over
+            return self.memo(("tn", msgid, n), lambda: self._tn(msgid, n, params))
+        return self._tn(msgid, n, params)
+
+    def _tn(self, msgid: str, n: int, params: Mapping[str, object]) -> str:
         found = self.catalogs.lookup(self.lang, msgid)
         if found is None:
             log.error("missing message id %s", msgid)
@@ -234,7 +241,7 @@ class Translator:
 
     # Formatting -------------------------------------------------------------------------------
     def number(self, value: int | float) -> str:
-        return self._memo(
+        return self.memo(
             ("n", type(value), value),
             lambda: babel_numbers.format_decimal(value, locale=self.locale),
         )
@@ -244,6 +251,14 @@ class Translator:
 
     def skeleton(self, skeleton: str, value: dt.date) -> str:
         """A CLDR skeleton ("MMMEd", "yMMMEd") in this language: "Tue, Dec 8", "mar. 1er déc."."""
+        # Keyed by the wall time's text and zone: aware datetimes of one instant compare equal.
+        zone = str(getattr(value, "tzinfo", None))
+        return self.memo(
+            ("skeleton", skeleton, value.isoformat(), zone),
+            lambda: self._skeleton(skeleton, value),
+        )
+
+    def _skeleton(self, skeleton: str, value: dt.date) -> str:
         text = babel_dates.format_skeleton(skeleton, value, locale=self.locale)
         return first_of_month(self.locale, value, text)
 
@@ -257,7 +272,7 @@ class Translator:
         """`instant` shown in `zone`: "Thursday, December 3, 2026 at 3:00 PM (GMT+1)",
         "jeudi 3 décembre 2026 à 15:00 (UTC+1)", "quinta-feira, 3 de dezembro de 2026 às 15:00
         (GMT+1)"."""
-        return self._memo(
+        return self.memo(
             ("dt", instant, str(zone), fmt), lambda: self._datetime(instant, zone, fmt)
         )
 

@@ -13,12 +13,18 @@ from bot.messages import QuestionRef
 
 _NONCE_ALPHABET = string.ascii_letters + string.digits
 NONCE_LENGTH = 6  # 62**6: about 5.7e10 values
+_NONCES = len(_NONCE_ALPHABET) ** NONCE_LENGTH
 MARK_LENGTH = 2
 TAG_PATTERN = r"[A-Za-z0-9]{1,16}"  # what parsers accept as a tag (validated by matching)
 
 
 def new_nonce() -> str:
-    return "".join(secrets.choice(_NONCE_ALPHABET) for _ in range(NONCE_LENGTH))
+    value = secrets.randbelow(_NONCES)  # one draw, written in base 62
+    digits = []
+    for _ in range(NONCE_LENGTH):
+        value, digit = divmod(value, len(_NONCE_ALPHABET))
+        digits.append(_NONCE_ALPHABET[digit])
+    return "".join(digits)
 
 
 def kind_mark(kind: str) -> str:

@@ -19,13 +19,14 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
-from sqlalchemy import event, or_, select
+from sqlalchemy import event, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -91,7 +92,7 @@ class JobRunner:
         scheduled more that are due at once."""
         total = 0
         while True:
-            ran, exhausted, upcoming = await self._run_batch(want_next=True)
+            ran, exhausted, upcoming = await self._run_batch(want_next=True, whole=True)
             total += ran
             if exhausted:
                 return total, upcoming
@@ -110,7 +111,7 @@ class JobRunner:
                 return upcoming
 
     async def _run_batch(
-        self, *, want_next: bool, ahead: timedelta = timedelta(0)
+        self, *, want_next: bool, ahead: timedelta = timedelta(0), whole: bool = False
     ) -> tuple[int, bool, datetime | None]:
         """Run one batch. Returns how many ran, whether that was everything due (and then,
         with `want_next`, the next due instant)."""
@@ -118,7 +119,7 @@ class JobRunner:
         upcoming: datetime | None = None
         # Fetch about as many as fit in BATCH_SECONDS (learnt from the batches so far), not a
         # whole batch of which most would only be fetched again by the next one.
-        limit = min(self.batch, max(4, math.ceil(self._fit)))
+        limit = self.batch if whole else min(self.batch, max(4, math.ceil(self._fit)))
         due = [Job.due_at <= now]
         if ahead and self._ahead_kinds:
             # One range of the due index (to the window's end), the other kinds filtered out.
@@ -131,13 +132,13 @@ class JobRunner:
         started = time.monotonic()
         async with self.db.transaction() as session:
             found = await session.execute(
-                select(Job)
-                .where(Job.status == JobStatus.PENDING, *due)
+                _DUE_COLUMNS.where(Job.status == JobStatus.PENDING, *due)
                 .order_by(Job.due_at, Job.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
-            jobs = list(found.scalars())
+            jobs = [DueJob(*row) for row in found]
+            outcomes = _Outcomes(now)
             people = {job.person_id for job in jobs if job.person_id is not None}
             # One query for the batch's people, held while it runs: each job's get() and a
             # batch handler's ctx.people() find them without a query of their own.
@@ -151,17 +152,18 @@ class JobRunner:
                 # A batch holds the database (SQLite: the only writer) while it runs; past
                 # BATCH_SECONDS the rest waits for the next batch, so replies and deliveries
                 # get their turn in between.
-                if ran and time.monotonic() - started > BATCH_SECONDS:
+                if ran and not whole and time.monotonic() - started > BATCH_SECONDS:
                     break
                 kind = jobs[ran].kind
                 if kind in self.router.job_batches:
                     group = list(itertools.takewhile(partial(_of_kind, kind), jobs[ran:]))
-                    await self._run_group(session, group, now)
+                    await self._run_group(session, group, outcomes)
                     ran += len(group)
                 else:
-                    await self._run_one(session, jobs[ran], now)
+                    await self._run_one(session, jobs[ran], outcomes)
                     ran += 1
             del held
+            await outcomes.write(session)
             exhausted = ran == len(jobs) < limit
             if want_next and exhausted:
                 first = (await session.execute(_FIRST_DUE)).first()
@@ -177,7 +179,7 @@ class JobRunner:
         await asyncio.sleep(0)  # between batches, the rest of the program runs
         return ran, exhausted, upcoming
 
-    async def _run_one(self, session: AsyncSession, job: Job, now: datetime) -> None:
+    async def _run_one(self, session: AsyncSession, job: DueJob, outcomes: _Outcomes) -> None:
         handler = self.router.jobs.get(job.kind)
         person = await session.get(Person, job.person_id) if job.person_id is not None else None
         ctx = Context(
@@ -195,12 +197,13 @@ class JobRunner:
                 async with session.begin_nested():
                     await handler(ctx, self._info(job))
             except Exception as error:
-                self._failed(job, error, now)
+                outcomes.failed(job, error)
                 return
-        job.status = JobStatus.DONE
-        job.finished_at = now
+        outcomes.done.append(job.id)
 
-    async def _run_group(self, session: AsyncSession, jobs: list[Job], now: datetime) -> None:
+    async def _run_group(
+        self, session: AsyncSession, jobs: list[DueJob], outcomes: _Outcomes
+    ) -> None:
         """Due jobs of a kind run in batches, together, in one savepoint. When that fails, each
         runs alone (a batch of one), so one bad job fails only itself."""
         handler = self.router.job_batches[jobs[0].kind]
@@ -218,17 +221,15 @@ class JobRunner:
                     await handler(ctx, [self._info(job) for job in jobs])
             except Exception as error:
                 if len(jobs) == 1:
-                    self._failed(jobs[0], error, now)
+                    outcomes.failed(jobs[0], error)
                     return
                 log.warning("job batch failed, running its jobs one by one", exc_info=True)
                 for job in jobs:
-                    await self._run_group(session, [job], now)
+                    await self._run_group(session, [job], outcomes)
                 return
-        for job in jobs:
-            job.status = JobStatus.DONE
-            job.finished_at = now
+        outcomes.done.extend(job.id for job in jobs)
 
-    def _info(self, job: Job) -> JobInfo[Any]:
+    def _info(self, job: DueJob) -> JobInfo[Any]:
         """The job as its handler gets it: the payload decoded by its kind's class (a payload
         that does not fit fails the job, as a failing handler does)."""
         data = self.router.job_payloads.get(job.kind, NoPayload).decode(job.payload, job.kind)
@@ -236,15 +237,61 @@ class JobRunner:
             job.id, job.kind, job.due_at, job.payload, job.person_id, job.cohort_id, job.zone, data
         )
 
-    def _failed(self, job: Job, error: Exception, now: datetime) -> None:
-        job.attempts += 1
-        job.last_error = type(error).__name__
+
+@dataclass(frozen=True)
+class DueJob:
+    """A due job's row, as the batch that runs it reads it."""
+
+    id: int
+    kind: str
+    due_at: datetime
+    zone: str | None
+    payload: dict[str, Any]
+    attempts: int
+    person_id: int | None
+    cohort_id: int | None
+
+
+_DUE_COLUMNS = select(
+    Job.id, Job.kind, Job.due_at, Job.zone, Job.payload, Job.attempts, Job.person_id, Job.cohort_id
+)
+
+
+@dataclass
+class _Outcomes:
+    """What a batch's jobs came to, written at its end: the done ones in one statement, each
+    failed one retried later with backoff (or failed for good)."""
+
+    now: datetime
+    done: list[int] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    def failed(self, job: DueJob, error: Exception) -> None:
+        attempts = job.attempts + 1
         log.error("job failed", extra={"job_id": job.id, "kind": job.kind}, exc_info=error)
-        if job.attempts >= MAX_ATTEMPTS:
-            job.status = JobStatus.FAILED
-            job.finished_at = now
+        values: dict[str, Any] = {"attempts": attempts, "last_error": type(error).__name__}
+        if attempts >= MAX_ATTEMPTS:
+            values |= {"status": JobStatus.FAILED, "finished_at": self.now}
         else:
-            job.due_at = now + backoff(job.attempts)
+            values["due_at"] = self.now + backoff(attempts)
+        self.failures.append({"f_id": job.id, **values})
+
+    async def write(self, session: AsyncSession) -> None:
+        if self.done:
+            await session.execute(
+                update(Job)
+                .where(Job.id.in_(self.done))
+                .values(status=JobStatus.DONE, finished_at=self.now)
+                .execution_options(synchronize_session=False)
+            )
+        for values in self.failures:
+            job_id = values.pop("f_id")
+            await session.execute(
+                update(Job)
+                .where(Job.id == job_id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
 
 
 @contextmanager
@@ -264,7 +311,7 @@ def _pinned(session: AsyncSession) -> Iterator[None]:
         event.remove(session.sync_session, "loaded_as_persistent", keep)
 
 
-def _of_kind(kind: str, job: Job) -> bool:
+def _of_kind(kind: str, job: DueJob) -> bool:
     return job.kind == kind
 
 

@@ -38,6 +38,10 @@ def when_full(tr: Translator, instant: datetime, zone: ZoneInfo) -> str:
 
 def when_short(tr: Translator, instant: datetime, zone: ZoneInfo) -> str:
     """Like "Tue, Dec 8, 2026, 6:00 PM"."""
+    return tr.memo(("when_short", instant, zone.key), lambda: _when_short(tr, instant, zone))
+
+
+def _when_short(tr: Translator, instant: datetime, zone: ZoneInfo) -> str:
     local = instant.astimezone(zone)
     day = tr.skeleton("yMMMEd", local)
     clock = babel_dates.format_time(local, format="short", locale=tr.locale)
@@ -70,6 +74,10 @@ def duration_text(tr: Translator, value: timedelta, *, days_too: bool = True) ->
     """A duration in words: "1 hour and 30 minutes", "2 days" ("48 hours" without
     `days_too`)."""
     total = int(value.total_seconds() // 60)
+    return tr.memo(("duration", total, days_too), lambda: _duration(tr, total, days_too))
+
+
+def _duration(tr: Translator, total: int, days_too: bool) -> str:
     days, rest = divmod(total, 1440) if days_too else (0, total)
     hours, minutes = divmod(rest, 60)
     parts = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, exists, select
@@ -101,19 +102,32 @@ async def display_name(session: AsyncSession, person_id: int) -> str:
     return f"#{person_id}"
 
 
+@dataclass(frozen=True)
+class PrivateChat:
+    """Where a person is reached privately: the parts of their preferred identity that say so."""
+
+    person_id: int
+    platform: str
+    external_id: str
+    private_chat_id: str | None
+
+
 async def preferred_identities(
     session: AsyncSession, person_ids: Sequence[int]
-) -> dict[int, Identity]:
-    """`preferred_identity` for many people in one query: person id -> identity (people
-    without a reachable identity are left out)."""
+) -> dict[int, PrivateChat]:
+    """`preferred_identity` for many people in one query: person id -> where to reach them
+    (people without a reachable identity are left out)."""
     if not person_ids:
         return {}
     found = await session.execute(
-        select(Identity)
+        select(
+            Identity.person_id, Identity.platform, Identity.external_id, Identity.private_chat_id
+        )
         .where(Identity.person_id.in_(set(person_ids)), Identity.reachable.is_(True))
         .order_by(Identity.last_seen_at.desc(), Identity.id.desc())
     )
-    chosen: dict[int, Identity] = {}
-    for identity in found.scalars():
-        chosen.setdefault(identity.person_id, identity)
+    chosen: dict[int, PrivateChat] = {}
+    for row in found:
+        if row[0] not in chosen:
+            chosen[row[0]] = PrivateChat(*row)
     return chosen
