@@ -9,6 +9,7 @@ the platform's configured `max_unrecorded`; the idempotency key is handed to the
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
@@ -27,6 +28,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
 from bot.health import Backoff
@@ -45,7 +47,7 @@ from bot.pacing import InFlight, Limiter
 from bot.platform import Platform
 from storage.engine import Database
 from storage.errors import StorageUnavailable
-from storage.lean import Lean, lean_execute
+from storage.lean import Lean, lean_execute, lean_execute_many
 from storage.models import Identity, OutboxMessage
 from storage.models.core import MessageStatus
 from storage.repositories.chats import move_chat
@@ -389,6 +391,11 @@ class Delivery:
                 ):
                     self._write_now.clear()
                     await real_nap(self.record_linger, self._write_now)
+                elif len(self._records) < RECORD_GROUP:
+                    # Sends that are already done (they are never held up by this) add their
+                    # outcomes first: SQLite's statements run without giving the loop a turn,
+                    # so without this each record would be a transaction of its own.
+                    await asyncio.sleep(0)
                 group, self._records = self._records, []
                 try:
                     async with self.db.core() as conn:
@@ -398,9 +405,8 @@ class Delivery:
                             # unrecorded (what a crash of the bot repeats) short. A server crash
                             # could forget the last records: those messages go out again.
                             await conn.execute(_ASYNC_COMMIT)
-                        for pending, _future in group:
-                            for statement, params in pending:
-                                await lean_execute(conn, statement, params)
+                        statements = [each for pending, _future in group for each in pending]
+                        await _execute_in_runs(conn, statements)
                 except BaseException as error:
                     # This lane raises it; the others waiting on this group get it too (or
                     # are cancelled with it, when the whole delivery is being stopped).
@@ -655,3 +661,19 @@ def _claim_statement(sqlite: bool) -> Lean:
             _OUTBOX.c.not_before,
         )
     )
+
+
+async def _execute_in_runs(
+    conn: AsyncConnection, statements: list[tuple[Lean, dict[str, Any]]]
+) -> None:
+    """Run the statements in order; a run of the same statement with the same parameter names
+    (a group's "sent" records) as one executemany."""
+    for (lean, _keys), run in itertools.groupby(
+        statements, key=lambda each: (each[0], frozenset(each[1]))
+    ):
+        many = [params for _lean, params in run]
+        if len(many) == 1 or lean.returns_rows:
+            for params in many:
+                await lean_execute(conn, lean, params)
+        else:
+            await lean_execute_many(conn, lean, many)

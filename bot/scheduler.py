@@ -89,7 +89,8 @@ class JobRunner:
     async def run_due_and_next(self) -> tuple[int, datetime | None]:
         """Virtual time: run every job due now; return how many ran and the next due instant
         (asked in the last batch's transaction), which may be now again when the jobs that ran
-        scheduled more that are due at once."""
+        scheduled more that are due at once. Each batch is `whole`: the clock stands still
+        while it runs, so nothing is late for it (BATCH_SECONDS is for real time)."""
         total = 0
         while True:
             ran, exhausted, upcoming = await self._run_batch(want_next=True, whole=True)
@@ -113,8 +114,9 @@ class JobRunner:
     async def _run_batch(
         self, *, want_next: bool, ahead: timedelta = timedelta(0), whole: bool = False
     ) -> tuple[int, bool, datetime | None]:
-        """Run one batch. Returns how many ran, whether that was everything due (and then,
-        with `want_next`, the next due instant)."""
+        """Run one batch (`whole`: up to `batch` jobs, however long they take; else about as
+        many as fit in BATCH_SECONDS). Returns how many ran, whether that was everything due
+        (and then, with `want_next`, the next due instant)."""
         now = self.services.clock.now()
         upcoming: datetime | None = None
         # Fetch about as many as fit in BATCH_SECONDS (learnt from the batches so far), not a

@@ -170,6 +170,43 @@ async def lean_execute(
     return LeanResult(rows, rowcount)
 
 
+async def lean_execute_many(
+    target: AsyncSession | AsyncConnection, lean: Lean, many: Sequence[Mapping[str, Any]]
+) -> None:
+    """Run `lean` (a statement returning no rows) once for each of `many` (all with the same
+    parameter names), as one executemany."""
+    if not many:
+        return
+    if lean.returns_rows:
+        raise ValueError("lean_execute_many runs statements that return no rows")
+    lean_driver: LeanDriver | None = target.info.get(LEAN_DRIVER)
+    if lean_driver is None:
+        await target.execute(lean.statement, [dict(params) for params in many])
+        return
+    if isinstance(target, AsyncSession):
+        sync = target.sync_session
+        if sync.in_nested_transaction():
+            await target.connection()
+        if sync.autoflush and (sync.new or sync.dirty or sync.deleted):
+            await target.flush()
+    compiled = lean.compiled(lean_driver.dialect, frozenset(many[0]))
+    rows = []
+    for params in many:
+        values = []
+        for name, processor, default in compiled.binds:
+            value = params.get(name, default)
+            if value is _REQUIRED:
+                raise KeyError(f"no value for the parameter {name}")
+            values.append(processor(value) if processor is not None else value)
+        rows.append(values)
+    lean_driver.statements += 1
+    driver = lean_driver.connection
+    cursor = await driver.run(compiled.sql, driver.raw.executemany, compiled.sql, rows)
+    cursor.close()
+    if compiled.table is not None and isinstance(target, AsyncSession):
+        target.info.setdefault(WRITTEN, set()).add(compiled.table)
+
+
 async def _through_sqlalchemy(
     target: AsyncSession | AsyncConnection, lean: Lean, params: Mapping[str, Any]
 ) -> LeanResult:

@@ -101,7 +101,7 @@ async def materialize(ctx: Context, session: ScheduledSession) -> list[Occurrenc
                 ctx.now,
             )
             occurrence = replace(occurrence, row_id=row.id)
-        await ctx.schedule(
+        end = NewJob(
             ENDED,
             occurrence.end,
             key=occurrence_job_key(ENDED, occurrence),
@@ -109,19 +109,25 @@ async def materialize(ctx: Context, session: ScheduledSession) -> list[Occurrenc
             cohort_id=session.cohort_id,
         )
         if occurrence.start > ctx.now:
-            # Everyone's reminders in one statement. The roll goes over them again every day:
-            # whoever has a job for every lead already (planned earlier) is not planned again,
-            # as none of theirs could be added.
+            # Its end and everyone's reminders in one statement. The roll goes over them again
+            # every day: whoever has a job for every lead already (planned earlier) is not
+            # planned again, as none of theirs could be added.
             written = await _reminder_keys(ctx, occurrence)
+            prefix = occurrence_job_key(REMINDER, occurrence, "")
             await ctx.schedule_many(
                 [
-                    job
-                    for person in members
-                    if not written.issuperset(_lead_keys(occurrence, person))
-                    for job in reminder_jobs(ctx, occurrence, person, cohort)
+                    end,
+                    *(
+                        job
+                        for person in members
+                        if not written.issuperset(_lead_keys(prefix, person))
+                        for job in reminder_jobs(ctx, occurrence, person, cohort)
+                    ),
                 ]
             )
             await ctx.publish(OccurrenceScheduled(occurrence))
+        else:
+            await ctx.schedule_many([end])
         done.append(occurrence)
     return done
 
@@ -138,8 +144,12 @@ async def _reminder_keys(ctx: Context, occurrence: Occurrence) -> set[str]:
     return set(found.scalars())
 
 
-def _lead_keys(occurrence: Occurrence, person: Person) -> list[str]:
-    return [_reminder_key(occurrence, person, lead) for lead in REMINDER_LEADS]
+def _lead_keys(prefix: str, person: Person) -> list[str]:
+    """`_reminder_key` of each lead, from the occurrence's reminder key prefix."""
+    return [f"{prefix}p{person.id}:{minutes}m" for minutes in _LEAD_MINUTES]
+
+
+_LEAD_MINUTES = [int(lead.total_seconds() // 60) for lead in REMINDER_LEADS]
 
 
 def _reminder_key(occurrence: Occurrence, person: Person, lead: timedelta) -> str:
