@@ -16,10 +16,11 @@ from bot.context import Ask, Context
 from bot.delivery import Delivery
 from bot.messages import Address, Choice, Outbound, SendResult
 from bot.outbox import PRIORITY_NOTICE, enqueue_message, schedule_job
+from bot.question_tags import tag_of
 from bot.router import JobInfo, Router
 from bot.scheduler import JobRunner
 from storage.engine import Database
-from storage.models import Job, OutboxMessage
+from storage.models import Job, OutboxMessage, PendingQuestion
 from tests.core.test_delivery import virtual_sleep
 from tests.fakes.platform import FakePlatform
 from tests.scale.test_core_paths import job_services
@@ -227,3 +228,40 @@ async def test_a_job_of_another_kind_is_never_taken_early_even_in_a_batch(db: Da
     assert ran == []
     async with db.transaction() as session:
         assert (await session.execute(select(Job.status))).scalar_one() == "pending"
+
+
+async def test_questions_asked_together_each_reach_their_own_person(db: Database) -> None:
+    """Asked in one statement, each message still carries its own question: the id of the row
+    written for its person, and that row's tag (a button pressed on it answers that one)."""
+    clock = VirtualClock(START)
+    router = Router()
+    people = await seed_people(db, 40, START, platform="fake")
+
+    @router.job_batch("test.ask")
+    async def ask(ctx: Context, jobs: Sequence[JobInfo]) -> None:
+        choices = (Choice("ok", "ok"),)
+        await ctx.ask_many(
+            "test.q",
+            [Ask(job.person_id or 0, f"to {job.person_id}", choices, f"q{job.id}") for job in jobs],
+        )
+
+    async with db.transaction() as session:
+        for n, person in enumerate(people):
+            await schedule_job(
+                session, kind="test.ask", due_at=START, key=f"a{n}", now=START, person_id=person
+            )
+    assert await JobRunner(db, job_services(clock), router).run_due() == len(people)
+    async with db.transaction() as session:
+        sent = (await session.execute(select(OutboxMessage))).scalars().all()
+        questions = {
+            q.id: q for q in (await session.execute(select(PendingQuestion))).scalars().all()
+        }
+    assert len(sent) == len(questions) == len(people)
+    assert len({q.nonce for q in questions.values()}) == len(people)
+    for message in sent:
+        assert message.question_id is not None
+        question = questions[message.question_id]
+        assert (
+            message.text == f"to {question.person_id}" and message.person_id == question.person_id
+        )
+        assert message.question_tag == tag_of("test.q", question.nonce)

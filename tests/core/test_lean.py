@@ -11,7 +11,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.engine import Database, written_tables
-from storage.lean import LEAN_DRIVER, Lean, lean_execute
+from storage.lean import LEAN_DRIVER, Lean, lean_execute, lean_execute_many
 from storage.models import OutboxMessage, Person, ProcessedUpdate
 from tests.conftest import START
 
@@ -162,3 +162,39 @@ async def test_a_savepoint_rolled_back_takes_its_statements_back(db: Database) -
     async with db.transaction() as session:
         kept = (await session.execute(select(ProcessedUpdate.update_id))).scalars().all()
     assert kept == ["outer"]
+
+
+_MARK_SENT = Lean(
+    update(_TABLE)
+    .where(_TABLE.c.idempotency_key == bindparam("k"))
+    .values(status=bindparam("s"), sent_at=bindparam("at"))
+)
+
+
+async def test_many_rows_run_as_one_statement_each_with_its_values(db: Database) -> None:
+    async with db.transaction() as session:
+        for key in ("m1", "m2", "m3"):
+            await lean_execute(session, _INSERT, _row(key))
+    async with db.core() as conn:
+        await lean_execute_many(
+            conn,
+            _MARK_SENT,
+            [
+                {"k": "m1", "s": "sent", "at": START + timedelta(seconds=1)},
+                {"k": "m3", "s": "failed", "at": START + timedelta(seconds=3)},
+            ],
+        )
+        await lean_execute_many(conn, _MARK_SENT, [])  # nothing to do
+        with pytest.raises(ValueError, match="return no rows"):
+            await lean_execute_many(conn, _SENT, [{"k": "m2"}])
+    async with db.transaction() as session:
+        found = await session.execute(
+            select(
+                OutboxMessage.idempotency_key, OutboxMessage.status, OutboxMessage.sent_at
+            ).order_by(OutboxMessage.idempotency_key)
+        )
+        assert [tuple(row) for row in found] == [
+            ("m1", "sent", START + timedelta(seconds=1)),
+            ("m2", "pending", None),
+            ("m3", "failed", START + timedelta(seconds=3)),
+        ]
