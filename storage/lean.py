@@ -137,21 +137,9 @@ async def lean_execute(
     lean_driver: LeanDriver | None = target.info.get(LEAN_DRIVER)
     if lean_driver is None:
         return await _through_sqlalchemy(target, lean, params)
-    if isinstance(target, AsyncSession):
-        sync = target.sync_session
-        if sync.in_nested_transaction():
-            # The session emits a SAVEPOINT when it first needs the connection: before this
-            # statement, so that rolling back to it takes the statement back too.
-            await target.connection()
-        if sync.autoflush and (sync.new or sync.dirty or sync.deleted):
-            await target.flush()
+    await _ready(target)
     compiled = lean.compiled(lean_driver.dialect, frozenset(params))
-    values = []
-    for name, processor, default in compiled.binds:
-        value = params.get(name, default)
-        if value is _REQUIRED:
-            raise KeyError(f"no value for the parameter {name}")
-        values.append(processor(value) if processor is not None else value)
+    values = _values(compiled, params)
     lean_driver.statements += 1
     driver = lean_driver.connection
     raw = driver.raw
@@ -183,28 +171,39 @@ async def lean_execute_many(
     if lean_driver is None:
         await target.execute(lean.statement, [dict(params) for params in many])
         return
-    if isinstance(target, AsyncSession):
-        sync = target.sync_session
-        if sync.in_nested_transaction():
-            await target.connection()
-        if sync.autoflush and (sync.new or sync.dirty or sync.deleted):
-            await target.flush()
+    await _ready(target)
     compiled = lean.compiled(lean_driver.dialect, frozenset(many[0]))
-    rows = []
-    for params in many:
-        values = []
-        for name, processor, default in compiled.binds:
-            value = params.get(name, default)
-            if value is _REQUIRED:
-                raise KeyError(f"no value for the parameter {name}")
-            values.append(processor(value) if processor is not None else value)
-        rows.append(values)
+    rows = [_values(compiled, params) for params in many]
     lean_driver.statements += 1
     driver = lean_driver.connection
     cursor = await driver.run(compiled.sql, driver.raw.executemany, compiled.sql, rows)
     cursor.close()
     if compiled.table is not None and isinstance(target, AsyncSession):
         target.info.setdefault(WRITTEN, set()).add(compiled.table)
+
+
+async def _ready(target: AsyncSession | AsyncConnection) -> None:
+    """A session's changes flushed and its savepoint begun, before a statement runs beside it."""
+    if isinstance(target, AsyncSession):
+        sync = target.sync_session
+        if sync.in_nested_transaction():
+            # The session emits a SAVEPOINT when it first needs the connection: before this
+            # statement, so that rolling back to it takes the statement back too.
+            await target.connection()
+        if sync.autoflush and (sync.new or sync.dirty or sync.deleted):
+            await target.flush()
+
+
+def _values(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:
+    """The statement's positional values: each parameter (or its default) through its type's
+    bind processor."""
+    values = []
+    for name, processor, default in compiled.binds:
+        value = params.get(name, default)
+        if value is _REQUIRED:
+            raise KeyError(f"no value for the parameter {name}")
+        values.append(processor(value) if processor is not None else value)
+    return values
 
 
 async def _through_sqlalchemy(
