@@ -284,9 +284,10 @@ def _validate(config: Config) -> None:
     if config.bot.default_language not in config.bot.languages:
         raise ConfigError("bot.default_language", "must be one of bot.languages")
     try:
-        parse_quiet_range(config.bot.quiet_hours)
+        if config.bot.quiet_hours.strip().lower() != "off":
+            parse_quiet_range(config.bot.quiet_hours)
     except ParseError:
-        raise ConfigError("bot.quiet_hours", "expected HH:MM-HH:MM") from None
+        raise ConfigError("bot.quiet_hours", 'expected HH:MM-HH:MM or "off"') from None
     if not config.storage.url.startswith(("sqlite", "postgresql")):
         raise ConfigError(
             "storage.url", "expected a sqlite+aiosqlite:// or postgresql+asyncpg:// URL"

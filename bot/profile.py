@@ -18,6 +18,13 @@ def quiet_hours(person: Person, config: Config) -> tuple[time, time] | None:
         return None
     if person.quiet_start and person.quiet_end:
         return time.fromisoformat(person.quiet_start), time.fromisoformat(person.quiet_end)
+    return default_quiet_hours(config)
+
+
+def default_quiet_hours(config: Config) -> tuple[time, time] | None:
+    """`bot.quiet_hours`: everyone's quiet hours until they set their own; None when "off"."""
+    if config.bot.quiet_hours.strip().lower() == QUIET_OFF:
+        return None
     return parse_quiet_range(config.bot.quiet_hours)
 
 

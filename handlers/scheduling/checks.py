@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.config import Config
 from bot.context import Context
 from bot.i18n import Translator, _
-from bot.profile import quiet_hours, zone_of
+from bot.profile import default_quiet_hours, quiet_hours, zone_of
 from bot.timeparse import parse_quiet_range
 from handlers.scheduling.api import session_members
 from handlers.scheduling.core import (
@@ -30,13 +30,18 @@ from storage.models.scheduling import SESSION_ACTIVE, ScheduledSession
 from storage.repositories.people import display_name
 
 CHECK_SPAN = timedelta(days=120)
+DEFAULT_NIGHT = "22:00-08:00"  # what counts as night when no quiet hours say so
 NOTE_SPAN = timedelta(days=366)
 
 
 def night_of(person: Person, config: Config) -> tuple[time, time]:
-    """A person's quiet hours, or the default night when they turned quiet hours off: a
-    session at 03:00 is still at night for them."""
-    return quiet_hours(person, config) or parse_quiet_range(config.bot.quiet_hours)
+    """A person's quiet hours, or the default night when they (or the configuration) turned
+    quiet hours off: a session at 03:00 is still at night for them."""
+    return (
+        quiet_hours(person, config)
+        or default_quiet_hours(config)
+        or parse_quiet_range(DEFAULT_NIGHT)
+    )
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,9 @@ import pytest
 from bot.cli import main
 from bot.config import load_config
 from bot.errors import ConfigError
+from bot.profile import default_quiet_hours, quiet_hours
+from handlers.scheduling.checks import night_of
+from storage.models import Person
 
 
 def test_defaults_need_no_file() -> None:
@@ -31,6 +35,19 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
     assert config.bot.admins == ("telegram:1", "matrix:@a:b")
 
 
+def test_default_quiet_hours_can_be_off_and_people_still_set_their_own(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[bot]\nquiet_hours = 'off'\n")
+    config = load_config(path, env={})
+    assert default_quiet_hours(config) is None
+    assert quiet_hours(Person(), config) is None
+    own = Person(quiet_start="23:00", quiet_end="07:00")
+    assert quiet_hours(own, config) == (time(23, 0), time(7, 0))
+    # A session at 03:00 is still "at night" for the scheduling warnings.
+    assert night_of(Person(), config) == (time(22, 0), time(8, 0))
+    assert default_quiet_hours(load_config(None, env={})) == (time(22, 0), time(8, 0))
+
+
 @pytest.mark.parametrize(
     ("text", "env", "key"),
     [
@@ -39,6 +56,7 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
         ("[telegram]\nport = 'eighty'\n", {}, "telegram.port"),
         ("[telegram]\nmode = 'push'\n", {}, "telegram.mode"),
         ("[bot]\nquiet_hours = '25-99'\n", {}, "bot.quiet_hours"),
+        ("[bot]\nquiet_hours = 'of'\n", {}, "bot.quiet_hours"),
         ("[bot]\ndefault_language = 'de'\n", {}, "bot.default_language"),
         ("[storage]\nurl = 'mysql://x'\n", {}, "storage.url"),
         ("", {"COHORTBOT_MATRIX_PASWORD": "x"}, "COHORTBOT_MATRIX_PASWORD"),

@@ -63,6 +63,9 @@ class TelegramBot:
         )
         config = replace(
             base,
+            # The system clock: without default quiet hours, what a test sends arrives whatever
+            # the hour it runs at (people who set their own still get them).
+            bot=replace(base.bot, quiet_hours="off"),
             storage=replace(
                 base.storage,
                 url=db_url or f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
