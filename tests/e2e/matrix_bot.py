@@ -55,6 +55,8 @@ class BotProcess:
             "COHORTBOT_MATRIX_PASSWORD": self.password,
             "COHORTBOT_MATRIX_STORE_PATH": str(self.workdir / "matrix-store"),
             "COHORTBOT_MATRIX_PICKLE_KEY": self.pickle_key,
+            # The system clock: what a test sends must arrive whatever the hour it runs at.
+            "COHORTBOT_BOT_QUIET_HOURS": "off",
         }
         env.update(overrides)
         return {k: v for k, v in env.items() if v is not None}

@@ -53,6 +53,8 @@ class BotProcess:
                 "COHORTBOT_STORAGE_URL": self.db_url,
                 "COHORTBOT_STORAGE_FILES_DIR": str(self.workdir / "files"),
                 "COHORTBOT_BOT_INSTANCE_ID": self.instance,
+                # The system clock: what a test sends must arrive whatever the hour it runs at.
+                "COHORTBOT_BOT_QUIET_HOURS": "off",
                 "COHORTBOT_LOG_LEVEL": "INFO",
                 # no dashboard: parallel tests would contend for its port
                 "COHORTBOT_WEB_ENABLED": "false",
