@@ -277,15 +277,15 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
 
 
 def _validate(config: Config) -> None:
-    from bot.timeparse import ParseError, parse_quiet_range  # the parser is the single authority
+    from bot.profile import default_quiet_hours  # the parser is the single authority
+    from bot.timeparse import ParseError
 
     if not config.bot.languages:
         raise ConfigError("bot.languages", "at least one language is needed")
     if config.bot.default_language not in config.bot.languages:
         raise ConfigError("bot.default_language", "must be one of bot.languages")
     try:
-        if config.bot.quiet_hours.strip().lower() != "off":
-            parse_quiet_range(config.bot.quiet_hours)
+        default_quiet_hours(config)
     except ParseError:
         raise ConfigError("bot.quiet_hours", 'expected HH:MM-HH:MM or "off"') from None
     if not config.storage.url.startswith(("sqlite", "postgresql")):

@@ -266,7 +266,7 @@ class _Outcomes:
 
     now: datetime
     done: list[int] = field(default_factory=list)
-    failures: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # id, values
 
     def failed(self, job: DueJob, error: Exception) -> None:
         attempts = job.attempts + 1
@@ -276,7 +276,7 @@ class _Outcomes:
             values |= {"status": JobStatus.FAILED, "finished_at": self.now}
         else:
             values["due_at"] = self.now + backoff(attempts)
-        self.failures.append({"f_id": job.id, **values})
+        self.failures.append((job.id, values))
 
     async def write(self, session: AsyncSession) -> None:
         if self.done:
@@ -286,8 +286,7 @@ class _Outcomes:
                 .values(status=JobStatus.DONE, finished_at=self.now)
                 .execution_options(synchronize_session=False)
             )
-        for values in self.failures:
-            job_id = values.pop("f_id")
+        for job_id, values in self.failures:
             await session.execute(
                 update(Job)
                 .where(Job.id == job_id)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.config import Config
+from bot.config import BotConfig, Config
 from bot.context import Context
 from bot.i18n import Translator, _
 from bot.profile import default_quiet_hours, quiet_hours, zone_of
@@ -30,7 +30,6 @@ from storage.models.scheduling import SESSION_ACTIVE, ScheduledSession
 from storage.repositories.people import display_name
 
 CHECK_SPAN = timedelta(days=120)
-DEFAULT_NIGHT = "22:00-08:00"  # what counts as night when no quiet hours say so
 NOTE_SPAN = timedelta(days=366)
 
 
@@ -40,7 +39,7 @@ def night_of(person: Person, config: Config) -> tuple[time, time]:
     return (
         quiet_hours(person, config)
         or default_quiet_hours(config)
-        or parse_quiet_range(DEFAULT_NIGHT)
+        or parse_quiet_range(BotConfig().quiet_hours)  # the default's night
     )
 
 

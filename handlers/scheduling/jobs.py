@@ -112,8 +112,8 @@ async def materialize(ctx: Context, session: ScheduledSession) -> list[Occurrenc
             # Its end and everyone's reminders in one statement. The roll goes over them again
             # every day: whoever has a job for every lead already (planned earlier) is not
             # planned again, as none of theirs could be added.
-            written = await _reminder_keys(ctx, occurrence)
-            prefix = occurrence_job_key(REMINDER, occurrence, "")
+            prefix = _reminder_prefix(occurrence)
+            written = await _reminder_keys(ctx, prefix)
             await ctx.schedule_many(
                 [
                     end,
@@ -132,10 +132,10 @@ async def materialize(ctx: Context, session: ScheduledSession) -> list[Occurrenc
     return done
 
 
-async def _reminder_keys(ctx: Context, occurrence: Occurrence) -> set[str]:
-    """The keys of the reminder jobs written for `occurrence` so far (a range of the unique
-    key's index; where a collation orders the range otherwise, only some planning is redone)."""
-    prefix = occurrence_job_key(REMINDER, occurrence, "")
+async def _reminder_keys(ctx: Context, prefix: str) -> set[str]:
+    """The keys of the reminder jobs written under `prefix` (an occurrence's, `_reminder_prefix`)
+    so far (a range of the unique key's index; where a collation orders the range otherwise,
+    only some planning is redone)."""
     found = await ctx.session.execute(
         select(Job.idempotency_key).where(
             Job.idempotency_key >= prefix, Job.idempotency_key < prefix + "\U0010ffff"
@@ -144,17 +144,21 @@ async def _reminder_keys(ctx: Context, occurrence: Occurrence) -> set[str]:
     return set(found.scalars())
 
 
+def _reminder_prefix(occurrence: Occurrence) -> str:
+    """What the keys of an occurrence's reminder jobs begin with."""
+    return occurrence_job_key(REMINDER, occurrence, "")
+
+
+def _reminder_key(prefix: str, person: Person, minutes: int) -> str:
+    """The key of `person`'s reminder `minutes` before the occurrence of `prefix`."""
+    return f"{prefix}p{person.id}:{minutes}m"
+
+
 def _lead_keys(prefix: str, person: Person) -> list[str]:
-    """`_reminder_key` of each lead, from the occurrence's reminder key prefix."""
-    return [f"{prefix}p{person.id}:{minutes}m" for minutes in _LEAD_MINUTES]
+    return [_reminder_key(prefix, person, minutes) for minutes in _LEAD_MINUTES]
 
 
 _LEAD_MINUTES = [int(lead.total_seconds() // 60) for lead in REMINDER_LEADS]
-
-
-def _reminder_key(occurrence: Occurrence, person: Person, lead: timedelta) -> str:
-    minutes = int(lead.total_seconds() // 60)
-    return occurrence_job_key(REMINDER, occurrence, f"p{person.id}", f"{minutes}m")
 
 
 def reminder_jobs(
@@ -163,6 +167,7 @@ def reminder_jobs(
     """The reminder jobs of `person` for `occurrence`, as planned now."""
     quiet = quiet_hours(person, ctx.config)
     zone = zone_of(person, cohort.zone)
+    prefix = _reminder_prefix(occurrence)
     jobs: list[NewJob] = []
     for lead, due in plan_reminders(occurrence.start, zone, quiet, ctx.now):
         minutes = int(lead.total_seconds() // 60)
@@ -170,7 +175,7 @@ def reminder_jobs(
             NewJob(
                 REMINDER,
                 due,
-                key=_reminder_key(occurrence, person, lead),
+                key=_reminder_key(prefix, person, minutes),
                 payload=ReminderJob(occurrence.row_id, stamp(occurrence.start), minutes),
                 person_id=person.id,
                 cohort_id=occurrence.cohort_id,
