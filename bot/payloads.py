@@ -52,12 +52,11 @@ class Payload:
 
     def encode(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            guard = f.metadata.get("payload_stored_with")
-            if guard is not None and getattr(self, guard or f.name) is None:
+        for name, guard in _fields_of(type(self)):
+            value = getattr(self, name)
+            if guard is not None and getattr(self, guard or name) is None:
                 continue
-            out[f.name] = _encode(value)
+            out[name] = _encode(value)
         return out
 
     @classmethod
@@ -135,6 +134,21 @@ def _missing(cls: type[Payload], values: Mapping[str, Any]) -> str:
         if no_default and f.name not in values:
             return f.name
     return ""
+
+
+def _fields_of(cls: type[Payload]) -> tuple[tuple[str, str | None], ...]:
+    """Each field's name and its `payload_stored_with` guard, worked out once per class and
+    kept on it (encoding runs for every job and question written)."""
+    found: tuple[tuple[str, str | None], ...] | None = cls.__dict__.get(_FIELDS)
+    if found is None:
+        found = tuple(
+            (f.name, f.metadata.get("payload_stored_with")) for f in dataclasses.fields(cls)
+        )
+        setattr(cls, _FIELDS, found)
+    return found
+
+
+_FIELDS = "_payload_fields"
 
 
 def _readers_of(cls: type[Payload]) -> dict[str, Reader]:

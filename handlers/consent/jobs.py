@@ -14,6 +14,7 @@ from bot.context import Context
 from bot.discreet import cohort_label, topic_label
 from bot.i18n import _
 from bot.messages import Choice
+from bot.outbox import NewJob
 from bot.profile import quiet_hours, zone_of
 from bot.router import Answer, JobInfo, Router
 from bot.timeparse import in_quiet_hours, next_quiet_end, shift_out_of_quiet, stamp
@@ -74,6 +75,7 @@ async def on_scheduled(ctx: Context, event: OccurrenceScheduled) -> None:
     cohort = await ctx.session.get(Cohort, occurrence.cohort_id)
     if cohort is None:
         return
+    jobs: list[NewJob] = []
     for person in await session_members(ctx.session, cohort.id):
         due = checkin_due(person, cohort, occurrence, ctx)
         if due < ctx.now:
@@ -84,21 +86,26 @@ async def on_scheduled(ctx: Context, event: OccurrenceScheduled) -> None:
                 due = next_quiet_end(ctx.now, zone_of(person, cohort.zone), *quiet)
             if due > occurrence.start - CHECKIN_MARGIN:
                 continue
-        await ctx.schedule(
-            CHECKIN,
-            due,
-            key=occurrence_job_key(CHECKIN, occurrence, f"p{person.id}"),
+        jobs.append(
+            NewJob(
+                CHECKIN,
+                due,
+                key=occurrence_job_key(CHECKIN, occurrence, f"p{person.id}"),
+                payload=_payload(occurrence),
+                person_id=person.id,
+                cohort_id=cohort.id,
+            )
+        )
+    jobs.append(
+        NewJob(
+            LIST,
+            max(occurrence.start - LIST_LEAD, ctx.now),
+            key=occurrence_job_key(LIST, occurrence),
             payload=_payload(occurrence),
-            person_id=person.id,
             cohort_id=cohort.id,
         )
-    await ctx.schedule(
-        LIST,
-        max(occurrence.start - LIST_LEAD, ctx.now),
-        key=occurrence_job_key(LIST, occurrence),
-        payload=_payload(occurrence),
-        cohort_id=cohort.id,
     )
+    await ctx.schedule_many(jobs)  # one statement; those planned on an earlier day stay
 
 
 # --------------------------------------------------------------------------- jobs

@@ -184,21 +184,28 @@ async def occurrence_ended(ctx: Context, event: OccurrenceEnded) -> None:
     )
     if not created:
         return
-    for person, due in plan:
-        await ctx.schedule(
-            PROMPT_JOB,
-            due,
-            key=_prompt_key(debrief.id, person.id),
-            payload=RoundJob(debrief.id, due + window),
-            person_id=person.id,
-            cohort_id=cohort.id,
-        )
-    await ctx.schedule(
-        CLOSE_JOB,
-        closes,
-        key=f"{CLOSE_JOB}:r{debrief.id}",
-        payload=RoundJob(debrief.id),
-        cohort_id=cohort.id,
+    # Everyone's prompt and the round's close, in one statement.
+    await ctx.schedule_many(
+        [
+            *(
+                NewJob(
+                    PROMPT_JOB,
+                    due,
+                    key=_prompt_key(debrief.id, person.id),
+                    payload=RoundJob(debrief.id, due + window),
+                    person_id=person.id,
+                    cohort_id=cohort.id,
+                )
+                for person, due in plan
+            ),
+            NewJob(
+                CLOSE_JOB,
+                closes,
+                key=f"{CLOSE_JOB}:r{debrief.id}",
+                payload=RoundJob(debrief.id),
+                cohort_id=cohort.id,
+            ),
+        ]
     )
 
 
@@ -214,10 +221,15 @@ def _choices(tr: Translator, step: str) -> list[Choice]:
     return [skip]
 
 
-async def _title(ctx: Context, debrief: DebriefRound) -> str:
-    """The session's title, or in discreet mode neutral words (in the reader's language)."""
-    session = await ctx.session.get(ScheduledSession, debrief.session_id)
-    title = session.title if session is not None else ""
+async def _title(ctx: Context, debrief: DebriefRound, seen: _Seen | None = None) -> str:
+    """The session's title, or in discreet mode neutral words (in the reader's language);
+    `seen`: a batch's titles read so far."""
+    title = seen.titles.get(debrief.session_id) if seen is not None else None
+    if title is None:
+        session = await ctx.session.get(ScheduledSession, debrief.session_id)
+        title = session.title if session is not None else ""
+        if seen is not None:
+            seen.titles[debrief.session_id] = title
     return topic_label(ctx.tr, ctx.cohort, title) if ctx.cohort is not None else title
 
 
@@ -289,6 +301,15 @@ class _Opening:
 
 
 @dataclass
+class _Seen:
+    """What a batch's jobs read once for all of them: each round with its cohort (None: gone
+    or closed) and each session's title."""
+
+    rounds: dict[int, tuple[DebriefRound, Cohort] | None] = field(default_factory=dict)
+    titles: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
 class PromptWrites:
     """What a batch of prompt or reminder jobs writes together at its end, instead of job by
     job: the "consent first" messages (tell_many), the new prompts (one statement), the
@@ -298,6 +319,7 @@ class PromptWrites:
     openings: list[_Opening] = field(default_factory=list)
     reminders: list[NewJob] = field(default_factory=list)
     notes: list[tuple[Cohort, Tell]] = field(default_factory=list)  # "consent first" messages
+    seen: _Seen = field(default_factory=_Seen)  # and what the batch's jobs read once
 
     async def write(self, ctx: Context) -> None:
         for _cohort, noted in itertools.groupby(self.notes, key=lambda note: note[0].id):
@@ -351,13 +373,15 @@ class PromptWrites:
         )
 
 
-async def _intro(ctx: Context, person: Person, debrief: DebriefRound, cohort: Cohort) -> str:
+async def _intro(
+    ctx: Context, person: Person, debrief: DebriefRound, cohort: Cohort, seen: _Seen | None
+) -> str:
     tr = ctx.translator_for(person)
     zone = zone_of(person, cohort.zone)
     msgid = _("debrief.intro_anonymous") if debrief.anonymous else _("debrief.intro_named")
     return tr.t(
         msgid,
-        title=await _title(ctx, debrief),
+        title=await _title(ctx, debrief, seen),
         when=when_short(tr, debrief.held_at, zone),
         count=tr.number(len(STEPS)),
     )
@@ -379,7 +403,7 @@ async def start_questions(
         _("debrief.open_until_line"),
         until=when_short(tr, prompt.expires_at, zone_of(person, cohort.zone)),
     )
-    lead = [await _intro(ctx, person, debrief, cohort), until]
+    lead = [await _intro(ctx, person, debrief, cohort, writes.seen if writes else None), until]
     due = out_of_quiet(person, ctx.config, zone_of(person, cohort.zone), ctx.now + REMIND_AFTER)
     reminder = NewJob(
         REMINDER_JOB,
@@ -408,17 +432,32 @@ async def start_questions(
 # --------------------------------------------------------------------------- jobs
 
 
-async def _job_round(ctx: Context, job: JobInfo[RoundJob]) -> tuple[DebriefRound, Cohort] | None:
+async def _job_round(
+    ctx: Context, job: JobInfo[RoundJob], seen: _Seen | None = None
+) -> tuple[DebriefRound, Cohort] | None:
+    """The job's round and its cohort (None: gone or closed); `seen`: a batch's rounds read so
+    far."""
     round_id = job.data.round_id
     if round_id is None:
         return None
+    if seen is not None and round_id in seen.rounds:
+        found = seen.rounds[round_id]
+    else:
+        found = await _open_round(ctx, round_id)
+        if seen is not None:
+            seen.rounds[round_id] = found
+    if found is not None:
+        ctx.cohort = found[1]
+    return found
+
+
+async def _open_round(ctx: Context, round_id: int) -> tuple[DebriefRound, Cohort] | None:
     debrief = await ctx.session.get(DebriefRound, round_id)
     if debrief is None or debrief.closed_at is not None:
         return None
     cohort = await ctx.session.get(Cohort, debrief.cohort_id)
     if cohort is None:
         return None
-    ctx.cohort = cohort
     return debrief, cohort
 
 
@@ -532,7 +571,7 @@ async def send_prompt(
 ) -> None:
     """One prompt job; `facts` are the round's, read for the batch (None: read them here);
     `writes` gathers what the batch writes together at its end."""
-    found = await _job_round(ctx, job)
+    found = await _job_round(ctx, job, writes.seen if writes else None)
     person = ctx.person
     if found is None or person is None:
         return
@@ -573,7 +612,7 @@ async def send_prompt(
         tr = ctx.translator_for(person)
         text = tr.t(
             _("debrief.needs_consent"),
-            title=await _title(ctx, debrief),
+            title=await _title(ctx, debrief, writes.seen if writes else None),
             when=when_short(tr, debrief.held_at, zone_of(person, cohort.zone)),
             until=when_short(tr, expires, zone_of(person, cohort.zone)),
         )
@@ -593,7 +632,7 @@ async def remind(
 ) -> None:
     """One reminder job; `prompts` (round id, person id), read for the batch (None: read here);
     `writes` gathers the questions the batch asks together at its end."""
-    found = await _job_round(ctx, job)
+    found = await _job_round(ctx, job, writes.seen if writes else None)
     person = ctx.person
     if found is None or person is None:
         return
@@ -617,7 +656,7 @@ async def remind(
     tr = ctx.translator_for(person)
     lead = tr.t(
         _("debrief.reminder"),
-        title=await _title(ctx, debrief),
+        title=await _title(ctx, debrief, writes.seen if writes else None),
         until=when_short(tr, prompt.expires_at, zone_of(person, cohort.zone)),
     )
     if writes is not None:

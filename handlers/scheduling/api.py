@@ -100,6 +100,16 @@ async def session_members(db: AsyncSession, cohort_id: int) -> list[Person]:
     return list(found.scalars())
 
 
+async def session_member_ids(db: AsyncSession, cohort_id: int) -> list[int]:
+    """`session_members`' ids, in the same order, without loading the people."""
+    found = await db.execute(
+        select(Membership.person_id)
+        .where(Membership.cohort_id == cohort_id, Membership.role.in_(SESSION_ROLES))
+        .order_by(Membership.joined_at, Membership.id)
+    )
+    return list(found.scalars())
+
+
 @dataclass(frozen=True)
 class Answers:
     """Effective RSVPs for one occurrence: an answer for that occurrence wins over one for

@@ -27,6 +27,7 @@ from handlers.scheduling.api import (
     occurrence_by_id,
     occurrence_job_key,
     occurrences_between,
+    session_member_ids,
     session_members,
 )
 from handlers.scheduling.core import (
@@ -88,7 +89,7 @@ async def materialize(ctx: Context, session: ScheduledSession) -> list[Occurrenc
     cohort = await ctx.session.get(Cohort, session.cohort_id)
     if cohort is None or session.status != SESSION_ACTIVE:
         return []
-    members = await session_members(ctx.session, session.cohort_id)
+    members = await session_member_ids(ctx.session, session.cohort_id)
     done: list[Occurrence] = []
     for occurrence in await occurrences_between(ctx.session, session, ctx.now, ctx.now + HORIZON):
         if occurrence.row_id is None:
@@ -114,13 +115,15 @@ async def materialize(ctx: Context, session: ScheduledSession) -> list[Occurrenc
             # planned again, as none of theirs could be added.
             prefix = _reminder_prefix(occurrence)
             written = await _reminder_keys(ctx, prefix)
+            unplanned = [p for p in members if not written.issuperset(_lead_keys(prefix, p))]
+            people = await ctx.people(unplanned) if unplanned else {}
             await ctx.schedule_many(
                 [
                     end,
                     *(
                         job
-                        for person in members
-                        if not written.issuperset(_lead_keys(prefix, person))
+                        for person_id in unplanned
+                        if (person := people.get(person_id)) is not None
                         for job in reminder_jobs(ctx, occurrence, person, cohort)
                     ),
                 ]
@@ -149,13 +152,13 @@ def _reminder_prefix(occurrence: Occurrence) -> str:
     return occurrence_job_key(REMINDER, occurrence, "")
 
 
-def _reminder_key(prefix: str, person: Person, minutes: int) -> str:
-    """The key of `person`'s reminder `minutes` before the occurrence of `prefix`."""
-    return f"{prefix}p{person.id}:{minutes}m"
+def _reminder_key(prefix: str, person_id: int, minutes: int) -> str:
+    """The key of a person's reminder `minutes` before the occurrence of `prefix`."""
+    return f"{prefix}p{person_id}:{minutes}m"
 
 
-def _lead_keys(prefix: str, person: Person) -> list[str]:
-    return [_reminder_key(prefix, person, minutes) for minutes in _LEAD_MINUTES]
+def _lead_keys(prefix: str, person_id: int) -> list[str]:
+    return [_reminder_key(prefix, person_id, minutes) for minutes in _LEAD_MINUTES]
 
 
 _LEAD_MINUTES = [int(lead.total_seconds() // 60) for lead in REMINDER_LEADS]
@@ -175,7 +178,7 @@ def reminder_jobs(
             NewJob(
                 REMINDER,
                 due,
-                key=_reminder_key(prefix, person, minutes),
+                key=_reminder_key(prefix, person.id, minutes),
                 payload=ReminderJob(occurrence.row_id, stamp(occurrence.start), minutes),
                 person_id=person.id,
                 cohort_id=occurrence.cohort_id,
