@@ -188,6 +188,13 @@ class Context:
         reader = await self.session.get(Person, person_id)  # loaded already, as a rule
         return self.translator_for(reader).lang if reader is not None else None
 
+    async def _languages_of(self, person_ids: Iterable[int]) -> dict[int, str]:
+        """`_language_of` for many readers at once (empty when messages are not protected)."""
+        if not self.protect:
+            return {}
+        readers = await self.people(person_ids)
+        return {pid: self.translator_for(reader).lang for pid, reader in readers.items()}
+
     def t(self, msgid: str, **params: object) -> str:
         return self.tr.t(msgid, **self._examples(params))
 
@@ -399,6 +406,7 @@ class Context:
         by_nonce: dict[str, int] = {nonce: question_id for nonce, question_id in found}
         question_ids = [by_nonce[nonce] for nonce in nonces]
         reach = await preferred_identities(self.session, [a.person_id for a in asks])
+        languages = await self._languages_of(a.person_id for a in asks)
         await enqueue_many(
             self.session,
             [
@@ -410,7 +418,7 @@ class Context:
                     question=ref_of(question_id, kind, nonce),
                     person_id=a.person_id,
                     protect=self.protect,
-                    language=await self._language_of(a.person_id),
+                    language=languages.get(a.person_id),
                     not_before=a.at,
                 )
                 for a, question_id, nonce in zip(asks, question_ids, nonces, strict=True)
@@ -436,6 +444,7 @@ class Context:
         ids = [tell.person_id for tell in tells]
         reach = await preferred_identities(self.session, ids)
         readers = await self.people(ids)
+        languages = await self._languages_of(ids)
         messages = []
         for tell in tells:
             identity = reach.get(tell.person_id)
@@ -450,7 +459,7 @@ class Context:
                     person_id=tell.person_id,
                     not_before=later,
                     protect=self.protect,
-                    language=await self._language_of(tell.person_id),
+                    language=languages.get(tell.person_id),
                 )
             )
         await enqueue_many(self.session, messages, self.now)

@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from operator import attrgetter
 
 from bot.clock import Clock
 from bot.messages import Outbound, SendResult, SendStatus
@@ -36,6 +37,8 @@ class Claimed:
     priority: int = 0
     not_before: datetime | None = None  # its instant: held until then when claimed ahead
 
+
+_URGENCY = attrgetter("priority", "id")  # the most urgent first; the oldest among equals
 
 SendOne = Callable[[Claimed], Awaitable[SendResult]]
 Release = Callable[[list[int]], Awaitable[None]]
@@ -77,7 +80,7 @@ class Lanes:
     # What the delivery hands over and waits for ------------------------------------------------
     def add(self, claimed: list[Claimed]) -> None:
         now = self.clock.now()
-        for item in sorted(claimed, key=lambda c: (c.priority, c.id)):
+        for item in sorted(claimed, key=_URGENCY):
             if item.not_before is not None and item.not_before > now:
                 heapq.heappush(self._held, (item.not_before, item.id, item))
             else:
@@ -120,6 +123,10 @@ class Lanes:
     def _heads(self) -> list[Claimed]:
         return [queue[0] for chat, queue in self._queues.items() if queue and chat not in self._out]
 
+    def _any_head(self) -> bool:
+        out = self._out
+        return any(queue and chat not in out for chat, queue in self._queues.items())
+
     def _release_held(self) -> float | None:
         """Held messages whose instant has come join their chats' queues. Returns the seconds
         until the next one's (None: nothing held)."""
@@ -134,7 +141,7 @@ class Lanes:
             while not self._stopping:
                 self._changed.clear()
                 held_for = self._release_held()
-                if not self._heads():
+                if not self._any_head():
                     if self.outstanding == 0:
                         return
                     if held_for is None:
@@ -166,7 +173,7 @@ class Lanes:
         may go yet; None when there is nothing to choose from (or the lanes are stopping)."""
         while not self._stopping:
             soonest = self._release_held()  # a held message's instant may come first
-            heads = sorted(self._heads(), key=lambda c: (c.priority, c.id))
+            heads = sorted(self._heads(), key=_URGENCY)
             if not heads:
                 return None
             now = self.clock.now()

@@ -59,8 +59,11 @@ class InFlight:
             self.waiting += 1
             self.on_wait()
             try:
-                with contextlib.suppress(TimeoutError):  # a send back, or the oldest overdue
-                    await asyncio.wait_for(self._changed.wait(), max(overdue_in, 0.001))
+                if not self.per_second:
+                    await self._changed.wait()  # the cap is fixed: only a send back makes room
+                else:
+                    with contextlib.suppress(TimeoutError):  # a send back, or the oldest overdue
+                        await asyncio.wait_for(self._changed.wait(), max(overdue_in, 0.001))
             finally:
                 self.waiting -= 1
         ticket = next(self._tickets)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import string
+from functools import lru_cache
 
 from bot.messages import QuestionRef
 
@@ -27,6 +28,7 @@ def new_nonce() -> str:
     return "".join(digits)
 
 
+@lru_cache(maxsize=256)
 def kind_mark(kind: str) -> str:
     """Two characters derived from the question's kind ("privacy.forget", "cohorts.close")."""
     digest = hashlib.blake2s(kind.encode("utf-8"), digest_size=4).digest()

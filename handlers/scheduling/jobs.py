@@ -319,7 +319,7 @@ async def _reminder_for(
     return Ask(
         person_id=person.id,
         text="\n".join(lines),
-        choices=tuple(answer_choices(tr)),
+        choices=answer_choices(tr),
         key=f"job:{job.id}:1",  # one message per reminder job, whatever batch runs it
         payload=RsvpQuestion(occurrence.session_id, occurrence.row_id),
         expires_at=occurrence.end,
@@ -544,7 +544,7 @@ async def _notice_for(
     return Ask(
         person_id=person.id,
         text="\n".join(lines),
-        choices=tuple(answer_choices(tr)),
+        choices=answer_choices(tr),
         key=ctx.next_key(),
         payload=RsvpQuestion(session.id, None if series_scope else target.row_id),
         expires_at=ctx.now + max(target.end - ctx.now, timedelta(hours=1)),

@@ -4,6 +4,7 @@ in the reader's language and zone)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import dates as babel_dates
@@ -125,5 +126,8 @@ def answer_label(tr: Translator, answer: str | None) -> str:
     return tr.t(ANSWER_IDS[answer])
 
 
-def answer_choices(tr: Translator) -> list[Choice]:
-    return [Choice(key, tr.t(msgid)) for key, msgid in ANSWER_IDS.items()]
+@lru_cache(maxsize=64)
+def answer_choices(tr: Translator) -> tuple[Choice, ...]:
+    """The answers to a reminder, in the reader's language (the same for every reader of a
+    language: worked out once per translator)."""
+    return tuple(Choice(key, tr.t(msgid)) for key, msgid in ANSWER_IDS.items())
