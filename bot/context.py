@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,7 +35,12 @@ from bot.question_tags import new_nonce, ref_of
 from bot.unprompted import quiet_until
 from storage.models import Cohort, Identity, PendingQuestion, Person
 from storage.models.cohorts import is_discreet
-from storage.repositories.people import PrivateChat, preferred_identities, preferred_identity
+from storage.repositories.people import (
+    PrivateChat,
+    people_by_ids,
+    preferred_identities,
+    preferred_identity,
+)
 
 if TYPE_CHECKING:
     from bot.router import JobInfo
@@ -329,8 +334,9 @@ class Context:
             else:
                 missing.append(person_id)
         if missing:
-            loaded = await self.session.execute(select(Person).where(Person.id.in_(missing)))
-            found.update((person.id, person) for person in loaded.scalars())
+            found.update(
+                (person.id, person) for person in await people_by_ids(self.session, missing)
+            )
         return found
 
     # Events ----------------------------------------------------------------------------------
@@ -387,7 +393,7 @@ class Context:
         # Each new row is known by its nonce (distinct within the statement): asking the
         # database for the ids in the order given would make SQLite insert row by row.
         found = await self.session.execute(
-            insert(PendingQuestion).returning(PendingQuestion.nonce, PendingQuestion.id),
+            _ASK_MANY,
             [
                 {
                     "person_id": a.person_id,
@@ -516,3 +522,7 @@ def _distinct_nonces(count: int) -> list[str]:
 
 
 _PERSON = sa_inspect(Person)
+# A Core INSERT (the ORM's bulk layer adds nothing for rows it does not keep), its new ids
+# returned with their nonces.
+_QUESTIONS = cast(Table, PendingQuestion.__table__)
+_ASK_MANY = insert(_QUESTIONS).returning(_QUESTIONS.c.nonce, _QUESTIONS.c.id)

@@ -38,6 +38,7 @@ from bot.router import JobInfo, Router
 from storage.engine import Database, written_tables
 from storage.models import Job, Person
 from storage.models.core import JobStatus
+from storage.repositories.people import people_by_ids
 
 log = logging.getLogger(__name__)
 
@@ -146,9 +147,7 @@ class JobRunner:
             # batch handler's ctx.people() find them without a query of their own.
             held: list[Person] = []
             if len(people) > 1:
-                held = list(
-                    (await session.execute(select(Person).where(Person.id.in_(people)))).scalars()
-                )
+                held = await people_by_ids(session, people)
             ran = 0
             while ran < len(jobs):
                 # A batch holds the database (SQLite: the only writer) while it runs; past

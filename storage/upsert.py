@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.base import Base
-from storage.lean import Lean, lean_execute
+from storage.lean import Lean, lean_execute, lean_execute_many
 
 
 async def insert_ignore(
@@ -46,11 +46,11 @@ async def insert_ignore_many(
     rows: Sequence[dict[str, Any]],
     conflict: Sequence[str],
 ) -> None:
-    """`insert_ignore` for many rows with the same columns: one statement built once, executed
-    over all of them (faster than a multi-row VALUES statement built anew each time)."""
+    """`insert_ignore` for many rows with the same columns: one statement compiled once,
+    executed over all of them (on SQLite straight on the driver, see storage/lean.py)."""
     if rows:
         dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        await session.execute(_insert_ignore_statement(dialect, model, tuple(conflict)), rows)
+        await lean_execute_many(session, _insert_ignore_lean(dialect, model, tuple(conflict)), rows)
 
 
 @lru_cache(maxsize=256)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import ColumnElement, bindparam, exists, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
-from storage.lean import LeanLoad
+from storage.lean import Lean, LeanLoad, lean_execute
 from storage.models import Identity, PendingQuestion, Person
 
 
@@ -47,6 +50,34 @@ async def find_person_by_identity(
         return None
     identity, person, open_questions = found[0]
     return identity, person, bool(open_questions)
+
+
+def _among_ids(column: InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    """`column` is one of the ids of the parameter `ids` (a JSON list, read by SQLite's
+    json_each): one parameter however many ids, so the statement is compiled once and runs
+    lean (storage/lean.py)."""
+    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam("ids"))))
+
+
+def _ids_param(ids: Iterable[int]) -> dict[str, str]:
+    return {"ids": json.dumps(list(ids))}
+
+
+def _on_sqlite(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "sqlite"
+
+
+_PEOPLE_BY_IDS = LeanLoad((Person,), lambda base: base.where(_among_ids(Person.id)))
+
+
+async def people_by_ids(session: AsyncSession, ids: Collection[int]) -> list[Person]:
+    """The people of `ids` that exist (in no particular order), as the session's objects."""
+    if not ids:
+        return []
+    if _on_sqlite(session):
+        return [row[0] for row in await _PEOPLE_BY_IDS.load(session, _ids_param(ids))]
+    found = await session.execute(select(Person).where(Person.id.in_(ids)))
+    return list(found.scalars())
 
 
 async def create_person(
@@ -112,6 +143,13 @@ class PrivateChat:
     private_chat_id: str | None
 
 
+_REACHABLE = select(
+    Identity.person_id, Identity.platform, Identity.external_id, Identity.private_chat_id
+).where(Identity.reachable.is_(True))
+_NEWEST_FIRST = (Identity.last_seen_at.desc(), Identity.id.desc())
+_PREFERRED = Lean(_REACHABLE.where(_among_ids(Identity.person_id)).order_by(*_NEWEST_FIRST))
+
+
 async def preferred_identities(
     session: AsyncSession, person_ids: Sequence[int]
 ) -> dict[int, PrivateChat]:
@@ -119,15 +157,15 @@ async def preferred_identities(
     (people without a reachable identity are left out)."""
     if not person_ids:
         return {}
-    found = await session.execute(
-        select(
-            Identity.person_id, Identity.platform, Identity.external_id, Identity.private_chat_id
+    rows: Iterable[Sequence[Any]]
+    if _on_sqlite(session):
+        rows = (await lean_execute(session, _PREFERRED, _ids_param(set(person_ids)))).rows
+    else:
+        rows = await session.execute(
+            _REACHABLE.where(Identity.person_id.in_(set(person_ids))).order_by(*_NEWEST_FIRST)
         )
-        .where(Identity.person_id.in_(set(person_ids)), Identity.reachable.is_(True))
-        .order_by(Identity.last_seen_at.desc(), Identity.id.desc())
-    )
     chosen: dict[int, PrivateChat] = {}
-    for row in found:
+    for row in rows:
         if row[0] not in chosen:
             chosen[row[0]] = PrivateChat(*row)
     return chosen

@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.outbox import NewJob, schedule_jobs
 from storage.engine import Database, written_tables
 from storage.lean import LEAN_DRIVER, Lean, lean_execute, lean_execute_many
-from storage.models import OutboxMessage, Person, ProcessedUpdate
+from storage.models import Identity, Job, OutboxMessage, Person, ProcessedUpdate
+from storage.repositories.people import PrivateChat, people_by_ids, preferred_identities
 from tests.conftest import START
 
 _TABLE = cast(Table, OutboxMessage.__table__)
@@ -198,3 +200,86 @@ async def test_many_rows_run_as_one_statement_each_with_its_values(db: Database)
             ("m2", "pending", None),
             ("m3", "failed", START + timedelta(seconds=3)),
         ]
+
+
+async def test_many_new_rows_keep_their_order_and_keys_already_there_are_skipped(
+    db: Database,
+) -> None:
+    """Jobs scheduled together get ids in the order given; a key already scheduled is left as
+    it is (the roll plans every day what may be planned already)."""
+    async with db.transaction() as session:
+        await schedule_jobs(session, [NewJob("t.a", START, "a"), NewJob("t.b", START, "b")], START)
+    later = START + timedelta(days=1)
+    async with db.transaction() as session:
+        await schedule_jobs(
+            session,
+            [NewJob("t.c", later, "c"), NewJob("t.again", later, "a"), NewJob("t.d", later, "d")],
+            later,
+        )
+        await schedule_jobs(session, [], later)  # nothing to do
+    async with db.transaction() as session:
+        found = await session.execute(select(Job.idempotency_key, Job.kind).order_by(Job.id))
+        assert [tuple(row) for row in found] == [
+            ("a", "t.a"),
+            ("b", "t.b"),
+            ("c", "t.c"),
+            ("d", "t.d"),
+        ]
+
+
+async def test_people_read_by_id_are_the_units_own_objects(db: Database) -> None:
+    async with db.transaction() as session:
+        people = [Person(created_at=START, language=lang) for lang in ("es", "fr", None)]
+        session.add_all(people)
+        await session.flush()
+        ids = [person.id for person in people]
+    async with db.transaction() as session:
+        found = {p.id: p for p in await people_by_ids(session, [ids[2], ids[0], 999_999])}
+        assert set(found) == {ids[0], ids[2]}  # one that does not exist is not there
+        assert found[ids[0]].language == "es"
+        assert found[ids[2]].language is None
+        assert await session.get(Person, ids[0]) is found[ids[0]]
+        found[ids[0]].language = "pt_BR"  # changed like any loaded object
+        assert await people_by_ids(session, []) == []
+    async with db.transaction() as session:
+        again = await session.get(Person, ids[0])
+        assert again is not None and again.language == "pt_BR"
+
+
+async def test_each_person_is_reached_where_last_seen_among_reachable_identities(
+    db: Database,
+) -> None:
+    async with db.transaction() as session:
+        ana, bo, cy = (Person(created_at=START) for _ in range(3))
+        session.add_all([ana, bo, cy])
+        await session.flush()
+
+        def seen(person: Person, platform: str, hours: int, *, reachable: bool = True) -> Identity:
+            return Identity(
+                person_id=person.id,
+                platform=platform,
+                external_id=f"{platform}-{person.id}",
+                private_chat_id=f"chat-{platform}-{person.id}",
+                reachable=reachable,
+                last_seen_at=START + timedelta(hours=hours),
+            )
+
+        session.add_all(
+            [
+                seen(ana, "telegram", 1),
+                seen(ana, "matrix", 2),  # ana was last seen on Matrix
+                seen(bo, "telegram", 1),
+                seen(bo, "matrix", 3, reachable=False),  # bo blocked the bot there
+                seen(cy, "matrix", 1, reachable=False),  # cy cannot be reached at all
+            ]
+        )
+        ids = (ana.id, bo.id, cy.id)
+    async with db.transaction() as session:
+        reach = await preferred_identities(session, [*ids, ids[0]])
+        assert reach == {
+            ids[0]: PrivateChat(ids[0], "matrix", f"matrix-{ids[0]}", f"chat-matrix-{ids[0]}"),
+            ids[1]: PrivateChat(
+                ids[1], "telegram", f"telegram-{ids[1]}", f"chat-telegram-{ids[1]}"
+            ),
+        }
+        assert await preferred_identities(session, []) == {}
