@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox import cancel_jobs
@@ -91,23 +92,22 @@ async def occurrence_by_id(db: AsyncSession, occurrence_id: int) -> Occurrence |
 
 async def session_members(db: AsyncSession, cohort_id: int) -> list[Person]:
     """People sessions are for: every member except alumni."""
-    found = await db.execute(
-        select(Person)
-        .join(Membership, Membership.person_id == Person.id)
-        .where(Membership.cohort_id == cohort_id, Membership.role.in_(SESSION_ROLES))
-        .order_by(Membership.joined_at, Membership.id)
-    )
+    query = select(Person).join(Membership, Membership.person_id == Person.id)
+    found = await db.execute(_in_join_order(query, cohort_id))
     return list(found.scalars())
 
 
 async def session_member_ids(db: AsyncSession, cohort_id: int) -> list[int]:
     """`session_members`' ids, in the same order, without loading the people."""
-    found = await db.execute(
-        select(Membership.person_id)
-        .where(Membership.cohort_id == cohort_id, Membership.role.in_(SESSION_ROLES))
-        .order_by(Membership.joined_at, Membership.id)
-    )
+    found = await db.execute(_in_join_order(select(Membership.person_id), cohort_id))
     return list(found.scalars())
+
+
+def _in_join_order(query: Select[Any], cohort_id: int) -> Select[Any]:
+    """`query` narrowed to the cohort's members sessions are for, in the order they joined."""
+    return query.where(
+        Membership.cohort_id == cohort_id, Membership.role.in_(SESSION_ROLES)
+    ).order_by(Membership.joined_at, Membership.id)
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,7 @@ async def materialize(ctx: Context, session: ScheduledSession) -> list[Occurrenc
             prefix = _reminder_prefix(occurrence)
             written = await _reminder_keys(ctx, prefix)
             unplanned = [p for p in members if not written.issuperset(_lead_keys(prefix, p))]
-            people = await ctx.people(unplanned) if unplanned else {}
+            people = await ctx.people(unplanned)  # no query when there is nobody
             await ctx.schedule_many(
                 [
                     end,
